@@ -1,0 +1,333 @@
+using System.Collections.Generic;
+using KernelGen.Generators.Emit.Targets;
+using KernelGen.Generators.Model;
+using static KernelGen.Generators.Emit.CodeWriter;
+
+namespace KernelGen.Generators.Emit;
+
+/// <summary>
+/// Kernels of one dense node, for every target: forward <c>Y = f(X·Wᵀ + b)</c>, weight gradient
+/// <c>dW = dZᵀ·X</c> (+ <c>db</c>), input gradient <c>dX = dZ·W</c> with the previous layer's f′ fused.
+/// Shapes are literals; the row count is the only runtime bound.
+/// </summary>
+internal static class DenseEmitter
+{
+    // Register blocking (issue 3 tunes these per shape and width):
+    // forward: RowBlock rows × OutputBlock outputs of dot-product accumulators (4×2 = 8 vectors + 6 operands ≤ 16 ymm);
+    // dW: OutputBlock outputs × VectorBlock vectors of k; dX: 2 rows × VectorBlock vectors of k.
+    private const int RowBlock = 4, OutputBlock = 2, VectorBlock = 4, InputRowBlock = 2;
+
+    public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
+    {
+        foreach (VectorTarget t in targets) EmitForward(w, node, t);
+        foreach (VectorTarget t in targets) EmitBackwardWeights(w, node, t);
+        if (node.Previous is not null)
+        {
+            foreach (VectorTarget t in targets) EmitBackwardInput(w, node, t);
+        }
+    }
+
+    private static string Describe(Node node)
+    {
+        string act = node.FusedActivation is null ? string.Empty : $" + {node.Activation} (L{Int(node.FusedActivation.Index)})";
+        return $"{node.Name} · Dense {Int(node.Inputs)} → {Int(node.Outputs)} · {(node.Layer.Bias ? "bias" : "no bias")}{act}";
+    }
+
+    private static string Op(Node node) => NetworkPlan.Operator(node.Activation);
+
+    // ---------------------------------------------------------------- forward
+
+    private static void EmitForward(CodeWriter w, Node node, VectorTarget t)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
+        bool bias = node.Layer.Bias;
+        w.Line($"/// <summary>{Describe(node)}. Forward, {t.IsaName}.</summary>");
+        w.Line($"// x: [rows × {Int(k)}], w: [{Int(n)} × {Int(k)}], {(bias ? $"b: [{Int(n)}], " : string.Empty)}y: [rows × {Int(n)}].");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float w, {(bias ? "ref float b, " : string.Empty)}ref float y, int rows)");
+        if (!t.IsScalar && k < lanes)
+        {
+            w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: the scalar body does this layer.");
+            w.Line($"{node.Name}_Forward_Scalar(ref x, ref w, {(bias ? "ref b, " : string.Empty)}ref y, rows);");
+            w.Close();
+            w.Line();
+            return;
+        }
+        if (t.IsScalar)
+        {
+            w.Open("for (int r = 0; r < rows; r++)");
+            w.Open($"for (int o = 0; o < {Int(n)}; o++)");
+            w.Line($"float s = {(bias ? VectorTarget.At("b", "o") : "0f")};");
+            w.Line($"for (int i = 0; i < {Int(k)}; i++) s += {VectorTarget.At("x", $"r * {Int(k)} + i")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
+            w.Line($"{VectorTarget.At("y", $"r * {Int(n)} + o")} = {Op(node)}.Invoke(s);");
+            w.Close();
+            w.Close();
+            w.Close();
+            w.Line();
+            return;
+        }
+        int full = k / lanes * lanes, tail = k % lanes;
+        w.Line($"// {Int(k)} = {Int(k / lanes)} × {Int(lanes)} lanes{(tail == 0 ? ": no tail." : $" + {Int(tail)}: the last vector overlaps, its first {Int(lanes - tail)} lanes masked to zero.")}");
+        w.Line($"// Tile {Int(RowBlock)} rows × {Int(OutputBlock)} outputs: {Int(RowBlock * OutputBlock)} dot-product accumulators, summed across lanes once.");
+        if (tail != 0) w.Line($"{t.Type} tail = {t.KeepLastLanes(tail)};");
+        w.Line("int r = 0;");
+        w.Open($"for (; r <= rows - {Int(RowBlock)}; r += {Int(RowBlock)})");
+        EmitForwardRows(w, node, t, RowBlock, full, tail);
+        w.Close();
+        w.Open("for (; r < rows; r++)");
+        EmitForwardRows(w, node, t, 1, full, tail);
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitForwardRows(CodeWriter w, Node node, VectorTarget t, int rowsInBlock, int full, int tail)
+    {
+        int n = node.Outputs;
+        int blocked = n / OutputBlock * OutputBlock;
+        if (blocked > 0)
+        {
+            w.Open($"for (int o = 0; o < {Int(blocked)}; o += {Int(OutputBlock)})");
+            EmitForwardTile(w, node, t, rowsInBlock, OutputBlock, "o", full, tail);
+            w.Close();
+        }
+        if (n % OutputBlock != 0)
+        {
+            w.Open();
+            EmitForwardTile(w, node, t, rowsInBlock, n % OutputBlock, Int(blocked), full, tail);
+            w.Close();
+        }
+    }
+
+    private static void EmitForwardTile(CodeWriter w, Node node, VectorTarget t, int rowsInTile, int outputs, string o, int full, int tail)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
+        for (int i = 0; i < rowsInTile; i++)
+            for (int j = 0; j < outputs; j++) w.Line($"{t.Type} a{i}{j} = {t.Zero};");
+        void Step(string kExpr, bool masked)
+        {
+            for (int i = 0; i < rowsInTile; i++)
+                w.Line($"{t.Type} x{i} = {t.Load("x", $"(r + {Int(i)}) * {Int(k)} + {kExpr}")}{(masked ? " & tail" : string.Empty)};");
+            for (int j = 0; j < outputs; j++)
+                w.Line($"{t.Type} w{j} = {t.Load("w", $"({o} + {Int(j)}) * {Int(k)} + {kExpr}")};");
+            for (int i = 0; i < rowsInTile; i++)
+                for (int j = 0; j < outputs; j++) w.Line($"a{i}{j} = {t.MultiplyAdd($"x{i}", $"w{j}", $"a{i}{j}")};");
+        }
+        if (full > 0)
+        {
+            w.Open($"for (int k = 0; k < {Int(full)}; k += {Int(lanes)})");
+            Step("k", false);
+            w.Close();
+        }
+        if (tail != 0)
+        {
+            w.Open();
+            Step(Int(k - lanes), true);
+            w.Close();
+        }
+        for (int i = 0; i < rowsInTile; i++)
+            for (int j = 0; j < outputs; j++)
+            {
+                string bias = node.Layer.Bias ? " + " + VectorTarget.At("b", $"{o} + {Int(j)}") : string.Empty;
+                w.Line($"{VectorTarget.At("y", $"(r + {Int(i)}) * {Int(n)} + {o} + {Int(j)}")} = {Op(node)}.Invoke({t.Sum($"a{i}{j}")}{bias});");
+            }
+    }
+
+    // ---------------------------------------------------------------- dW, db
+
+    private static void EmitBackwardWeights(CodeWriter w, Node node, VectorTarget t)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
+        bool bias = node.Layer.Bias;
+        w.Line($"/// <summary>{Describe(node)}. Weight gradient dW = dZᵀ·X{(bias ? ", db = Σ_rows dZ" : string.Empty)}, {t.IsaName}.</summary>");
+        w.Line($"// x: [rows × {Int(k)}], dz: [rows × {Int(n)}], dw: [{Int(n)} × {Int(k)}]{(bias ? $", db: [{Int(n)}]" : string.Empty)}. Overwrites dw and db.");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        w.Open($"private static void {node.Name}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}int rows)");
+        if (t.IsScalar || k < lanes)
+        {
+            if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops for dW.");
+            w.Open($"for (int o = 0; o < {Int(n)}; o++)");
+            w.Open($"for (int i = 0; i < {Int(k)}; i++)");
+            w.Line("float s = 0f;");
+            w.Line($"for (int r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("x", $"r * {Int(k)} + i")};");
+            w.Line($"{VectorTarget.At("dw", $"o * {Int(k)} + i")} = s;");
+            w.Close();
+            w.Close();
+        }
+        else
+        {
+            int vectors = k / lanes, tail = k % lanes;
+            int chunked = vectors / VectorBlock * VectorBlock * lanes, rest = vectors % VectorBlock;
+            w.Line($"// Tile {Int(OutputBlock)} outputs × {Int(VectorBlock)} vectors of k: {Int(OutputBlock * VectorBlock)} accumulators; {Int(k)} = {Int(vectors)} × {Int(lanes)}{(tail == 0 ? string.Empty : $" + {Int(tail)} (last vector overlaps: dW is overwritten, so recomputing lanes is harmless)")}.");
+            int blocked = n / OutputBlock * OutputBlock;
+            void Columns(int outputs, string o)
+            {
+                if (chunked > 0)
+                {
+                    w.Open($"for (int k = 0; k < {Int(chunked)}; k += {Int(VectorBlock * lanes)})");
+                    DwTile(w, node, t, outputs, o, VectorBlock, "k");
+                    w.Close();
+                }
+                if (rest > 0)
+                {
+                    w.Open();
+                    DwTile(w, node, t, outputs, o, rest, Int(chunked));
+                    w.Close();
+                }
+                if (tail != 0)
+                {
+                    w.Open();
+                    DwTile(w, node, t, outputs, o, 1, Int(k - lanes));
+                    w.Close();
+                }
+            }
+            if (blocked > 0)
+            {
+                w.Open($"for (int o = 0; o < {Int(blocked)}; o += {Int(OutputBlock)})");
+                Columns(OutputBlock, "o");
+                w.Close();
+            }
+            if (n % OutputBlock != 0)
+            {
+                w.Open();
+                Columns(n % OutputBlock, Int(blocked));
+                w.Close();
+            }
+        }
+        if (bias) EmitBiasGradient(w, node, t);
+        w.Close();
+        w.Line();
+    }
+
+    private static void DwTile(CodeWriter w, Node node, VectorTarget t, int outputs, string o, int vectors, string kExpr)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
+        for (int c = 0; c < outputs; c++)
+            for (int j = 0; j < vectors; j++) w.Line($"{t.Type} g{c}{j} = {t.Zero};");
+        w.Open("for (int r = 0; r < rows; r++)");
+        for (int j = 0; j < vectors; j++)
+            w.Line($"{t.Type} x{j} = {t.Load("x", $"r * {Int(k)} + {kExpr} + {Int(j * lanes)}")};");
+        for (int c = 0; c < outputs; c++)
+            w.Line($"{t.Type} d{c} = {t.Broadcast(VectorTarget.At("dz", $"r * {Int(n)} + {o} + {Int(c)}"))};");
+        for (int c = 0; c < outputs; c++)
+            for (int j = 0; j < vectors; j++) w.Line($"g{c}{j} = {t.MultiplyAdd($"d{c}", $"x{j}", $"g{c}{j}")};");
+        w.Close();
+        for (int c = 0; c < outputs; c++)
+            for (int j = 0; j < vectors; j++)
+                w.Line(t.Store($"g{c}{j}", "dw", $"({o} + {Int(c)}) * {Int(k)} + {kExpr} + {Int(j * lanes)}"));
+    }
+
+    private static void EmitBiasGradient(CodeWriter w, Node node, VectorTarget t)
+    {
+        int n = node.Outputs, lanes = t.Lanes;
+        if (t.IsScalar || n < lanes)
+        {
+            w.Open($"for (int o = 0; o < {Int(n)}; o++)");
+            w.Line("float s = 0f;");
+            w.Line($"for (int r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")};");
+            w.Line($"{VectorTarget.At("db", "o")} = s;");
+            w.Close();
+            return;
+        }
+        int full = n / lanes * lanes;
+        void Column(string o)
+        {
+            w.Line($"{t.Type} s = {t.Zero};");
+            w.Line($"for (int r = 0; r < rows; r++) s += {t.Load("dz", $"r * {Int(n)} + {o}")};");
+            w.Line(t.Store("s", "db", o));
+        }
+        w.Open($"for (int o = 0; o < {Int(full)}; o += {Int(lanes)})");
+        Column("o");
+        w.Close();
+        if (n % lanes != 0)
+        {
+            w.Open();
+            Column(Int(n - lanes));
+            w.Close();
+        }
+    }
+
+    // ---------------------------------------------------------------- dX
+
+    private static void EmitBackwardInput(CodeWriter w, Node node, VectorTarget t)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
+        Node prev = node.Previous!;
+        bool fuse = prev.GradientIncludesDerivative;
+        string prevOp = NetworkPlan.Operator(prev.Activation);
+        w.Line($"/// <summary>{Describe(node)}. Input gradient dX = dZ·W{(fuse ? $", times {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
+        w.Line($"// dz: [rows × {Int(n)}], w: [{Int(n)} × {Int(k)}], dx: [rows × {Int(k)}]{(fuse ? $", yp: [rows × {Int(k)}] ({prev.Name} output)" : string.Empty)}. Overwrites dx.");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        w.Open($"private static void {node.Name}_BackwardInput_{t.Suffix}(ref float dz, ref float w, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows)");
+        if (t.IsScalar || k < lanes)
+        {
+            if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops.");
+            w.Open("for (int r = 0; r < rows; r++)");
+            w.Open($"for (int i = 0; i < {Int(k)}; i++)");
+            w.Line("float s = 0f;");
+            w.Line($"for (int o = 0; o < {Int(n)}; o++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
+            string value = fuse ? $"s * {prevOp}.Derivative({VectorTarget.At("yp", $"r * {Int(k)} + i")})" : "s";
+            w.Line($"{VectorTarget.At("dx", $"r * {Int(k)} + i")} = {value};");
+            w.Close();
+            w.Close();
+            w.Close();
+            w.Line();
+            return;
+        }
+        int vectors = k / lanes, tail = k % lanes;
+        int chunked = vectors / VectorBlock * VectorBlock * lanes, rest = vectors % VectorBlock;
+        w.Line($"// Tile {Int(InputRowBlock)} rows × {Int(VectorBlock)} vectors of k: {Int(InputRowBlock * VectorBlock)} accumulators; {Int(k)} = {Int(vectors)} × {Int(lanes)}{(tail == 0 ? string.Empty : $" + {Int(tail)} (overlapping last vector; dx is overwritten)")}.");
+        void RowsBlock(int rowsInBlock)
+        {
+            if (chunked > 0)
+            {
+                w.Open($"for (int k = 0; k < {Int(chunked)}; k += {Int(VectorBlock * lanes)})");
+                DxTile(w, node, t, rowsInBlock, VectorBlock, "k", fuse, prevOp);
+                w.Close();
+            }
+            if (rest > 0)
+            {
+                w.Open();
+                DxTile(w, node, t, rowsInBlock, rest, Int(chunked), fuse, prevOp);
+                w.Close();
+            }
+            if (tail != 0)
+            {
+                w.Open();
+                DxTile(w, node, t, rowsInBlock, 1, Int(k - lanes), fuse, prevOp);
+                w.Close();
+            }
+        }
+        w.Line("int r = 0;");
+        w.Open($"for (; r <= rows - {Int(InputRowBlock)}; r += {Int(InputRowBlock)})");
+        RowsBlock(InputRowBlock);
+        w.Close();
+        w.Open("for (; r < rows; r++)");
+        RowsBlock(1);
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    private static void DxTile(CodeWriter w, Node node, VectorTarget t, int rowsInTile, int vectors, string kExpr, bool fuse, string prevOp)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
+        for (int i = 0; i < rowsInTile; i++)
+            for (int j = 0; j < vectors; j++) w.Line($"{t.Type} a{i}{j} = {t.Zero};");
+        w.Open($"for (int o = 0; o < {Int(n)}; o++)");
+        for (int j = 0; j < vectors; j++)
+            w.Line($"{t.Type} w{j} = {t.Load("w", $"o * {Int(k)} + {kExpr} + {Int(j * lanes)}")};");
+        for (int i = 0; i < rowsInTile; i++)
+            w.Line($"{t.Type} d{i} = {t.Broadcast(VectorTarget.At("dz", $"(r + {Int(i)}) * {Int(n)} + o"))};");
+        for (int i = 0; i < rowsInTile; i++)
+            for (int j = 0; j < vectors; j++) w.Line($"a{i}{j} = {t.MultiplyAdd($"d{i}", $"w{j}", $"a{i}{j}")};");
+        w.Close();
+        for (int i = 0; i < rowsInTile; i++)
+            for (int j = 0; j < vectors; j++)
+            {
+                string offset = $"(r + {Int(i)}) * {Int(k)} + {kExpr} + {Int(j * lanes)}";
+                string value = fuse ? $"a{i}{j} * {prevOp}.Derivative({t.Load("yp", offset)})" : $"a{i}{j}";
+                w.Line(t.Store(value, "dx", offset));
+            }
+    }
+}

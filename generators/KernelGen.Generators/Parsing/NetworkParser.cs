@@ -1,0 +1,221 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using KernelGen.Generators.Diagnostics;
+using KernelGen.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace KernelGen.Generators.Parsing;
+
+/// <summary>Result of parsing one [Network] class: a spec when the description is valid, and every problem found.</summary>
+internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+
+/// <summary>
+/// Turns the attributes on one class into a <see cref="NetworkSpec"/>. All validation lives here: every
+/// problem is reported once, naming the layer by its 0-based position in the attribute stack. The
+/// emitter can then trust the model.
+/// </summary>
+internal static class NetworkParser
+{
+    // Defaults of the runtime attributes (the generator cannot read property initialisers); keep in sync
+    // with src/KernelGen/Description.
+    private const float DefaultLearningRate = 0.01f;
+    private const InitKind DefaultInit = InitKind.XavierUniform;
+    private const long MaxBufferFloats = 1L << 30;
+
+    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol symbol || context.TargetNode is not ClassDeclarationSyntax declaration)
+            return new ParseResult(null, default);
+        try
+        {
+            return ParseCore(symbol, declaration, context.Attributes[0], cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var info = DiagnosticInfo.Create(Descriptors.InternalError, declaration.Identifier.GetLocation(), symbol.Name, e.GetType().Name + ": " + e.Message);
+            return new ParseResult(null, new[] { info }.ToEquatableArray());
+        }
+    }
+
+    private static ParseResult ParseCore(INamedTypeSymbol symbol, ClassDeclarationSyntax declaration, AttributeData network, CancellationToken ct)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        string name = symbol.Name;
+        Location classLocation = declaration.Identifier.GetLocation();
+        bool incomplete = false; // the compiler already reports an error we must not emit on top of
+
+        if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotPartial, classLocation, name));
+        if (symbol.ContainingType is not null)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, classLocation, name, "nested inside '" + symbol.ContainingType.Name + "'"));
+        else if (symbol.IsGenericType)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, classLocation, name, "generic"));
+        else if (symbol.IsStatic)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, classLocation, name, "static"));
+
+        // [Network(Inputs, BatchSize, Seed)]
+        Location networkLocation = LocationOf(network, ct) ?? classLocation;
+        if (HasErrors(network)) incomplete = true;
+        int? inputs = NamedInt(network, "Inputs");
+        int? batchSize = NamedInt(network, "BatchSize");
+        int seed = NamedInt(network, "Seed") ?? 0;
+        if (inputs is null or <= 0)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadInputs, networkLocation, name, inputs?.ToString(CultureInfo.InvariantCulture) ?? "nothing"));
+        if (batchSize is null or <= 0)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadBatchSize, networkLocation, name, batchSize?.ToString(CultureInfo.InvariantCulture) ?? "nothing"));
+
+        // The stack: every attribute deriving from NetworkElementAttribute, in source order.
+        var stack = symbol.GetAttributes()
+            .Where(a => IsNetworkElement(a.AttributeClass))
+            .Select(a => (attribute: a, reference: a.ApplicationSyntaxReference))
+            .OrderBy(t => t.reference?.SyntaxTree.FilePath ?? string.Empty, StringComparer.Ordinal)
+            .ThenBy(t => t.reference?.Span.Start ?? 0)
+            .Select(t => t.attribute)
+            .ToList();
+        // Partly typed attributes ([Dense(], an unresolved type) come through as error types: the compiler reports them.
+        incomplete |= symbol.GetAttributes().Any(a => a.AttributeClass is null || a.AttributeClass.TypeKind == TypeKind.Error);
+
+        var layers = new List<LayerSpec>();
+        int width = inputs ?? 1;
+        LossKind? loss = null;
+        int lossPosition = -1;
+        OptimizerSpec? optimizer = null;
+        bool shapesValid = true;
+
+        for (int position = 0; position < stack.Count; position++)
+        {
+            ct.ThrowIfCancellationRequested();
+            AttributeData a = stack[position];
+            Location location = LocationOf(a, ct) ?? classLocation;
+            string display = a.AttributeClass!.Name.EndsWith("Attribute", StringComparison.Ordinal)
+                ? a.AttributeClass.Name.Substring(0, a.AttributeClass.Name.Length - "Attribute".Length)
+                : a.AttributeClass.Name;
+            if (HasErrors(a))
+            {
+                incomplete = true;
+                continue;
+            }
+            bool isLayer = false;
+            switch (FullName(a.AttributeClass))
+            {
+                case "KernelGen.DenseAttribute":
+                {
+                    isLayer = true;
+                    int units = a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value is int u ? u : 0;
+                    int initValue = NamedInt(a, "Init") ?? (int)DefaultInit;
+                    bool bias = NamedBool(a, "Bias") ?? true;
+                    if (units <= 0)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.NonPositiveUnits, location, Pos(position), units.ToString(CultureInfo.InvariantCulture)));
+                        shapesValid = false;
+                        units = 1;
+                    }
+                    if (!Enum.IsDefined(typeof(InitKind), initValue))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownEnumValue, location, Pos(position), display, "Init", initValue.ToString(CultureInfo.InvariantCulture)));
+                    CheckSize(diagnostics, location, position, display, (long)units * width);
+                    CheckSize(diagnostics, location, position, display, (long)units * (batchSize ?? 1));
+                    layers.Add(new LayerSpec(position, LayerKind.Dense, width, units, ActKind.Identity, (InitKind)initValue, bias));
+                    width = units;
+                    break;
+                }
+                case "KernelGen.ActivationAttribute":
+                {
+                    isLayer = true;
+                    int act = a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value is int v ? v : -1;
+                    if (!Enum.IsDefined(typeof(ActKind), act))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownEnumValue, location, Pos(position), display, "Act", act.ToString(CultureInfo.InvariantCulture)));
+                    layers.Add(new LayerSpec(position, LayerKind.Activation, width, width, (ActKind)act, DefaultInit, false));
+                    break;
+                }
+                case "KernelGen.SoftmaxCrossEntropyAttribute":
+                case "KernelGen.MeanSquaredErrorAttribute":
+                    if (loss is not null)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.DuplicateLoss, location, Pos(position), display, name));
+                    else
+                    {
+                        loss = display == "SoftmaxCrossEntropy" ? LossKind.SoftmaxCrossEntropy : LossKind.MeanSquaredError;
+                        lossPosition = position;
+                    }
+                    break;
+                case "KernelGen.SgdAttribute":
+                {
+                    float lr = NamedFloat(a, "LearningRate") ?? DefaultLearningRate;
+                    if (float.IsNaN(lr) || float.IsInfinity(lr) || lr <= 0f)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadLearningRate, location, Pos(position), display, lr.ToString("R", CultureInfo.InvariantCulture)));
+                    if (optimizer is not null)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.DuplicateOptimizer, location, Pos(position), display, name));
+                    else
+                        optimizer = new OptimizerSpec(OptimizerKind.Sgd, lr);
+                    break;
+                }
+                default:
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownElement, location, Pos(position), display));
+                    break;
+            }
+            if (isLayer && lossPosition >= 0)
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.LossNotLast, location, Pos(position), display, name));
+        }
+
+        if (layers.Count == 0) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoLayers, classLocation, name));
+        if (loss is null) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoLoss, classLocation, name));
+        if (optimizer is null) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoOptimizer, classLocation, name));
+
+        NetworkSpec? spec = null;
+        if (diagnostics.Count == 0 && !incomplete && shapesValid)
+        {
+            string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+            spec = new NetworkSpec(ns, name, inputs!.Value, batchSize!.Value, seed, layers.ToEquatableArray(), loss!.Value, optimizer!);
+        }
+        return new ParseResult(spec, diagnostics.ToEquatableArray());
+    }
+
+    private static string Pos(int position) => position.ToString(CultureInfo.InvariantCulture);
+
+    private static void CheckSize(List<DiagnosticInfo> diagnostics, Location location, int position, string display, long floats)
+    {
+        if (floats > MaxBufferFloats)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.TooLarge, location, Pos(position), display, floats.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    private static bool IsNetworkElement(INamedTypeSymbol? type)
+    {
+        for (INamedTypeSymbol? t = type?.BaseType; t is not null; t = t.BaseType)
+        {
+            if (t.Name == "NetworkElementAttribute" && t.ContainingNamespace is { Name: "KernelGen", ContainingNamespace.IsGlobalNamespace: true })
+                return true;
+        }
+        return false;
+    }
+
+    private static string FullName(INamedTypeSymbol type) => type.ContainingNamespace.ToDisplayString() + "." + type.Name;
+
+    private static bool HasErrors(AttributeData a)
+        => a.AttributeClass is null || a.AttributeClass.TypeKind == TypeKind.Error || a.AttributeConstructor is null
+           || a.ConstructorArguments.Any(c => c.Kind == TypedConstantKind.Error)
+           || a.NamedArguments.Any(n => n.Value.Kind == TypedConstantKind.Error);
+
+    private static Location? LocationOf(AttributeData a, CancellationToken ct) => a.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation();
+
+    private static TypedConstant? Named(AttributeData a, string name)
+    {
+        foreach (KeyValuePair<string, TypedConstant> pair in a.NamedArguments)
+        {
+            if (pair.Key == name) return pair.Value;
+        }
+        return null;
+    }
+
+    private static int? NamedInt(AttributeData a, string name) => Named(a, name)?.Value is int v ? v : null;
+    private static bool? NamedBool(AttributeData a, string name) => Named(a, name)?.Value is bool v ? v : null;
+    private static float? NamedFloat(AttributeData a, string name) => Named(a, name)?.Value switch
+    {
+        float f => f,
+        double d => (float)d,
+        _ => null,
+    };
+}

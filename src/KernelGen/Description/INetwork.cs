@@ -1,0 +1,54 @@
+using System;
+
+namespace KernelGen;
+
+/// <summary>What every generated network offers, whatever its loss. Not thread-safe: one caller at a time.</summary>
+public interface INetwork : IDisposable
+{
+    /// <summary>The declared description.</summary>
+    NetworkInfo Info { get; }
+    /// <summary>The kernel width this instance runs.</summary>
+    Isa Isa { get; }
+    /// <summary>Number of optimizer steps taken.</summary>
+    long Step { get; }
+    /// <summary>All parameters, canonical order: per dense layer, weights <c>[out, in]</c> row-major, then bias.</summary>
+    Span<float> Parameters { get; }
+    /// <summary>Gradient of the last computed loss with respect to <see cref="Parameters"/>, same layout.</summary>
+    Span<float> Gradients { get; }
+    /// <summary>Forward pass for any number of rows (<c>inputs.Length / InputSize</c>); softmax networks write probabilities.</summary>
+    void Predict(ReadOnlySpan<float> inputs, Span<float> outputs);
+}
+
+/// <summary>A network trained with integer class labels (softmax cross-entropy).</summary>
+public interface IClassifier : INetwork
+{
+    /// <summary>Forward, loss, backward and one optimizer update; returns the mean loss over the rows.
+    /// When the loss is not finite the update is skipped and the parameters are unchanged.</summary>
+    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
+    /// <summary>Forward, loss and backward without an update: <see cref="INetwork.Gradients"/> holds the gradient afterwards.</summary>
+    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
+    /// <summary>Mean loss and number of correct arg-max predictions over any number of rows. Changes no parameter.</summary>
+    Evaluation Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
+}
+
+/// <summary>A network trained against float targets (mean squared error).</summary>
+public interface IRegressor : INetwork
+{
+    /// <summary>Forward, loss, backward and one optimizer update; returns the mean loss over the rows.
+    /// When the loss is not finite the update is skipped and the parameters are unchanged.</summary>
+    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets);
+    /// <summary>Forward, loss and backward without an update.</summary>
+    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets);
+    /// <summary>Mean loss over any number of rows. Changes no parameter.</summary>
+    Evaluation Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets);
+}
+
+/// <summary>Result of evaluating a network on a set of rows.</summary>
+/// <param name="MeanLoss">Loss averaged over the rows.</param>
+/// <param name="Correct">Rows whose arg-max output equals the label (classifiers; 0 for regressors).</param>
+/// <param name="Count">Number of rows.</param>
+public readonly record struct Evaluation(double MeanLoss, int Correct, int Count)
+{
+    /// <summary>Fraction of rows predicted correctly.</summary>
+    public double Accuracy => Count == 0 ? 0 : (double)Correct / Count;
+}

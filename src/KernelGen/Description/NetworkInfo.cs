@@ -1,0 +1,62 @@
+using System;
+using System.Collections.Generic;
+
+namespace KernelGen;
+
+/// <summary>
+/// What the generator saw: the declared layers in order with their shapes and where their
+/// parameters live in the canonical parameter block. Generated networks expose it as
+/// <c>Info</c>; the <see cref="Reference.ReferenceNetwork"/> oracle and tools read it.
+/// </summary>
+public sealed class NetworkInfo
+{
+    /// <summary>Creates a description (the generator writes these; tests may too).</summary>
+    public NetworkInfo(string name, int inputs, int batchSize, LossKind loss, float learningRate, IReadOnlyList<LayerInfo> layers)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count == 0) throw new ArgumentException("A network needs at least one layer.", nameof(layers));
+        Name = name;
+        Inputs = inputs;
+        BatchSize = batchSize;
+        Loss = loss;
+        LearningRate = learningRate;
+        Layers = layers;
+        int count = 0;
+        foreach (LayerInfo layer in layers) count += layer.ParameterCount;
+        ParameterCount = count;
+    }
+
+    /// <summary>Class name of the network.</summary>
+    public string Name { get; }
+    /// <summary>Input features per row.</summary>
+    public int Inputs { get; }
+    /// <summary>Outputs per row (the last layer's outputs).</summary>
+    public int Outputs => Layers[Layers.Count - 1].Outputs;
+    /// <summary>Most rows per training step.</summary>
+    public int BatchSize { get; }
+    /// <summary>The loss.</summary>
+    public LossKind Loss { get; }
+    /// <summary>The optimizer's learning rate.</summary>
+    public float LearningRate { get; }
+    /// <summary>Declared layers, in order.</summary>
+    public IReadOnlyList<LayerInfo> Layers { get; }
+    /// <summary>Total number of parameters (length of the canonical parameter block).</summary>
+    public int ParameterCount { get; }
+}
+
+/// <summary>One declared layer. For a dense layer the weights are <c>[Outputs, Inputs]</c> row-major at
+/// <see cref="WeightOffset"/>, followed by <see cref="Outputs"/> biases at <see cref="BiasOffset"/>.</summary>
+/// <param name="Kind">Dense or activation.</param>
+/// <param name="Inputs">Inputs per row.</param>
+/// <param name="Outputs">Outputs per row.</param>
+/// <param name="Activation">For an activation layer, the function; otherwise <see cref="Act.Identity"/>.</param>
+/// <param name="Init">Weight initialiser (dense only).</param>
+/// <param name="HasBias">Whether a dense layer has a bias.</param>
+/// <param name="WeightOffset">Offset of the weights in the parameter block, or −1.</param>
+/// <param name="BiasOffset">Offset of the bias in the parameter block, or −1.</param>
+public sealed record LayerInfo(LayerKind Kind, int Inputs, int Outputs, Act Activation, Init Init, bool HasBias, int WeightOffset, int BiasOffset)
+{
+    /// <summary>Number of parameters this layer owns.</summary>
+    public int ParameterCount => Kind == LayerKind.Dense ? Inputs * Outputs + (HasBias ? Outputs : 0) : 0;
+}

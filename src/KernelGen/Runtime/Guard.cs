@@ -1,0 +1,99 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace KernelGen.Runtime;
+
+/// <summary>
+/// Argument checks the generated networks run before they touch any state. Every failure is an
+/// <see cref="ArgumentException"/> that names the argument and says what was expected.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Guard
+{
+    /// <summary>Checks a training batch: <c>1 ≤ rows ≤ batchSize</c> and <c>inputs.Length == rows·inputSize</c>.</summary>
+    public static void Batch(int inputsLength, int rows, int inputSize, int batchSize, string inputsName, string rowsName)
+    {
+        if (rows < 1 || rows > batchSize)
+            throw new ArgumentException($"{rowsName} has {rows} rows; a training step takes 1 to {batchSize} rows (BatchSize).", rowsName);
+        if (inputsLength != rows * inputSize)
+            throw new ArgumentException($"{inputsName} has {inputsLength} values; expected {rows} rows × {inputSize} inputs = {rows * inputSize}.", inputsName);
+    }
+
+    /// <summary>Checks that a span holds exactly <paramref name="rows"/> rows of <paramref name="rowSize"/> values.</summary>
+    public static void RowsLength(int actual, int rows, int rowSize, string name, string sizeName)
+    {
+        if (actual != rows * rowSize)
+            throw new ArgumentException($"{name} has {actual} values; expected {rows} rows × {rowSize} ({sizeName}) = {rows * rowSize}.", name);
+    }
+
+    /// <summary>Checks that <paramref name="length"/> is a positive multiple of <paramref name="rowSize"/>; returns the row count.</summary>
+    public static int Rows(int length, int rowSize, string name, string sizeName)
+    {
+        if (length == 0 || length % rowSize != 0)
+            throw new ArgumentException($"{name} has {length} values; expected a positive multiple of {rowSize} ({sizeName}).", name);
+        return length / rowSize;
+    }
+
+    /// <summary>Checks that there is at least one row.</summary>
+    public static void NotEmpty(int rows, string name)
+    {
+        if (rows < 1) throw new ArgumentException($"{name} is empty; expected at least one row.", name);
+    }
+
+    /// <summary>Checks every value is finite (no NaN, no ±∞).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Finite(ReadOnlySpan<float> values, string name)
+    {
+        ref float x = ref MemoryMarshal.GetReference(values);
+        int n = values.Length, i = 0;
+        // x − x is 0 for finite x and NaN for NaN or ±∞; NaN poisons the running accumulator.
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        {
+            Vector256<float> acc = Vector256<float>.Zero;
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref x, (nuint)i);
+                acc += v - v;
+            }
+            if (acc != Vector256<float>.Zero) ThrowNotFinite(values, name);
+        }
+        else if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
+        {
+            Vector128<float> acc = Vector128<float>.Zero;
+            for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                Vector128<float> v = Vector128.LoadUnsafe(ref x, (nuint)i);
+                acc += v - v;
+            }
+            if (acc != Vector128<float>.Zero) ThrowNotFinite(values, name);
+        }
+        for (; i < n; i++)
+        {
+            if (!float.IsFinite(Unsafe.Add(ref x, i))) ThrowNotFinite(values, name);
+        }
+    }
+
+    /// <summary>Checks every label is in [0, classes).</summary>
+    public static void Labels(ReadOnlySpan<int> labels, int classes, string name)
+    {
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)classes)
+                throw new ArgumentException($"{name}[{i}] is {labels[i]}; labels must be in [0, {classes}) (OutputSize).", name);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotFinite(ReadOnlySpan<float> values, string name)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+                throw new ArgumentException($"{name}[{i}] is {values[i]}; every value must be finite (no NaN or infinity).", name);
+        }
+        throw new InvalidOperationException("bug: a non-finite value was detected but not found.");
+    }
+}
