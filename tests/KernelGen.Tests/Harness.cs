@@ -1,0 +1,130 @@
+using System;
+using System.Linq;
+using KernelGen.Reference;
+using Xunit;
+
+namespace KernelGen.Tests;
+
+/// <summary>Every test network, creatable at any width.</summary>
+public static class Networks
+{
+    public sealed record Case(string Name, Func<Isa, INetwork> Create, NetworkInfo Info)
+    {
+        public override string ToString() => Name;
+    }
+
+    public static readonly Case[] All =
+    {
+        new("DigitsNet", isa => new DigitsNet(isa: isa), DigitsNet.Info),
+        new("OddNet", isa => new OddNet(isa: isa), OddNet.Info),
+        new("TinyRegressor", isa => new TinyRegressor(isa: isa), TinyRegressor.Info),
+        new("MixedRegressor", isa => new MixedRegressor(isa: isa), MixedRegressor.Info),
+        new("WideNet", isa => new WideNet(isa: isa), WideNet.Info),
+        new("BigNet", isa => new BigNet(isa: isa), BigNet.Info),
+    };
+
+    public static readonly Isa[] Widths = { Isa.Scalar, Isa.Vector128, Isa.Vector256, Isa.Vector512 };
+
+    public static TheoryData<string, Isa> AllWithWidths()
+    {
+        var data = new TheoryData<string, Isa>();
+        foreach (Case c in All)
+            foreach (Isa isa in Widths) data.Add(c.Name, isa);
+        return data;
+    }
+
+    public static Case Get(string name) => All.Single(c => c.Name == name);
+}
+
+/// <summary>Test values: ordinary, signed zeros, denormal-tiny, large and small magnitudes mixed.</summary>
+public static class Values
+{
+    public static float Mixed(Random r) => r.Next(20) switch
+    {
+        0 => 0f,
+        1 => -0f,
+        2 => (r.Next(2) == 0 ? 1 : -1) * 1e-39f * (float)r.NextDouble(), // denormal
+        3 => (r.Next(2) == 0 ? 1 : -1) * (float)(r.NextDouble() * 1e-4),
+        4 or 5 => (r.Next(2) == 0 ? 1 : -1) * (float)(1 + r.NextDouble() * 29),
+        _ => (float)Normal(r),
+    };
+
+    public static float[] Mixed(Random r, int n)
+    {
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = Mixed(r);
+        return a;
+    }
+
+    public static double Normal(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
+
+    /// <summary>Random parameters (weights and biases alike), σ = <paramref name="scale"/>/√fan_in per dense layer.</summary>
+    public static float[] Parameters(NetworkInfo info, Random r, double scale = 1.0)
+    {
+        var p = new float[info.ParameterCount];
+        foreach (LayerInfo l in info.Layers.Where(l => l.Kind == LayerKind.Dense))
+        {
+            double sigma = scale / Math.Sqrt(l.Inputs);
+            for (int i = 0; i < l.Inputs * l.Outputs; i++) p[l.WeightOffset + i] = (float)(Normal(r) * sigma);
+            if (l.HasBias)
+                for (int i = 0; i < l.Outputs; i++) p[l.BiasOffset + i] = (float)(Normal(r) * 0.5);
+        }
+        return p;
+    }
+}
+
+/// <summary>Comparison with the double-precision oracle.</summary>
+public static class Oracle
+{
+    /// <summary>Tolerance of every generated body vs the oracle: ‖a − r‖₂ ≤ Relative·‖r‖₂ + Absolute·√n.
+    /// Float accumulation over ≤ 300 terms is ~1e-6 relative; 1e-4 leaves room for FMA vs mul+add and
+    /// cancellation with mixed magnitudes, and is still far below any real bug (which shows as O(1)).</summary>
+    public const double Relative = 1e-4, Absolute = 1e-6;
+
+    public static void Close(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double diff = 0, norm = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            Assert.False(float.IsNaN(actual[i]), $"{what}[{i}] is NaN");
+            double d = actual[i] - expected[i];
+            diff += d * d;
+            norm += expected[i] * expected[i];
+        }
+        double bound = Relative * Math.Sqrt(norm) + Absolute * Math.Sqrt(actual.Length);
+        Assert.True(Math.Sqrt(diff) <= bound, $"{what}: ‖a − r‖ = {Math.Sqrt(diff):E3} > {bound:E3} (‖r‖ = {Math.Sqrt(norm):E3})");
+    }
+
+    /// <summary>Runs the network and the oracle on the same parameters and data and compares loss, every gradient tensor and Predict.</summary>
+    public static void Matches(INetwork net, float[] parameters, float[] inputs, int rows, Random r)
+    {
+        NetworkInfo info = net.Info;
+        parameters.CopyTo(net.Parameters);
+        double[] pd = parameters.Select(v => (double)v).ToArray();
+        float loss;
+        ReferenceNetwork.Result expected;
+        if (net is IClassifier c)
+        {
+            int[] labels = Enumerable.Range(0, rows).Select(_ => r.Next(info.Outputs)).ToArray();
+            loss = c.ComputeGradients(inputs, labels);
+            expected = ReferenceNetwork.Classify(info, pd, inputs, labels);
+        }
+        else
+        {
+            var reg = (IRegressor)net;
+            float[] targets = Values.Mixed(r, rows * info.Outputs);
+            loss = reg.ComputeGradients(inputs, targets);
+            expected = ReferenceNetwork.Regress(info, pd, inputs, targets);
+        }
+        Assert.True(Math.Abs(loss - expected.Loss) <= Relative * Math.Abs(expected.Loss) + 1e-6, $"loss {loss} vs oracle {expected.Loss}");
+        foreach ((LayerInfo l, int index) in info.Layers.Select((l, i) => (l, i)).Where(t => t.l.Kind == LayerKind.Dense))
+        {
+            Close(net.Gradients.Slice(l.WeightOffset, l.Inputs * l.Outputs), expected.Gradients.AsSpan(l.WeightOffset, l.Inputs * l.Outputs), $"dW of layer {index}");
+            if (l.HasBias) Close(net.Gradients.Slice(l.BiasOffset, l.Outputs), expected.Gradients.AsSpan(l.BiasOffset, l.Outputs), $"db of layer {index}");
+        }
+        var outputs = new float[rows * info.Outputs];
+        net.Predict(inputs, outputs);
+        Close(outputs, expected.Outputs, "Predict outputs");
+    }
+}
