@@ -1,0 +1,162 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using KernelGen.Generators.Diagnostics;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace KernelGen.Generators.Tests;
+
+/// <summary>One test per diagnostic ID: the description that triggers it, the ID, the layer named in the message.</summary>
+public class DiagnosticTests
+{
+    private const string Valid = """
+        using KernelGen;
+        [Network(Inputs = 64, BatchSize = 32)]
+        [Dense(100, Init = Init.HeNormal)]
+        [Activation(Act.ReLU)]
+        [Dense(10)]
+        [SoftmaxCrossEntropy]
+        [Sgd(LearningRate = 0.05f)]
+        public partial class Net;
+        """;
+
+    private static Diagnostic Single(string source, string id)
+    {
+        GeneratorHarness.Run run = GeneratorHarness.RunGenerator(source);
+        Assert.Null(run.Single.Exception);
+        Diagnostic[] kg = run.GeneratorDiagnostics.Where(d => d.Id.StartsWith("KG", StringComparison.Ordinal)).ToArray();
+        Diagnostic d = Assert.Single(kg, x => x.Id == id);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        // Diagnostics are stored as values (file, span, lines) so they cache; they come back as file locations.
+        Assert.Equal("Source0.cs", d.Location.GetLineSpan().Path);
+        Assert.True(d.Location.SourceSpan.Length > 0, "the diagnostic underlines something");
+        Assert.Empty(run.Single.GeneratedSources); // an invalid description emits nothing
+        return d;
+    }
+
+    private static string Replace(string from, string to)
+    {
+        Assert.Contains(from, Valid);
+        return Valid.Replace(from, to);
+    }
+
+    [Fact]
+    public void Valid_description_reports_nothing_and_compiles_cleanly()
+    {
+        GeneratorHarness.Run run = GeneratorHarness.RunGenerator(Valid);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Equal(new[] { "Net.L0.Dense.g.cs", "Net.L2.Dense.g.cs", "Net.Loss.g.cs", "Net.Optimizer.g.cs", "Net.g.cs" },
+            run.Single.GeneratedSources.Select(s => s.HintName).OrderBy(s => s, StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public void KG0001_class_not_partial()
+        => Assert.Contains("'Net' must be declared 'partial'", Single(Replace("public partial class Net;", "public class Net;"), "KG0001").GetMessage());
+
+    [Fact]
+    public void KG0002_nested_class()
+        => Assert.Contains("nested inside 'Outer'", Single(
+            Replace("[Network(", "public partial class Outer {\n[Network(").Replace("public partial class Net;", "public partial class Net; }"), "KG0002").GetMessage());
+
+    [Fact]
+    public void KG0003_inputs_missing()
+        => Assert.Contains("Inputs", Single(Replace("Inputs = 64, ", ""), "KG0003").GetMessage());
+
+    [Fact]
+    public void KG0003_inputs_negative()
+        => Assert.Contains("got -1", Single(Replace("Inputs = 64", "Inputs = -1"), "KG0003").GetMessage());
+
+    [Fact]
+    public void KG0004_batch_size_zero()
+        => Assert.Contains("got 0", Single(Replace("BatchSize = 32", "BatchSize = 0"), "KG0004").GetMessage());
+
+    [Fact]
+    public void KG0005_no_layers()
+        => Single(Replace("[Dense(100, Init = Init.HeNormal)]\n[Activation(Act.ReLU)]\n[Dense(10)]\n", ""), "KG0005");
+
+    [Fact]
+    public void KG0006_no_loss()
+        => Single(Replace("[SoftmaxCrossEntropy]\n", ""), "KG0006");
+
+    [Fact]
+    public void KG0007_two_losses()
+        => Assert.StartsWith("Layer 4 (MeanSquaredError)", Single(Replace("[SoftmaxCrossEntropy]\n", "[SoftmaxCrossEntropy]\n[MeanSquaredError]\n"), "KG0007").GetMessage());
+
+    [Fact]
+    public void KG0008_layer_after_the_loss()
+        => Assert.StartsWith("Layer 4 (Dense)", Single(Replace("[SoftmaxCrossEntropy]\n", "[SoftmaxCrossEntropy]\n[Dense(3)]\n"), "KG0008").GetMessage());
+
+    [Fact]
+    public void KG0009_no_optimizer()
+        => Single(Replace("[Sgd(LearningRate = 0.05f)]\n", ""), "KG0009");
+
+    [Fact]
+    public void KG0010_two_optimizers()
+        => Assert.StartsWith("Layer 5 (Sgd)", Single(Replace("[Sgd(LearningRate = 0.05f)]\n", "[Sgd]\n[Sgd(LearningRate = 0.05f)]\n"), "KG0010").GetMessage());
+
+    [Fact]
+    public void KG0011_unknown_element_in_the_stack()
+        => Assert.StartsWith("Layer 1 ([Shuffle])", Single(
+            Replace("[Activation(Act.ReLU)]", "[Shuffle]") + "\npublic sealed class ShuffleAttribute : KernelGen.NetworkElementAttribute { }", "KG0011").GetMessage());
+
+    [Fact]
+    public void KG0012_network_too_large()
+        => Assert.StartsWith("Layer 0 (Dense)", Single(Replace("Inputs = 64", "Inputs = 100000").Replace("[Dense(100,", "[Dense(20000,"), "KG0012").GetMessage());
+
+    [Fact]
+    public void KG0101_non_positive_units()
+        => Assert.Equal("Layer 2 (Dense) has 0 units: the number of outputs must be at least 1", Single(Replace("[Dense(10)]", "[Dense(0)]"), "KG0101").GetMessage());
+
+    [Theory]
+    [InlineData("-1f", "-1")]
+    [InlineData("0f", "0")]
+    [InlineData("float.NaN", "NaN")]
+    [InlineData("float.PositiveInfinity", "Infinity")]
+    public void KG0102_learning_rate_not_finite_and_positive(string value, string shown)
+        => Assert.Equal($"Layer 4 (Sgd) has LearningRate = {shown}: it must be a finite number greater than 0, e.g. 0.01",
+            Single(Replace("LearningRate = 0.05f", "LearningRate = " + value), "KG0102").GetMessage());
+
+    [Fact]
+    public void KG0103_undefined_enum_value()
+        => Assert.Contains("Act = 42", Single(Replace("[Activation(Act.ReLU)]", "[Activation((Act)42)]"), "KG0103").GetMessage());
+
+    [Fact]
+    public void KG9001_every_descriptor_has_a_unique_id_and_a_docs_page()
+    {
+        // KG9001 (generator fault) cannot be provoked from valid C#; this checks its page and the table it lives in.
+        Assert.Equal(Descriptors.All.Count, Descriptors.All.Select(d => d.Id).Distinct().Count());
+        string docs = Path.Combine(RepositoryRoot(), "docs", "diagnostics");
+        foreach (DiagnosticDescriptor d in Descriptors.All)
+        {
+            string page = Path.Combine(docs, d.Id + ".md");
+            Assert.True(File.Exists(page), $"missing {page}");
+            Assert.Contains(d.Id, File.ReadAllText(page));
+            Assert.EndsWith(d.Id + ".md", d.HelpLinkUri);
+        }
+    }
+
+    [Theory]
+    [InlineData("[Dense(]")]
+    [InlineData("[Dense(100, Init = )]")]
+    [InlineData("[Dense(\"many\")]")]
+    [InlineData("[Activation(Act.)]")]
+    [InlineData("[Activation(Act.Swish)]")]
+    [InlineData("[NoSuchLayer(3)]")]
+    [InlineData("[Sgd(LearningRate = \"fast\")]")]
+    [InlineData("[Network(Inputs = , BatchSize = 32)]")]
+    [InlineData("[Dense(100, Init = Init.HeNormal")]
+    public void Partly_typed_attributes_never_crash_the_generator(string broken)
+    {
+        string source = Valid.Replace("[Activation(Act.ReLU)]", broken);
+        GeneratorHarness.Run run = GeneratorHarness.RunGenerator(source);
+        Assert.Null(run.Single.Exception);
+        Assert.DoesNotContain(run.GeneratorDiagnostics, d => d.Id == "KG9001");
+        Assert.Contains(run.CompilerDiagnostics, d => d.Severity == DiagnosticSeverity.Error); // the compiler explains
+    }
+
+    internal static string RepositoryRoot([CallerFilePath] string path = "")
+        => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", ".."));
+}
