@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using System.Runtime.CompilerServices;
 using KernelGen.Generators.Diagnostics;
 using Microsoft.CodeAnalysis;
 using Xunit;
@@ -157,6 +156,13 @@ public class DiagnosticTests
         Assert.Contains(run.CompilerDiagnostics, d => d.Severity == DiagnosticSeverity.Error); // the compiler explains
     }
 
-    internal static string RepositoryRoot([CallerFilePath] string path = "")
-        => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", ".."));
+    /// <summary>The checkout holding the tests (found from the test binaries, since CI builds map source paths to /_/).</summary>
+    internal static string RepositoryRoot()
+    {
+        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(Path.Combine(dir, "KernelGen.sln"))) return dir;
+        }
+        throw new InvalidOperationException("KernelGen.sln not found above " + AppContext.BaseDirectory);
+    }
 }
