@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Globalization;
 using KernelGen.Cli.Networks;
 using KernelGen.Data;
@@ -18,6 +19,8 @@ public static class Program
               Train DigitsNet (64 → 100 ReLU → 10, SGD) on the bundled 8×8 digits, 4:1 train/validation split.
           kernelgen info
               Print the kernel width this CPU runs.
+          kernelgen selftest [--all]
+              Run every width the CPU accelerates (--all: every width) against the double oracle.
         """;
 
     /// <summary>Entry point; returns the process exit code.</summary>
@@ -34,6 +37,7 @@ public static class Program
             {
                 "train" => Train(args),
                 "info" => Info(),
+                "selftest" => SelfTest.Run(all: args.Contains("--all")),
                 _ => Fail($"unknown command '{args[0]}'."),
             };
         }
