@@ -10,8 +10,7 @@ runner=${AVX512_RUNNER:-$root/../shared/tools/avx512-bochs/run-avx512.sh}
 if [ ! -f "$runner" ]; then echo "test-avx512: $runner not found (set AVX512_RUNNER)"; exit 1; fi
 work=${AVX512_WORK:-/tmp/kernelgen-avx512}
 rm -rf "$work/payload" && mkdir -p "$work/payload"
-dotnet publish "$root/src/KernelGen.Cli/KernelGen.Cli.csproj" -c Release -r linux-x64 --self-contained \
-  -p:PublishTrimmed=true -p:InvariantGlobalization=true -o "$work/payload/app" --nologo -v q
+dotnet publish "$root/src/KernelGen.Cli/KernelGen.Cli.csproj" -c Release -p:SelfContainedLinux=true -o "$work/payload/app" --nologo -v q
 cat > "$work/payload/run.sh" <<'SH'
 #!/bin/sh
 # .NET keeps Vector512 unaccelerated on this CPU model unless asked (its throttling heuristic).
