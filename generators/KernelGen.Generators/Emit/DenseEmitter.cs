@@ -16,6 +16,9 @@ internal static class DenseEmitter
     // forward: RowBlock rows × OutputBlock outputs of dot-product accumulators (4×2 = 8 vectors + 6 operands ≤ 16 ymm);
     // dW: OutputBlock outputs × VectorBlock vectors of k; dX: 2 rows × VectorBlock vectors of k.
     private const int RowBlock = 4, OutputBlock = 2, VectorBlock = 4, InputRowBlock = 2;
+    // A lone row (batch 1, or the rows left over after the 4-row tiles) takes 8 outputs at once instead:
+    // 8 independent accumulators keep both FMA pipes busy through the FMA latency (GEMV shape).
+    private const int SingleRowOutputBlock = 8;
 
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
     {
@@ -68,7 +71,8 @@ internal static class DenseEmitter
         }
         int full = k / lanes * lanes, tail = k % lanes;
         w.Line($"// {Int(k)} = {Int(k / lanes)} × {Int(lanes)} lanes{(tail == 0 ? ": no tail." : $" + {Int(tail)}: the last vector overlaps, its first {Int(lanes - tail)} lanes masked to zero.")}");
-        w.Line($"// Tile {Int(RowBlock)} rows × {Int(OutputBlock)} outputs: {Int(RowBlock * OutputBlock)} dot-product accumulators, summed across lanes once.");
+        w.Line($"// Tile {Int(RowBlock)} rows × {Int(OutputBlock)} outputs: {Int(RowBlock * OutputBlock)} dot-product accumulators, summed across lanes once;");
+        w.Line($"// leftover rows one at a time × {Int(SingleRowOutputBlock)} outputs ({Int(SingleRowOutputBlock)} accumulators hide the FMA latency).");
         if (tail != 0) w.Line($"{t.Type} tail = {t.KeepLastLanes(tail)};");
         w.Line("int r = 0;");
         w.Open($"for (; r <= rows - {Int(RowBlock)}; r += {Int(RowBlock)})");
@@ -84,17 +88,18 @@ internal static class DenseEmitter
     private static void EmitForwardRows(CodeWriter w, Node node, VectorTarget t, int rowsInBlock, int full, int tail)
     {
         int n = node.Outputs;
-        int blocked = n / OutputBlock * OutputBlock;
+        int outputBlock = rowsInBlock == 1 ? SingleRowOutputBlock : OutputBlock;
+        int blocked = n / outputBlock * outputBlock;
         if (blocked > 0)
         {
-            w.Open($"for (int o = 0; o < {Int(blocked)}; o += {Int(OutputBlock)})");
-            EmitForwardTile(w, node, t, rowsInBlock, OutputBlock, "o", full, tail);
+            w.Open($"for (int o = 0; o < {Int(blocked)}; o += {Int(outputBlock)})");
+            EmitForwardTile(w, node, t, rowsInBlock, outputBlock, "o", full, tail);
             w.Close();
         }
-        if (n % OutputBlock != 0)
+        if (n % outputBlock != 0)
         {
             w.Open();
-            EmitForwardTile(w, node, t, rowsInBlock, n % OutputBlock, Int(blocked), full, tail);
+            EmitForwardTile(w, node, t, rowsInBlock, n % outputBlock, Int(blocked), full, tail);
             w.Close();
         }
     }
