@@ -21,13 +21,16 @@ altjit=$(find "$work/packages" -name libclrjit_universal_arm64_x64.so | head -n 
 dotnet publish "$root/src/KernelGen.Cli/KernelGen.Cli.csproj" -c Release -p:SelfContainedLinux=true -o "$work/app" --nologo -v q
 cp "$altjit" "$work/app/"
 # The AltJit compiles every method twice (arm64 for the listing, x64 to run); it occasionally segfaults in
-# this cross setting, so a crashed run is retried (the listing itself is deterministic).
-for attempt in 1 2 3; do
-  if DOTNET_AltJitName=libclrjit_universal_arm64_x64.so DOTNET_AltJit='*' DOTNET_AltJitOS=linux \
-     DOTNET_JitDisasm='*_V128' DOTNET_TieredCompilation=0 DOTNET_JitStdOutFile="$work/arm64.asm" \
-     "$work/app/KernelGen.Cli" selftest --all > "$work/selftest.txt" 2>&1; then break; fi
-  echo "arm64-disasm: attempt $attempt crashed (rc $?), retrying"
-  [ "$attempt" -lt 3 ] || exit 1
+# this cross setting (about half the runs, early, before any listing is written), so a crashed run is
+# retried, up to 10 times (the listing itself is deterministic).
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  rc=0
+  DOTNET_AltJitName=libclrjit_universal_arm64_x64.so DOTNET_AltJit='*' DOTNET_AltJitOS=linux \
+    DOTNET_JitDisasm='*_V128' DOTNET_TieredCompilation=0 DOTNET_JitStdOutFile="$work/arm64.asm" \
+    "$work/app/KernelGen.Cli" selftest --isa vector128 > "$work/selftest.txt" 2>&1 || rc=$?
+  [ "$rc" -ne 0 ] || break
+  echo "arm64-disasm: attempt $attempt crashed (rc $rc), retrying"
+  [ "$attempt" -lt 10 ] || exit 1
 done
 methods=$(grep -c 'for generic ARM64' "$work/arm64.asm" || true)
 fmla=$(grep -c 'fmla' "$work/arm64.asm" || true)

@@ -19,8 +19,8 @@ public static class Program
               Train DigitsNet (64 → 100 ReLU → 10, SGD) on the bundled 8×8 digits, 4:1 train/validation split.
           kernelgen info
               Print the kernel width this CPU runs.
-          kernelgen selftest [--all]
-              Run every width the CPU accelerates (--all: every width) against the double oracle.
+          kernelgen selftest [--all | --isa WIDTH]
+              Run every width the CPU accelerates (--all: every width; --isa: that one) against the double oracle.
         """;
 
     /// <summary>Entry point; returns the process exit code.</summary>
@@ -37,7 +37,7 @@ public static class Program
             {
                 "train" => Train(args),
                 "info" => Info(),
-                "selftest" => SelfTest.Run(all: args.Contains("--all")),
+                "selftest" => SelfTest.Run(all: args.Contains("--all"), only: OnlyIsa(args)),
                 _ => Fail($"unknown command '{args[0]}'."),
             };
         }
@@ -102,6 +102,15 @@ public static class Program
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation accuracy after {epochs} epochs: {last.ValidationAccuracy:P2}"));
         return 0;
+    }
+
+    private static Isa? OnlyIsa(string[] args)
+    {
+        int at = Array.IndexOf(args, "--isa");
+        if (at < 0) return null;
+        if (at + 1 >= args.Length || !Enum.TryParse(args[at + 1], ignoreCase: true, out Isa isa) || !Enum.IsDefined(isa) || isa == Isa.Auto)
+            throw new ArgumentException("--isa needs one of scalar, vector128, vector256, vector512.");
+        return isa;
     }
 
     private static int PositiveInt(string option, string value)

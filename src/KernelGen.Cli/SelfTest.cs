@@ -19,7 +19,7 @@ internal static class SelfTest
 
     private sealed record Subject(string Name, Func<Isa, IClassifier> Create, NetworkInfo Info);
 
-    public static int Run(bool all)
+    public static int Run(bool all, Isa? only = null)
     {
         var subjects = new[]
         {
@@ -27,7 +27,7 @@ internal static class SelfTest
             new Subject("ReferenceMlp", isa => new ReferenceMlp(isa: isa), ReferenceMlp.Info),
         };
         Isa[] widths = new[] { Isa.Vector512, Isa.Vector256, Isa.Vector128, Isa.Scalar }
-            .Where(w => all || IsaSupport.IsAccelerated(w)).ToArray();
+            .Where(w => only is null ? all || IsaSupport.IsAccelerated(w) : w == only).ToArray();
         Console.WriteLine($"selftest: widths {string.Join(", ", widths.Select(w => $"{w} ({(IsaSupport.IsAccelerated(w) ? "hardware" : "software")})"))}; Isa.Auto = {IsaSupport.Best}");
         Console.WriteLine("kernel errors are max |a − r| / max |r| per tensor vs the double oracle; bound " + Tolerance.ToString("E0", CultureInfo.InvariantCulture));
         Console.WriteLine();
