@@ -25,6 +25,7 @@ cp "$altjit" "$work/app/"
 # retried, up to 10 times (the listing itself is deterministic).
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
   rc=0
+  rm -f "$work/arm64.asm"
   DOTNET_AltJitName=libclrjit_universal_arm64_x64.so DOTNET_AltJit='*' DOTNET_AltJitOS=linux \
     DOTNET_JitDisasm='*_V128' DOTNET_TieredCompilation=0 DOTNET_JitStdOutFile="$work/arm64.asm" \
     "$work/app/KernelGen.Cli" selftest --isa vector128 > "$work/selftest.txt" 2>&1 || rc=$?
