@@ -83,7 +83,7 @@ public static class Oracle
     /// like PyTorch, the backward takes Sigmoid′ = y(1 − y) and Tanh′ = 1 − y² from the float output y, so
     /// near saturation (y within a few ulp of ±1) the derivative carries an absolute error of ~1e-7 that a
     /// tiny tensor cannot hide relatively. It is tiny next to the network's gradient as a whole.</summary>
-    public const double Relative = 1e-4, Absolute = 1e-6, GlobalFloor = 1e-5;
+    public const double Relative = 1e-4, Absolute = 1e-6, GlobalFloor = 1e-5, KinkMargin = 1e-4;
 
     public static void Close(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected, string what, double floor = 0)
     {
@@ -122,14 +122,17 @@ public static class Oracle
             expected = ReferenceNetwork.Regress(info, pd, inputs, targets);
         }
         Assert.True(Math.Abs(loss - expected.Loss) <= Relative * Math.Abs(expected.Loss) + 1e-6, $"loss {loss} vs oracle {expected.Loss}");
+        var outputs = new float[rows * info.Outputs];
+        net.Predict(inputs, outputs);
+        Close(outputs, expected.Outputs, "Predict outputs");
+        // A pre-activation within float rounding of ReLU's kink may fall on either side in float: the
+        // gradients are then both right and different. Such draws (a few per cent) check values only.
+        if (ReferenceNetwork.DistanceToReLUKink(info, pd, inputs, rows) < KinkMargin) return;
         double floor = GlobalFloor * Math.Sqrt(expected.Gradients.Sum(g => g * g));
         foreach ((LayerInfo l, int index) in info.Layers.Select((l, i) => (l, i)).Where(t => t.l.Kind == LayerKind.Dense))
         {
             Close(net.Gradients.Slice(l.WeightOffset, l.Inputs * l.Outputs), expected.Gradients.AsSpan(l.WeightOffset, l.Inputs * l.Outputs), $"dW of layer {index}", floor);
             if (l.HasBias) Close(net.Gradients.Slice(l.BiasOffset, l.Outputs), expected.Gradients.AsSpan(l.BiasOffset, l.Outputs), $"db of layer {index}", floor);
         }
-        var outputs = new float[rows * info.Outputs];
-        net.Predict(inputs, outputs);
-        Close(outputs, expected.Outputs, "Predict outputs");
     }
 }

@@ -27,6 +27,23 @@ public static class ReferenceNetwork
         return ReferenceLayers.SoftmaxCrossEntropy(y, rows, info.Outputs, zeros).probabilities;
     }
 
+    /// <summary>
+    /// Smallest |x| over the inputs of every ReLU (∞ when there is none). ReLU′ jumps at 0, so where a
+    /// pre-activation lies within float rounding of 0 a float network and this oracle may legitimately
+    /// take different sides of the kink; comparisons of gradients should skip such points.
+    /// </summary>
+    public static double DistanceToReLUKink(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, int rows)
+    {
+        Run(info, parameters, inputs, rows, out double[][] pre);
+        double min = double.PositiveInfinity;
+        for (int l = 0; l < info.Layers.Count; l++)
+        {
+            if (info.Layers[l].Kind != LayerKind.Activation || info.Layers[l].Activation != Act.ReLU) continue;
+            foreach (double x in pre[l]) min = Math.Min(min, Math.Abs(x));
+        }
+        return min;
+    }
+
     /// <summary>Loss and gradients for integer labels (softmax cross-entropy).</summary>
     public static Result Classify(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
