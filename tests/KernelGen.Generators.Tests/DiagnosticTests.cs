@@ -106,6 +106,34 @@ public class DiagnosticTests
         => Assert.StartsWith("Layer 0 (Dense)", Single(Replace("Inputs = 64", "Inputs = 100000").Replace("[Dense(100,", "[Dense(20000,"), "KG0012").GetMessage());
 
     [Fact]
+    public void KG0012_activation_buffer_too_large()
+        => Assert.StartsWith("Layer 0 (Activation)", Single(
+            Replace("Inputs = 64, BatchSize = 32", "Inputs = 70000, BatchSize = 70000").Replace("[Dense(100, Init = Init.HeNormal)]\n[Activation(Act.ReLU)]", "[Activation(Act.ReLU)]\n[Dense(100)]"), "KG0012").GetMessage());
+
+    [Fact]
+    public void KG0013_network_too_large_in_total()
+        => Assert.StartsWith("Network 'Net' needs 1073772544 floats", Single(
+            Replace("Inputs = 64, BatchSize = 32", "Inputs = 1024, BatchSize = 1024").Replace("[Dense(100,", "[Dense(524288,"), "KG0013").GetMessage());
+
+    [Fact]
+    public void A_half_typed_Network_attribute_gets_no_KernelGen_error_on_top()
+    {
+        GeneratorHarness.Run run = GeneratorHarness.RunGenerator(Replace("Inputs = 64", "Inputs = "));
+        Assert.DoesNotContain(run.GeneratorDiagnostics, d => d.Id.StartsWith("KG", StringComparison.Ordinal));
+        Assert.Contains(run.CompilerDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    [Fact]
+    public void Networks_with_the_same_name_in_two_namespaces_both_generate()
+    {
+        GeneratorHarness.Run run = GeneratorHarness.RunGenerator("namespace A;\n" + Valid, "namespace B;\n" + Valid);
+        Assert.Null(run.Single.Exception);
+        Assert.Empty(run.CompilerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Contains(run.Single.GeneratedSources, s => s.HintName == "A.Net.g.cs");
+        Assert.Contains(run.Single.GeneratedSources, s => s.HintName == "B.Net.g.cs");
+    }
+
+    [Fact]
     public void KG0101_non_positive_units()
         => Assert.Equal("Layer 2 (Dense) has 0 units: the number of outputs must be at least 1", Single(Replace("[Dense(10)]", "[Dense(0)]"), "KG0101").GetMessage());
 

@@ -50,6 +50,16 @@ public class BadInputTests
     [Fact] public void Evaluate_with_mismatched_rows() => AssertRejected("inputs", n => n.Evaluate(Inputs(3), new[] { 1, 2 }));
 
     [Fact]
+    public void Row_counts_whose_size_overflows_int_are_rejected()
+    {
+        // (2^26 + 1) rows × 64 wraps to 64 in 32-bit arithmetic; the check must compare in 64 bits.
+        var e = Assert.Throws<ArgumentException>(() => KernelGen.Runtime.Guard.RowsLength(64, (1 << 26) + 1, 64, "inputs", "InputSize"));
+        Assert.Equal("inputs", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => KernelGen.Runtime.Guard.Batch(64, (1 << 26) + 1, 64, int.MaxValue, "inputs", "labels"));
+        Assert.Equal("inputs", e.ParamName);
+    }
+
+    [Fact]
     public void Regressor_rejects_bad_targets()
     {
         using var net = new TinyRegressor();

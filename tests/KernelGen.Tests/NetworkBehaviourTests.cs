@@ -42,7 +42,7 @@ public class AllocationTests
 {
     [Theory]
     [MemberData(nameof(Networks.AllWithWidths), MemberType = typeof(Networks))]
-    public void TrainStep_and_Predict_allocate_nothing(string network, Isa isa)
+    public void TrainStep_Evaluate_and_Predict_allocate_nothing(string network, Isa isa)
     {
         Networks.Case c = Networks.Get(network);
         using INetwork net = c.Create(isa);
@@ -54,8 +54,16 @@ public class AllocationTests
         float[] outputs = new float[rows * c.Info.Outputs];
         void Step()
         {
-            if (net is IClassifier cl) cl.TrainStep(inputs, labels);
-            else ((IRegressor)net).TrainStep(inputs, targets);
+            if (net is IClassifier cl)
+            {
+                cl.TrainStep(inputs, labels);
+                cl.Evaluate(inputs, labels);
+            }
+            else
+            {
+                ((IRegressor)net).TrainStep(inputs, targets);
+                ((IRegressor)net).Evaluate(inputs, targets);
+            }
             net.Predict(inputs, outputs);
         }
         for (int i = 0; i < 50; i++) Step(); // warm-up: tiering, statics

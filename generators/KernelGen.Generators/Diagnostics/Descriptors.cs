@@ -64,6 +64,10 @@ internal static class Descriptors
         "Network is too large",
         "Layer {0} ({1}) needs {2} floats for one buffer, more than the 2^30 a KernelGen network supports; reduce BatchSize or the layer's size");
 
+    public static readonly DiagnosticDescriptor NetworkTooLarge = Error("KG0013",
+        "Network is too large in total",
+        "Network '{0}' needs {1} floats in one block (its parameters, or its workspace for BatchSize rows), more than the 2^30 a KernelGen network supports; reduce BatchSize or the layers' sizes");
+
     public static readonly DiagnosticDescriptor NonPositiveUnits = Error("KG0101",
         "Dense layer needs a positive number of units",
         "Layer {0} (Dense) has {1} units: the number of outputs must be at least 1");
@@ -84,7 +88,7 @@ internal static class Descriptors
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
         NotPartial, UnsupportedClass, BadInputs, BadBatchSize, NoLayers, NoLoss, DuplicateLoss, LossNotLast,
-        NoOptimizer, DuplicateOptimizer, UnknownElement, TooLarge, NonPositiveUnits, BadLearningRate, UnknownEnumValue, InternalError,
+        NoOptimizer, DuplicateOptimizer, UnknownElement, TooLarge, NetworkTooLarge, NonPositiveUnits, BadLearningRate, UnknownEnumValue, InternalError,
     };
 
     public static DiagnosticDescriptor ById(string id)

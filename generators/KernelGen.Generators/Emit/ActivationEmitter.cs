@@ -22,8 +22,8 @@ internal static class ActivationEmitter
             w.Close();
             w.Line();
         }
-        if (node.Previous is null) return; // first layer: nobody needs ∂L/∂inputs
-        Node prev = node.Previous;
+        if (!node.NeedsInputGradient) return; // no dense layer below: nothing needs ∂L/∂x here
+        Node prev = node.Previous!; // NeedsInputGradient implies a previous node
         bool fuse = prev.GradientIncludesDerivative;
         string prevOp = NetworkPlan.Operator(prev.Activation);
         foreach (VectorTarget t in targets)

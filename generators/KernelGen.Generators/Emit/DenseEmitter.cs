@@ -24,7 +24,7 @@ internal static class DenseEmitter
     {
         foreach (VectorTarget t in targets) EmitForward(w, node, t);
         foreach (VectorTarget t in targets) EmitBackwardWeights(w, node, t);
-        if (node.Previous is not null)
+        if (node.NeedsInputGradient)
         {
             foreach (VectorTarget t in targets) EmitBackwardInput(w, node, t);
         }

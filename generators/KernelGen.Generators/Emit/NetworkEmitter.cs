@@ -37,19 +37,21 @@ internal static class NetworkEmitter
         {
             var plan = new NetworkPlan(spec);
             VectorTarget[] targets = VectorTarget.All.Select(t => t.With(facts)).ToArray();
-            var files = new List<GeneratedFile> { File(spec, spec.ClassName + ".g.cs", w => EmitMain(w, plan, targets), main: true) };
+            // Hint names carry the namespace: two networks called Net in different namespaces must not collide.
+            string prefix = spec.Namespace is null ? spec.ClassName : spec.Namespace + "." + spec.ClassName;
+            var files = new List<GeneratedFile> { File(spec, prefix + ".g.cs", w => EmitMain(w, plan, targets), main: true) };
             foreach (Node node in plan.Nodes)
             {
                 ct.ThrowIfCancellationRequested();
                 string kind = node.IsDense ? "Dense" : "Activation";
-                files.Add(File(spec, $"{spec.ClassName}.{node.Name}.{kind}.g.cs", w =>
+                files.Add(File(spec, $"{prefix}.{node.Name}.{kind}.g.cs", w =>
                 {
                     if (node.IsDense) DenseEmitter.Emit(w, node, targets);
                     else ActivationEmitter.Emit(w, node, targets);
                 }));
             }
-            files.Add(File(spec, spec.ClassName + ".Loss.g.cs", w => LossEmitter.Emit(w, plan)));
-            files.Add(File(spec, spec.ClassName + ".Optimizer.g.cs", w => OptimizerEmitter.Emit(w, plan, targets)));
+            files.Add(File(spec, prefix + ".Loss.g.cs", w => LossEmitter.Emit(w, plan)));
+            files.Add(File(spec, prefix + ".Optimizer.g.cs", w => OptimizerEmitter.Emit(w, plan, targets)));
             return files;
         }
     }
@@ -226,6 +228,7 @@ internal static class NetworkEmitter
         w.Line("Forward(ref x, ref ws, ref p, rows);");
         w.Line($"float loss = LossAndGradient(ref ws, {tName}, rows);");
         w.Line("Backward(ref x, ref ws, ref p, ref g, rows);");
+        w.Line("global::System.GC.KeepAlive(this); // the blocks' finalizer must not run while kernels hold raw references");
         w.Line("return loss;");
         w.Close();
         w.Line();
@@ -257,6 +260,7 @@ internal static class NetworkEmitter
             ? "sum += LossSum(ref ws, labels.Slice(start, n), n, ref correct);"
             : "sum += LossSum(ref ws, targets.Slice(start * OutputSize, n * OutputSize), n, ref correct);");
         w.Close();
+        w.Line("global::System.GC.KeepAlive(this);");
         w.Line(classifier
             ? "return new global::KernelGen.Evaluation(sum / rows, correct, rows);"
             : "return new global::KernelGen.Evaluation(sum / ((double)rows * OutputSize), 0, rows);");
@@ -277,6 +281,7 @@ internal static class NetworkEmitter
         w.Line($"Forward(ref {U}.Add(ref x, start * InputSize), ref ws, ref p, n);");
         w.Line($"WriteOutputs(ref ws, ref {U}.Add(ref y, start * OutputSize), n);");
         w.Close();
+        w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
 
@@ -287,6 +292,7 @@ internal static class NetworkEmitter
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float g = ref _gradients.Ref;");
         EmitSwitch(w, "Update", "ref p, ref g", targets);
+        w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
 
@@ -307,7 +313,7 @@ internal static class NetworkEmitter
             w.Close();
             w.Line();
 
-            w.Line($"/// <summary>Backward through every layer in reverse, {t.IsaName} kernels. The first layer's ∂L/∂inputs is not computed.</summary>");
+            w.Line($"/// <summary>Backward through every layer in reverse, {t.IsaName} kernels. No ∂L/∂x is computed below the first dense layer (nothing there learns).</summary>");
             w.Line(Aggressive);
             w.Open($"private static void Backward_{t.Suffix}(ref float x, ref float ws, ref float p, ref float g, int rows)");
             for (int i = plan.Nodes.Count - 1; i >= 0; i--)
@@ -319,12 +325,12 @@ internal static class NetworkEmitter
                 {
                     string input = prev is null ? "ref x" : At("ws", prev.YConst);
                     w.Line($"{n.Name}_BackwardWeights_{t.Suffix}({input}, {At("ws", n.DConst)}, {At("g", n.WConst)}, {(n.Layer.Bias ? At("g", n.BConst) + ", " : string.Empty)}rows);");
-                    if (prev is not null)
-                        w.Line($"{n.Name}_BackwardInput_{t.Suffix}({At("ws", n.DConst)}, {At("p", n.WConst)}, {At("ws", prev.DConst)}, {yp}rows);");
+                    if (n.NeedsInputGradient)
+                        w.Line($"{n.Name}_BackwardInput_{t.Suffix}({At("ws", n.DConst)}, {At("p", n.WConst)}, {At("ws", prev!.DConst)}, {yp}rows);");
                 }
-                else if (prev is not null)
+                else if (n.NeedsInputGradient)
                 {
-                    w.Line($"{n.Name}_Backward_{t.Suffix}({At("ws", n.DConst)}, {At("ws", n.YConst)}, {At("ws", prev.DConst)}, {yp}rows);");
+                    w.Line($"{n.Name}_Backward_{t.Suffix}({At("ws", n.DConst)}, {At("ws", n.YConst)}, {At("ws", prev!.DConst)}, {yp}rows);");
                 }
             }
             w.Close();

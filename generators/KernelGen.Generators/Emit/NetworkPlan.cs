@@ -21,6 +21,19 @@ internal sealed class Node
     public int BiasOffset { get; set; } = -1;
 
     public bool IsDense => Layer.Kind == LayerKind.Dense;
+
+    /// <summary>Whether some dense layer comes before this node: only then is ∂L/∂(this node's input) needed.</summary>
+    public bool NeedsInputGradient
+    {
+        get
+        {
+            for (Node? n = Previous; n is not null; n = n.Previous)
+            {
+                if (n.IsDense) return true;
+            }
+            return false;
+        }
+    }
     public string Name => "L" + CodeWriter.Int(Layer.Index);
     public int Inputs => Layer.Inputs;
     public int Outputs => Layer.Outputs;

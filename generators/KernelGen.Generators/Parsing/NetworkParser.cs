@@ -64,9 +64,10 @@ internal static class NetworkParser
         int? inputs = NamedInt(network, "Inputs");
         int? batchSize = NamedInt(network, "BatchSize");
         int seed = NamedInt(network, "Seed") ?? 0;
-        if (inputs is null or <= 0)
+        // A half-typed [Network(...)] is the compiler's to report; "Inputs missing" on top of it would be noise.
+        if (inputs is null or <= 0 && !incomplete)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadInputs, networkLocation, name, inputs?.ToString(CultureInfo.InvariantCulture) ?? "nothing"));
-        if (batchSize is null or <= 0)
+        if (batchSize is null or <= 0 && !incomplete)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadBatchSize, networkLocation, name, batchSize?.ToString(CultureInfo.InvariantCulture) ?? "nothing"));
 
         // The stack: every attribute deriving from NetworkElementAttribute, in source order.
@@ -129,6 +130,7 @@ internal static class NetworkParser
                     int act = a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value is int v ? v : -1;
                     if (!Enum.IsDefined(typeof(ActKind), act))
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownEnumValue, location, Pos(position), display, "Act", act.ToString(CultureInfo.InvariantCulture)));
+                    CheckSize(diagnostics, location, position, display, (long)width * (batchSize ?? 1));
                     layers.Add(new LayerSpec(position, LayerKind.Activation, width, width, (ActKind)act, DefaultInit, false));
                     break;
                 }
@@ -162,6 +164,20 @@ internal static class NetworkParser
         }
 
         if (layers.Count == 0) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoLayers, classLocation, name));
+        // Totals, in long: each buffer may be fine while the parameter block or the workspace (an output and a
+        // gradient buffer per layer for BatchSize rows, plus the probabilities) is not.
+        long parameterTotal = layers.Where(l => l.Kind == LayerKind.Dense).Sum(l => (long)l.Inputs * l.Outputs + (l.Bias ? l.Outputs : 0));
+        long workspaceTotal = (long)(batchSize ?? 1) * (layers.Count > 0 ? layers[layers.Count - 1].Outputs : 0);
+        bool fusable = false; // as the emitter plans it: an activation right after a dense layer has no buffer of its own
+        foreach (LayerSpec l in layers)
+        {
+            bool fused = l.Kind == LayerKind.Activation && fusable;
+            if (!fused) workspaceTotal += 2L * (batchSize ?? 1) * l.Outputs;
+            fusable = l.Kind == LayerKind.Dense;
+        }
+        long total = Math.Max(parameterTotal, workspaceTotal);
+        if (total > MaxBufferFloats)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkTooLarge, classLocation, name, total.ToString(CultureInfo.InvariantCulture)));
         if (loss is null) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoLoss, classLocation, name));
         if (optimizer is null) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoOptimizer, classLocation, name));
 

@@ -18,15 +18,16 @@ public static class Guard
     {
         if (rows < 1 || rows > batchSize)
             throw new ArgumentException($"{rowsName} has {rows} rows; a training step takes 1 to {batchSize} rows (BatchSize).", rowsName);
-        if (inputsLength != rows * inputSize)
-            throw new ArgumentException($"{inputsName} has {inputsLength} values; expected {rows} rows × {inputSize} inputs = {rows * inputSize}.", inputsName);
+        if (inputsLength != (long)rows * inputSize)
+            throw new ArgumentException($"{inputsName} has {inputsLength} values; expected {rows} rows × {inputSize} inputs = {(long)rows * inputSize}.", inputsName);
     }
 
     /// <summary>Checks that a span holds exactly <paramref name="rows"/> rows of <paramref name="rowSize"/> values.</summary>
     public static void RowsLength(int actual, int rows, int rowSize, string name, string sizeName)
     {
-        if (actual != rows * rowSize)
-            throw new ArgumentException($"{name} has {actual} values; expected {rows} rows × {rowSize} ({sizeName}) = {rows * rowSize}.", name);
+        // In long: rows × rowSize may exceed int.MaxValue, and a wrapped product must never pass.
+        if (actual != (long)rows * rowSize)
+            throw new ArgumentException($"{name} has {actual} values; expected {rows} rows × {rowSize} ({sizeName}) = {(long)rows * rowSize}.", name);
     }
 
     /// <summary>Checks that <paramref name="length"/> is a positive multiple of <paramref name="rowSize"/>; returns the row count.</summary>
