@@ -133,6 +133,20 @@ public class DiagnosticTests
         Assert.Contains(run.Single.GeneratedSources, s => s.HintName == "B.Net.g.cs");
     }
 
+    [Theory]
+    [InlineData("public partial class Net(int a);", "has a primary constructor")]
+    [InlineData("public partial class Net { public Net() { } }", "declares a constructor")]
+    public void KG0014_user_constructor(string declaration, string what)
+        => Assert.Contains("'Net' " + what, Single(Replace("public partial class Net;", declaration), "KG0014").GetMessage());
+
+    [Fact]
+    public void KG0014_class_named_like_a_generated_member()
+        => Assert.Contains("'Predict' has the name of a generated member", Single(Replace("public partial class Net;", "public partial class Predict;"), "KG0014").GetMessage());
+
+    [Fact]
+    public void KG0104_softmax_over_one_output()
+        => Assert.StartsWith("Layer 3 (SoftmaxCrossEntropy) follows a layer with 1 output", Single(Replace("[Dense(10)]", "[Dense(1)]"), "KG0104").GetMessage());
+
     [Fact]
     public void KG0101_non_positive_units()
         => Assert.Equal("Layer 2 (Dense) has 0 units: the number of outputs must be at least 1", Single(Replace("[Dense(10)]", "[Dense(0)]"), "KG0101").GetMessage());

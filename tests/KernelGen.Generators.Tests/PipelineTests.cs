@@ -79,8 +79,10 @@ public class PipelineTests
     [Fact]
     public void An_unrelated_edit_leaves_the_pipeline_cached()
     {
-        GeneratorHarness.Run first = GeneratorHarness.RunGenerator(GeneratorHarness.Driver(), GeneratorHarness.Compilation(DigitsNet));
-        Compilation edited = first.Output.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Samples; public static class Unrelated { public static int Answer => 42; }", GeneratorHarness.ParseOptions, path: "Unrelated.cs"));
+        CSharpCompilation original = GeneratorHarness.Compilation(DigitsNet);
+        GeneratorHarness.Run first = GeneratorHarness.RunGenerator(GeneratorHarness.Driver(), original);
+        // The compiler hands generators the user's compilation, never one that holds their own output.
+        Compilation edited = original.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Samples; public static class Unrelated { public static int Answer => 42; }", GeneratorHarness.ParseOptions, path: "Unrelated.cs"));
         GeneratorRunResult second = GeneratorHarness.RunGenerator(first.Driver, edited).Single;
         AssertAllCachedOrUnchanged(second, NetworkGenerator.ParseStep);
         AssertAllCachedOrUnchanged(second, NetworkGenerator.SpecStep);

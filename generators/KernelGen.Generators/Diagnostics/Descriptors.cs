@@ -68,6 +68,10 @@ internal static class Descriptors
         "Network is too large in total",
         "Network '{0}' needs {1} floats in one block (its parameters, or its workspace for BatchSize rows), more than the 2^30 a KernelGen network supports; reduce BatchSize or the layers' sizes");
 
+    public static readonly DiagnosticDescriptor ConflictsWithGenerated = Error("KG0014",
+        "Network class conflicts with what KernelGen generates",
+        "Network class '{0}' {1}; KernelGen generates the constructor '{0}(int? seed = null, Isa isa = Isa.Auto)' and the members InputSize, OutputSize, BatchSize, ParameterCount, Info, Isa, Step, Parameters, Gradients, TrainStep, ComputeGradients, Evaluate, Predict and Dispose");
+
     public static readonly DiagnosticDescriptor NonPositiveUnits = Error("KG0101",
         "Dense layer needs a positive number of units",
         "Layer {0} (Dense) has {1} units: the number of outputs must be at least 1");
@@ -80,6 +84,10 @@ internal static class Descriptors
         "Unknown enum value",
         "Layer {0} ({1}) has {2} = {3}, which is not a defined {2} value");
 
+    public static readonly DiagnosticDescriptor TooFewClasses = Error("KG0104",
+        "Softmax needs at least two outputs",
+        "Layer {0} (SoftmaxCrossEntropy) follows a layer with 1 output: softmax of one value is always 1, so the loss and every gradient would be 0; use 2 or more outputs, or [MeanSquaredError]");
+
     public static readonly DiagnosticDescriptor InternalError = new("KG9001",
         "KernelGen generator fault",
         "KernelGen could not generate '{0}': {1}. This is a bug in KernelGen; please report it with the network description.",
@@ -88,7 +96,7 @@ internal static class Descriptors
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
         NotPartial, UnsupportedClass, BadInputs, BadBatchSize, NoLayers, NoLoss, DuplicateLoss, LossNotLast,
-        NoOptimizer, DuplicateOptimizer, UnknownElement, TooLarge, NetworkTooLarge, NonPositiveUnits, BadLearningRate, UnknownEnumValue, InternalError,
+        NoOptimizer, DuplicateOptimizer, UnknownElement, TooLarge, NetworkTooLarge, ConflictsWithGenerated, NonPositiveUnits, BadLearningRate, UnknownEnumValue, TooFewClasses, InternalError,
     };
 
     public static DiagnosticDescriptor ById(string id)

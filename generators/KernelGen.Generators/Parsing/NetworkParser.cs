@@ -26,6 +26,11 @@ internal static class NetworkParser
     private const float DefaultLearningRate = 0.01f;
     private const InitKind DefaultInit = InitKind.XavierUniform;
     private const long MaxBufferFloats = 1L << 30;
+    private static readonly string[] GeneratedMembers =
+    {
+        "InputSize", "OutputSize", "BatchSize", "ParameterCount", "Info", "Isa", "Step", "Parameters", "Gradients",
+        "TrainStep", "ComputeGradients", "Evaluate", "Predict", "Dispose",
+    };
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -57,6 +62,14 @@ internal static class NetworkParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, classLocation, name, "generic"));
         else if (symbol.IsStatic)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, classLocation, name, "static"));
+
+        // The generated constructor and members must not collide with the user's.
+        if (declaration.ParameterList is not null)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConflictsWithGenerated, classLocation, name, "has a primary constructor"));
+        else if (symbol.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConflictsWithGenerated, classLocation, name, "declares a constructor"));
+        if (Array.IndexOf(GeneratedMembers, name) >= 0)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConflictsWithGenerated, classLocation, name, "has the name of a generated member"));
 
         // [Network(Inputs, BatchSize, Seed)]
         Location networkLocation = LocationOf(network, ct) ?? classLocation;
@@ -142,6 +155,8 @@ internal static class NetworkParser
                     {
                         loss = display == "SoftmaxCrossEntropy" ? LossKind.SoftmaxCrossEntropy : LossKind.MeanSquaredError;
                         lossPosition = position;
+                        if (loss == LossKind.SoftmaxCrossEntropy && layers.Count > 0 && width == 1)
+                            diagnostics.Add(DiagnosticInfo.Create(Descriptors.TooFewClasses, location, Pos(position)));
                     }
                     break;
                 case "KernelGen.SgdAttribute":
