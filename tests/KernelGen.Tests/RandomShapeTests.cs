@@ -70,7 +70,7 @@ public class RandomShapeTests
             from act in Gen.Choose(0, Activations.Length - 1)
             from mse in Gen.Elements(false, true)
             from bias in Gen.Elements(true, true, false)
-            select new Shape(inputs, hidden, outputs, batch, act, mse, bias);
+            select new Shape(inputs, hidden, mse ? outputs : Math.Max(2, outputs), batch, act, mse, bias); // softmax needs 2+ (KG0104)
         Prop.ForAll(shapes.ToArbitrary(), shape =>
         {
             Type type = Compile(shape);
