@@ -1,5 +1,6 @@
 using System;
 using BenchmarkDotNet.Attributes;
+using KernelGen.Cli.Networks;
 
 namespace KernelGen.Benchmarks;
 
