@@ -21,6 +21,8 @@ public static class Program
               Print the kernel width this CPU runs.
           kernelgen selftest [--all | --isa WIDTH]
               Run every width the CPU accelerates (--all: every width; --isa: that one) against the double oracle.
+          kernelgen bench [--isa WIDTH] [--batch N]...
+              Time every GEMM kernel of the reference MLP 784→256→128→10 (µs, GFLOP/s, % of the measured FMA peak).
         """;
 
     /// <summary>Entry point; returns the process exit code.</summary>
@@ -38,6 +40,7 @@ public static class Program
                 "train" => Train(args),
                 "info" => Info(),
                 "selftest" => SelfTest.Run(all: args.Contains("--all"), only: OnlyIsa(args)),
+                "bench" => Bench.Run(OnlyIsa(args) ?? Isa.Auto, Batches(args)),
                 _ => Fail($"unknown command '{args[0]}'."),
             };
         }
@@ -45,6 +48,20 @@ public static class Program
         {
             return Fail(e.Message);
         }
+    }
+
+    private static int[] Batches(string[] args)
+    {
+        var batches = new System.Collections.Generic.List<int>();
+        for (int i = 1; i < args.Length; i++)
+        {
+            if (args[i] != "--batch") continue;
+            if (i + 1 >= args.Length) throw new ArgumentException("option '--batch' needs a value.");
+            int b = PositiveInt("--batch", args[i + 1]);
+            if (b > ReferenceMlp.BatchSize) throw new ArgumentException($"--batch {b} is more than the reference MLP's BatchSize {ReferenceMlp.BatchSize}.");
+            batches.Add(b);
+        }
+        return batches.Count > 0 ? batches.ToArray() : new[] { 1, 32, 128, 256 };
     }
 
     private static int Fail(string message)

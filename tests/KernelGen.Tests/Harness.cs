@@ -25,6 +25,8 @@ public static class Networks
 
     public static readonly Isa[] Widths = { Isa.Scalar, Isa.Vector128, Isa.Vector256, Isa.Vector512 };
 
+    public static TheoryData<Isa> EveryWidth() => new(Widths);
+
     public static TheoryData<string, Isa> AllWithWidths()
     {
         var data = new TheoryData<string, Isa>();

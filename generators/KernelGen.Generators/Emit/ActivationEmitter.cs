@@ -52,7 +52,7 @@ internal static class ActivationEmitter
         w.Line($"int count = {count};");
         if (t.IsScalar)
         {
-            w.Line($"for (int i = 0; i < count; i++) {body(t, "i")}");
+            w.Line($"for (nint i = 0; i < count; i++) {body(t, "i")}");
             return;
         }
         w.Open($"if (count >= {Int(t.Lanes)})");
@@ -61,7 +61,7 @@ internal static class ActivationEmitter
         w.Line($"if (i < count) {{ i = count - {Int(t.Lanes)}; {body(t, "i")} }} // overlapping last vector");
         w.Close();
         w.Open("else");
-        w.Line($"for (int i = 0; i < count; i++) {body(VectorTarget.Scalar, "i")}");
+        w.Line($"for (nint i = 0; i < count; i++) {body(VectorTarget.Scalar, "i")}");
         w.Close();
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using KernelGen.Generators.Emit.Targets;
 using KernelGen.Generators.Model;
@@ -12,11 +13,9 @@ namespace KernelGen.Generators.Emit;
 /// </summary>
 internal static class DenseEmitter
 {
-    // Register blocking (issue 3 tunes these per shape and width):
-    // forward: RowBlock rows × OutputBlock outputs of dot-product accumulators (4×2 = 8 vectors + 6 operands ≤ 16 ymm);
-    // dW: OutputBlock outputs × VectorBlock vectors of k; dX: 2 rows × VectorBlock vectors of k.
-    private const int RowBlock = 4, OutputBlock = 2, VectorBlock = 4, InputRowBlock = 2;
-    // A lone row (batch 1, or the rows left over after the 4-row tiles) takes 8 outputs at once instead:
+    // Register blocking comes from the target (VectorTarget.Tiles: 16 vector registers for Vector128/256 on
+    // x64, 32 for Vector512), reduced per shape where a dimension is smaller than the tile.
+    // A lone row (batch 1, or the rows left over after the full row tiles) takes 8 outputs at once instead:
     // 8 independent accumulators keep both FMA pipes busy through the FMA latency (GEMV shape).
     private const int SingleRowOutputBlock = 8;
 
@@ -58,10 +57,10 @@ internal static class DenseEmitter
         }
         if (t.IsScalar)
         {
-            w.Open("for (int r = 0; r < rows; r++)");
-            w.Open($"for (int o = 0; o < {Int(n)}; o++)");
+            w.Open("for (nint r = 0; r < rows; r++)");
+            w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
             w.Line($"float s = {(bias ? VectorTarget.At("b", "o") : "0f")};");
-            w.Line($"for (int i = 0; i < {Int(k)}; i++) s += {VectorTarget.At("x", $"r * {Int(k)} + i")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
+            w.Line($"for (nint i = 0; i < {Int(k)}; i++) s += {VectorTarget.At("x", $"r * {Int(k)} + i")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
             w.Line($"{VectorTarget.At("y", $"r * {Int(n)} + o")} = {Op(node)}.Invoke(s);");
             w.Close();
             w.Close();
@@ -70,29 +69,33 @@ internal static class DenseEmitter
             return;
         }
         int full = k / lanes * lanes, tail = k % lanes;
+        Tiles tiles = t.Tiles;
+        // Per shape: a layer narrower than the tile takes all its outputs per tile and more rows instead.
+        int tileOutputs = Math.Min(tiles.ForwardOutputs, n);
+        int rowBlock = tileOutputs == tiles.ForwardOutputs ? tiles.ForwardRows : Math.Min(8, (tiles.Registers - 1 - tileOutputs) / tileOutputs);
         w.Line($"// {Int(k)} = {Int(k / lanes)} × {Int(lanes)} lanes{(tail == 0 ? ": no tail." : $" + {Int(tail)}: the last vector overlaps, its first {Int(lanes - tail)} lanes masked to zero.")}");
-        w.Line($"// Tile {Int(RowBlock)} rows × {Int(OutputBlock)} outputs: {Int(RowBlock * OutputBlock)} dot-product accumulators, summed across lanes once;");
+        w.Line($"// Register blocking for {Int(tiles.Registers)} vector registers: tile {Int(rowBlock)} rows × {Int(tileOutputs)} outputs = {Int(rowBlock * tileOutputs)} dot-product accumulators + {Int(tileOutputs + 1)} operands, summed across lanes once;");
         w.Line($"// leftover rows one at a time × {Int(SingleRowOutputBlock)} outputs ({Int(SingleRowOutputBlock)} accumulators hide the FMA latency).");
         if (tail != 0) w.Line($"{t.Type} tail = {t.KeepLastLanes(tail)};");
-        w.Line("int r = 0;");
-        w.Open($"for (; r <= rows - {Int(RowBlock)}; r += {Int(RowBlock)})");
-        EmitForwardRows(w, node, t, RowBlock, full, tail);
+        w.Line("nint r = 0;");
+        w.Open($"for (; r <= rows - {Int(rowBlock)}; r += {Int(rowBlock)})");
+        EmitForwardRows(w, node, t, rowBlock, tileOutputs, full, tail);
         w.Close();
         w.Open("for (; r < rows; r++)");
-        EmitForwardRows(w, node, t, 1, full, tail);
+        EmitForwardRows(w, node, t, 1, tileOutputs, full, tail);
         w.Close();
         w.Close();
         w.Line();
     }
 
-    private static void EmitForwardRows(CodeWriter w, Node node, VectorTarget t, int rowsInBlock, int full, int tail)
+    private static void EmitForwardRows(CodeWriter w, Node node, VectorTarget t, int rowsInBlock, int tileOutputs, int full, int tail)
     {
         int n = node.Outputs;
-        int outputBlock = rowsInBlock == 1 ? SingleRowOutputBlock : OutputBlock;
+        int outputBlock = rowsInBlock == 1 ? SingleRowOutputBlock : tileOutputs;
         int blocked = n / outputBlock * outputBlock;
         if (blocked > 0)
         {
-            w.Open($"for (int o = 0; o < {Int(blocked)}; o += {Int(outputBlock)})");
+            w.Open($"for (nint o = 0; o < {Int(blocked)}; o += {Int(outputBlock)})");
             EmitForwardTile(w, node, t, rowsInBlock, outputBlock, "o", full, tail);
             w.Close();
         }
@@ -111,16 +114,19 @@ internal static class DenseEmitter
             for (int j = 0; j < outputs; j++) w.Line($"{t.Type} a{i}{j} = {t.Zero};");
         void Step(string kExpr, bool masked)
         {
-            for (int i = 0; i < rowsInTile; i++)
-                w.Line($"{t.Type} x{i} = {t.Load("x", $"(r + {Int(i)}) * {Int(k)} + {kExpr}")}{(masked ? " & tail" : string.Empty)};");
+            // Weights first, then one input row at a time: only one x vector is live, so a tile needs
+            // rows × outputs accumulators + outputs + 1 registers.
             for (int j = 0; j < outputs; j++)
                 w.Line($"{t.Type} w{j} = {t.Load("w", $"({o} + {Int(j)}) * {Int(k)} + {kExpr}")};");
             for (int i = 0; i < rowsInTile; i++)
+            {
+                w.Line($"{t.Type} x{i} = {t.Load("x", $"(r + {Int(i)}) * {Int(k)} + {kExpr}")}{(masked ? " & tail" : string.Empty)};");
                 for (int j = 0; j < outputs; j++) w.Line($"a{i}{j} = {t.MultiplyAdd($"x{i}", $"w{j}", $"a{i}{j}")};");
+            }
         }
         if (full > 0)
         {
-            w.Open($"for (int k = 0; k < {Int(full)}; k += {Int(lanes)})");
+            w.Open($"for (nint k = 0; k < {Int(full)}; k += {Int(lanes)})");
             Step("k", false);
             w.Close();
         }
@@ -151,10 +157,10 @@ internal static class DenseEmitter
         if (t.IsScalar || k < lanes)
         {
             if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops for dW.");
-            w.Open($"for (int o = 0; o < {Int(n)}; o++)");
-            w.Open($"for (int i = 0; i < {Int(k)}; i++)");
+            w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
+            w.Open($"for (nint i = 0; i < {Int(k)}; i++)");
             w.Line("float s = 0f;");
-            w.Line($"for (int r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("x", $"r * {Int(k)} + i")};");
+            w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("x", $"r * {Int(k)} + i")};");
             w.Line($"{VectorTarget.At("dw", $"o * {Int(k)} + i")} = s;");
             w.Close();
             w.Close();
@@ -162,15 +168,17 @@ internal static class DenseEmitter
         else
         {
             int vectors = k / lanes, tail = k % lanes;
-            int chunked = vectors / VectorBlock * VectorBlock * lanes, rest = vectors % VectorBlock;
-            w.Line($"// Tile {Int(OutputBlock)} outputs × {Int(VectorBlock)} vectors of k: {Int(OutputBlock * VectorBlock)} accumulators; {Int(k)} = {Int(vectors)} × {Int(lanes)}{(tail == 0 ? string.Empty : $" + {Int(tail)} (last vector overlaps: dW is overwritten, so recomputing lanes is harmless)")}.");
-            int blocked = n / OutputBlock * OutputBlock;
+            Tiles tiles = t.Tiles;
+            int vectorBlock = tiles.KVectors, tileOutputs = Math.Min(tiles.WeightOutputs, n);
+            int chunked = vectors / vectorBlock * vectorBlock * lanes, rest = vectors % vectorBlock;
+            w.Line($"// Register blocking for {Int(tiles.Registers)} vector registers: tile {Int(tileOutputs)} outputs × {Int(vectorBlock)} vectors of k = {Int(tileOutputs * vectorBlock)} accumulators + {Int(vectorBlock + 1)} operands; {Int(k)} = {Int(vectors)} × {Int(lanes)}{(tail == 0 ? string.Empty : $" + {Int(tail)} (last vector overlaps: dW is overwritten, so recomputing lanes is harmless)")}.");
+            int blocked = n / tileOutputs * tileOutputs;
             void Columns(int outputs, string o)
             {
                 if (chunked > 0)
                 {
-                    w.Open($"for (int k = 0; k < {Int(chunked)}; k += {Int(VectorBlock * lanes)})");
-                    DwTile(w, node, t, outputs, o, VectorBlock, "k");
+                    w.Open($"for (nint k = 0; k < {Int(chunked)}; k += {Int(vectorBlock * lanes)})");
+                    DwTile(w, node, t, outputs, o, vectorBlock, "k");
                     w.Close();
                 }
                 if (rest > 0)
@@ -188,14 +196,14 @@ internal static class DenseEmitter
             }
             if (blocked > 0)
             {
-                w.Open($"for (int o = 0; o < {Int(blocked)}; o += {Int(OutputBlock)})");
-                Columns(OutputBlock, "o");
+                w.Open($"for (nint o = 0; o < {Int(blocked)}; o += {Int(tileOutputs)})");
+                Columns(tileOutputs, "o");
                 w.Close();
             }
-            if (n % OutputBlock != 0)
+            if (n % tileOutputs != 0)
             {
                 w.Open();
-                Columns(n % OutputBlock, Int(blocked));
+                Columns(n % tileOutputs, Int(blocked));
                 w.Close();
             }
         }
@@ -209,13 +217,15 @@ internal static class DenseEmitter
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
         for (int c = 0; c < outputs; c++)
             for (int j = 0; j < vectors; j++) w.Line($"{t.Type} g{c}{j} = {t.Zero};");
-        w.Open("for (int r = 0; r < rows; r++)");
+        w.Open("for (nint r = 0; r < rows; r++)");
         for (int j = 0; j < vectors; j++)
             w.Line($"{t.Type} x{j} = {t.Load("x", $"r * {Int(k)} + {kExpr} + {Int(j * lanes)}")};");
         for (int c = 0; c < outputs; c++)
+        {
+            // One broadcast live at a time: outputs × vectors accumulators + vectors + 1 registers.
             w.Line($"{t.Type} d{c} = {t.Broadcast(VectorTarget.At("dz", $"r * {Int(n)} + {o} + {Int(c)}"))};");
-        for (int c = 0; c < outputs; c++)
             for (int j = 0; j < vectors; j++) w.Line($"g{c}{j} = {t.MultiplyAdd($"d{c}", $"x{j}", $"g{c}{j}")};");
+        }
         w.Close();
         for (int c = 0; c < outputs; c++)
             for (int j = 0; j < vectors; j++)
@@ -227,9 +237,9 @@ internal static class DenseEmitter
         int n = node.Outputs, lanes = t.Lanes;
         if (t.IsScalar || n < lanes)
         {
-            w.Open($"for (int o = 0; o < {Int(n)}; o++)");
+            w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
             w.Line("float s = 0f;");
-            w.Line($"for (int r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")};");
+            w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")};");
             w.Line($"{VectorTarget.At("db", "o")} = s;");
             w.Close();
             return;
@@ -238,10 +248,10 @@ internal static class DenseEmitter
         void Column(string o)
         {
             w.Line($"{t.Type} s = {t.Zero};");
-            w.Line($"for (int r = 0; r < rows; r++) s += {t.Load("dz", $"r * {Int(n)} + {o}")};");
+            w.Line($"for (nint r = 0; r < rows; r++) s += {t.Load("dz", $"r * {Int(n)} + {o}")};");
             w.Line(t.Store("s", "db", o));
         }
-        w.Open($"for (int o = 0; o < {Int(full)}; o += {Int(lanes)})");
+        w.Open($"for (nint o = 0; o < {Int(full)}; o += {Int(lanes)})");
         Column("o");
         w.Close();
         if (n % lanes != 0)
@@ -267,10 +277,10 @@ internal static class DenseEmitter
         if (t.IsScalar || k < lanes)
         {
             if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops.");
-            w.Open("for (int r = 0; r < rows; r++)");
-            w.Open($"for (int i = 0; i < {Int(k)}; i++)");
+            w.Open("for (nint r = 0; r < rows; r++)");
+            w.Open($"for (nint i = 0; i < {Int(k)}; i++)");
             w.Line("float s = 0f;");
-            w.Line($"for (int o = 0; o < {Int(n)}; o++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
+            w.Line($"for (nint o = 0; o < {Int(n)}; o++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
             string value = fuse ? $"s * {prevOp}.Derivative({VectorTarget.At("yp", $"r * {Int(k)} + i")})" : "s";
             w.Line($"{VectorTarget.At("dx", $"r * {Int(k)} + i")} = {value};");
             w.Close();
@@ -280,14 +290,16 @@ internal static class DenseEmitter
             return;
         }
         int vectors = k / lanes, tail = k % lanes;
-        int chunked = vectors / VectorBlock * VectorBlock * lanes, rest = vectors % VectorBlock;
-        w.Line($"// Tile {Int(InputRowBlock)} rows × {Int(VectorBlock)} vectors of k: {Int(InputRowBlock * VectorBlock)} accumulators; {Int(k)} = {Int(vectors)} × {Int(lanes)}{(tail == 0 ? string.Empty : $" + {Int(tail)} (overlapping last vector; dx is overwritten)")}.");
+        Tiles tiles = t.Tiles;
+        int vectorBlock = tiles.KVectors, inputRowBlock = tiles.InputRows;
+        int chunked = vectors / vectorBlock * vectorBlock * lanes, rest = vectors % vectorBlock;
+        w.Line($"// Register blocking for {Int(tiles.Registers)} vector registers: tile {Int(inputRowBlock)} rows × {Int(vectorBlock)} vectors of k = {Int(inputRowBlock * vectorBlock)} accumulators + {Int(vectorBlock + 1)} operands; {Int(k)} = {Int(vectors)} × {Int(lanes)}{(tail == 0 ? string.Empty : $" + {Int(tail)} (overlapping last vector; dx is overwritten)")}.");
         void RowsBlock(int rowsInBlock)
         {
             if (chunked > 0)
             {
-                w.Open($"for (int k = 0; k < {Int(chunked)}; k += {Int(VectorBlock * lanes)})");
-                DxTile(w, node, t, rowsInBlock, VectorBlock, "k", fuse, prevOp);
+                w.Open($"for (nint k = 0; k < {Int(chunked)}; k += {Int(vectorBlock * lanes)})");
+                DxTile(w, node, t, rowsInBlock, vectorBlock, "k", fuse, prevOp);
                 w.Close();
             }
             if (rest > 0)
@@ -303,9 +315,9 @@ internal static class DenseEmitter
                 w.Close();
             }
         }
-        w.Line("int r = 0;");
-        w.Open($"for (; r <= rows - {Int(InputRowBlock)}; r += {Int(InputRowBlock)})");
-        RowsBlock(InputRowBlock);
+        w.Line("nint r = 0;");
+        w.Open($"for (; r <= rows - {Int(inputRowBlock)}; r += {Int(inputRowBlock)})");
+        RowsBlock(inputRowBlock);
         w.Close();
         w.Open("for (; r < rows; r++)");
         RowsBlock(1);
@@ -319,13 +331,15 @@ internal static class DenseEmitter
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
         for (int i = 0; i < rowsInTile; i++)
             for (int j = 0; j < vectors; j++) w.Line($"{t.Type} a{i}{j} = {t.Zero};");
-        w.Open($"for (int o = 0; o < {Int(n)}; o++)");
+        w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
         for (int j = 0; j < vectors; j++)
             w.Line($"{t.Type} w{j} = {t.Load("w", $"o * {Int(k)} + {kExpr} + {Int(j * lanes)}")};");
         for (int i = 0; i < rowsInTile; i++)
+        {
+            // One broadcast live at a time: rows × vectors accumulators + vectors + 1 registers.
             w.Line($"{t.Type} d{i} = {t.Broadcast(VectorTarget.At("dz", $"(r + {Int(i)}) * {Int(n)} + o"))};");
-        for (int i = 0; i < rowsInTile; i++)
             for (int j = 0; j < vectors; j++) w.Line($"a{i}{j} = {t.MultiplyAdd($"d{i}", $"w{j}", $"a{i}{j}")};");
+        }
         w.Close();
         for (int i = 0; i < rowsInTile; i++)
             for (int j = 0; j < vectors; j++)

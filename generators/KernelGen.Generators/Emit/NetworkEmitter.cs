@@ -296,6 +296,8 @@ internal static class NetworkEmitter
         w.Close();
         w.Line();
 
+        EmitRunKernel(w, plan, targets);
+
         string At(string r, string offset) => $"ref {VectorTarget.At(r, offset)}";
         foreach (VectorTarget t in targets)
         {
@@ -306,7 +308,7 @@ internal static class NetworkEmitter
             {
                 string input = n.Previous is null ? "ref x" : At("ws", n.Previous.YConst);
                 if (n.IsDense)
-                    w.Line($"{n.Name}_Forward_{t.Suffix}({input}, {At("p", n.WConst)}, {(n.Layer.Bias ? At("p", n.BConst) + ", " : string.Empty)}{At("ws", n.YConst)}, rows);");
+                    w.Line(DenseCall(n, "Forward", t) + ";");
                 else
                     w.Line($"{n.Name}_Forward_{t.Suffix}({input}, {At("ws", n.YConst)}, rows);");
             }
@@ -323,10 +325,8 @@ internal static class NetworkEmitter
                 string yp = prev is not null && prev.GradientIncludesDerivative ? At("ws", prev.YConst) + ", " : string.Empty;
                 if (n.IsDense)
                 {
-                    string input = prev is null ? "ref x" : At("ws", prev.YConst);
-                    w.Line($"{n.Name}_BackwardWeights_{t.Suffix}({input}, {At("ws", n.DConst)}, {At("g", n.WConst)}, {(n.Layer.Bias ? At("g", n.BConst) + ", " : string.Empty)}rows);");
-                    if (n.NeedsInputGradient)
-                        w.Line($"{n.Name}_BackwardInput_{t.Suffix}({At("ws", n.DConst)}, {At("p", n.WConst)}, {At("ws", prev!.DConst)}, {yp}rows);");
+                    w.Line(DenseCall(n, "BackwardWeights", t) + ";");
+                    if (n.NeedsInputGradient) w.Line(DenseCall(n, "BackwardInput", t) + ";");
                 }
                 else if (n.NeedsInputGradient)
                 {
@@ -344,6 +344,81 @@ internal static class NetworkEmitter
         w.Line("_gradients.Dispose();");
         w.Line("_workspace.Dispose();");
         w.Close();
+    }
+
+    private static string RefAt(string r, string offset) => $"ref {VectorTarget.At(r, offset)}";
+
+    /// <summary>The call of one dense kernel inside Forward_/Backward_/RunKernel_ (x, ws, p, g, rows in scope).</summary>
+    private static string DenseCall(Node n, string pass, VectorTarget t)
+    {
+        Node? prev = n.Previous;
+        string input = prev is null ? "ref x" : RefAt("ws", prev.YConst);
+        switch (pass)
+        {
+            case "Forward":
+                return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{RefAt("ws", n.YConst)}, rows)";
+            case "BackwardWeights":
+                return $"{n.Name}_BackwardWeights_{t.Suffix}({input}, {RefAt("ws", n.DConst)}, {RefAt("g", n.WConst)}, {(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}rows)";
+            default:
+                string yp = prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
+                return $"{n.Name}_BackwardInput_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("p", n.WConst)}, {RefAt("ws", prev.DConst)}, {yp}rows)";
+        }
+    }
+
+    /// <summary>
+    /// RunKernel: one GEMM kernel of one dense layer on the network's own buffers, so benchmarks and
+    /// profilers can time each kernel (µs, GFLOP/s) apart from the rest of a step.
+    /// </summary>
+    private static void EmitRunKernel(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
+    {
+        const string G = "global::KernelGen.Runtime.Guard";
+        const string P = "global::KernelGen.KernelPass";
+        var kernels = new List<(Node Node, string Pass, string Method)>();
+        foreach (Node n in plan.Nodes.Where(n => n.IsDense))
+        {
+            kernels.Add((n, "Forward", "Forward"));
+            kernels.Add((n, "WeightGradient", "BackwardWeights"));
+            if (n.NeedsInputGradient) kernels.Add((n, "InputGradient", "BackwardInput"));
+        }
+        w.Line("/// <summary>");
+        w.Line("/// Runs one GEMM kernel of one dense layer (its 0-based position in the attribute stack) on this");
+        w.Line("/// network's own buffers, for benchmarks and profiling: <paramref name=\"inputs\"/> gives the row count and the");
+        w.Line("/// first layer's input; the other operands are whatever the last step left in the workspace. Forward overwrites");
+        w.Line("/// that layer's output, WeightGradient its slice of <see cref=\"Gradients\"/>; no parameter changes.");
+        w.Line("/// Kernels: " + string.Join(", ", kernels.Select(k => $"({Int(k.Node.Layer.Index)}, {k.Pass})")) + ".");
+        w.Line("/// </summary>");
+        w.Open($"public void RunKernel(int layer, {P} pass, global::System.ReadOnlySpan<float> inputs)");
+        w.Line($"int rows = {G}.Rows(inputs.Length, InputSize, nameof(inputs), \"InputSize\");");
+        w.Line($"{G}.Batch(inputs.Length, rows, InputSize, BatchSize, nameof(inputs), nameof(inputs));");
+        w.Line("bool exists = (layer, pass) switch");
+        w.Line("{");
+        foreach (var k in kernels) w.Line($"    ({Int(k.Node.Layer.Index)}, {P}.{k.Pass}) => true,");
+        w.Line("    _ => false,");
+        w.Line("};");
+        string list = string.Join(", ", kernels.Select(k => $"({Int(k.Node.Layer.Index)}, {k.Pass})"));
+        w.Line($"if (!exists) {G}.NoKernel(layer, pass, \"{list}\");");
+        w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
+        w.Line("ref float p = ref _parameters.Ref;");
+        w.Line("ref float g = ref _gradients.Ref;");
+        w.Line("ref float ws = ref _workspace.Ref;");
+        w.Line("int kernel = layer * 3 + (int)pass;");
+        w.Open("switch (_isa)");
+        foreach (VectorTarget t in targets)
+        {
+            w.Line(t.IsScalar ? "default:" : $"case global::KernelGen.Isa.{t.IsaName}:");
+            w.Open("switch (kernel)");
+            foreach (var k in kernels)
+            {
+                int id = k.Node.Layer.Index * 3 + (k.Pass == "Forward" ? 0 : k.Pass == "WeightGradient" ? 1 : 2);
+                w.Line($"case {Int(id)}: {DenseCall(k.Node, k.Method, t)}; break;");
+            }
+            w.Close();
+            w.Line("break;");
+        }
+        w.Close();
+        w.Line("global::System.GC.KeepAlive(this);");
+        w.Close();
+        w.Line();
     }
 
     private static void EmitDispatch(CodeWriter w, string method, string parameters, string arguments, IReadOnlyList<VectorTarget> targets)

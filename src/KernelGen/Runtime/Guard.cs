@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -37,6 +38,12 @@ public static class Guard
             throw new ArgumentException($"{name} has {length} values; expected a positive multiple of {rowSize} ({sizeName}).", name);
         return length / rowSize;
     }
+
+    /// <summary>Thrown by <c>RunKernel</c> for a (layer, pass) the network has no kernel for.</summary>
+    [DoesNotReturn]
+    public static void NoKernel(int layer, KernelPass pass, string kernels)
+        => throw new ArgumentOutOfRangeException(nameof(layer), layer,
+            $"No {pass} kernel for layer {layer}; this network's kernels (layer, pass) are {kernels}. Layers are numbered by their 0-based position in the attribute stack; the first dense layer has no InputGradient kernel.");
 
     /// <summary>Checks that there is at least one row.</summary>
     public static void NotEmpty(int rows, string name)

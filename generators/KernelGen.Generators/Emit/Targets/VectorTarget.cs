@@ -44,6 +44,20 @@ internal sealed class VectorTarget
         return t;
     }
 
+    /// <summary>
+    /// Register blocking of the dense kernels for this width, measured on the build machine (AMD EPYC, AVX-512;
+    /// `kernelgen bench`, batch 128, docs/kernels.md has the table). x64 has 16 vector registers without
+    /// AVX-512 (xmm/ymm0–15) and 32 with it (zmm0–31): a tile's accumulators plus its live operands (one
+    /// broadcast or one input row at a time) must fit, and there must be at least 8 independent accumulators
+    /// (FMA latency 4 × 2 pipes) so the FMA units never wait.
+    /// Vector512: forward 5 rows × 5 outputs (25 + 6 registers), dW 6 outputs × 4 vectors, dX 6 rows × 4 vectors
+    /// (24 + 5). Vector256/128: forward 4 × 3 (12 + 4), dW/dX 4 × 3 vectors (12 + 4).
+    /// Vector128 keeps the 16-register tiles (SSE); NEON's 32 q-registers would take the Vector512 tiles.
+    /// </summary>
+    public Tiles Tiles => Lanes == 16
+        ? new Tiles(registers: 32, forwardRows: 5, forwardOutputs: 5, weightOutputs: 6, inputRows: 6, kVectors: 4)
+        : new Tiles(registers: 16, forwardRows: 4, forwardOutputs: 3, weightOutputs: 4, inputRows: 4, kVectors: 3);
+
     public string Type => IsScalar ? "float" : _api + "<float>";
     public string Zero => IsScalar ? "0f" : Type + ".Zero";
 
@@ -61,9 +75,34 @@ internal sealed class VectorTarget
 
     public string Broadcast(string scalar) => IsScalar ? scalar : $"{_api}.Create({scalar})";
 
-    public string Sum(string vector) => IsScalar ? vector : $"{_api}.Sum({vector})";
+    /// <summary>Horizontal sum, folding halves (KernelGen.Ops.Lanes; cheaper than Vector512.Sum).</summary>
+    public string Sum(string vector) => IsScalar ? vector : $"global::KernelGen.Ops.Lanes.Sum({vector})";
 
     /// <summary>A mask whose last <paramref name="keep"/> lanes are all ones, for an overlapping last vector.</summary>
     public string KeepLastLanes(int keep)
         => $"{_api}.AsSingle({_api}.GreaterThanOrEqual({_api}<int>.Indices, {_api}.Create({CodeWriter.Int(Lanes - keep)})))";
+}
+
+/// <summary>Tile sizes of the dense kernels (see <see cref="VectorTarget.Tiles"/>).</summary>
+internal readonly struct Tiles
+{
+    public Tiles(int registers, int forwardRows, int forwardOutputs, int weightOutputs, int inputRows, int kVectors)
+    {
+        Registers = registers;
+        ForwardRows = forwardRows;
+        ForwardOutputs = forwardOutputs;
+        WeightOutputs = weightOutputs;
+        InputRows = inputRows;
+        KVectors = kVectors;
+    }
+
+    public int Registers { get; }
+    /// <summary>Forward: rows × outputs of dot-product accumulators.</summary>
+    public int ForwardRows { get; }
+    public int ForwardOutputs { get; }
+    /// <summary>dW: outputs × <see cref="KVectors"/> vectors of k.</summary>
+    public int WeightOutputs { get; }
+    /// <summary>dX: rows × <see cref="KVectors"/> vectors of k.</summary>
+    public int InputRows { get; }
+    public int KVectors { get; }
 }

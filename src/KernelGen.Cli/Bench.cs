@@ -1,0 +1,155 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using KernelGen.Cli.Networks;
+
+namespace KernelGen.Cli;
+
+/// <summary>
+/// <c>kernelgen bench</c>: a quick per-kernel timing of the reference MLP (median of repeated timed loops)
+/// and the core's FMA peak, for machines without the SDK (a self-contained publish) and for fast tuning.
+/// The numbers of record come from BenchmarkDotNet (benchmarks/KernelGen.Benchmarks); this is a probe.
+/// </summary>
+internal static class Bench
+{
+    public static int Run(Isa isa, int[] batches)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        double peak = 0;
+        Console.WriteLine($"FMA peak (12 independent chains, one thread):");
+        foreach (int lanes in new[] { 4, 8, 16 })
+        {
+            double g = MeasureGflops(() => Fma(lanes), 2.0 * FmaIterations * 12 * lanes);
+            peak = Math.Max(peak, g);
+            Console.WriteLine(string.Format(inv, "  Vector{0,-4} {1,7:0.0} GFLOP/s{2}", lanes * 32, g,
+                IsaSupport(lanes) ? string.Empty : "  (not accelerated)"));
+        }
+        using var net = new ReferenceMlp(isa: isa);
+        Console.WriteLine($"ReferenceMlp 784→256→128→10, {net.Isa} kernels; median of 15 timed loops; % of the best peak above.");
+        Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12} {3,9} {4,7}", "kernel", "batch", "µs", "GFLOP/s", "% peak"));
+        var r = new Random(1);
+        foreach (int batch in batches)
+        {
+            var inputs = new float[batch * ReferenceMlp.InputSize];
+            for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)r.NextDouble();
+            var labels = new int[batch];
+            for (int i = 0; i < batch; i++) labels[i] = r.Next(10);
+            net.ComputeGradients(inputs, labels);
+            double total = 0;
+            for (int layer = 0; layer < ReferenceMlp.Info.Layers.Count; layer++)
+            {
+                LayerInfo l = ReferenceMlp.Info.Layers[layer];
+                if (l.Kind != LayerKind.Dense) continue;
+                foreach (KernelPass pass in Enum.GetValues<KernelPass>())
+                {
+                    if (pass == KernelPass.InputGradient && layer == 0) continue;
+                    double flops = 2.0 * batch * l.Inputs * l.Outputs;
+                    int layerCopy = layer;
+                    double g = MeasureGflops(() => net.RunKernel(layerCopy, pass, inputs), flops);
+                    double us = flops / g / 1000;
+                    total += us;
+                    Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12:0.00} {3,9:0.0} {4,6:0}%",
+                        $"L{layer}.{pass} {l.Outputs}x{l.Inputs}", batch, us, g, 100 * g / peak));
+                }
+            }
+            double step = MeasureGflops(() => net.TrainStep(inputs, labels), 1e3) is var s ? 1e3 / s / 1000 : 0;
+            double predictFlops = 2.0 * batch * (784 * 256 + 256 * 128 + 128 * 10);
+            var outputs = new float[batch * ReferenceMlp.OutputSize];
+            double pg = MeasureGflops(() => net.Predict(inputs, outputs), predictFlops);
+            Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12:0.00}", "  sum of the GEMM kernels", batch, total));
+            Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12:0.00}", "  TrainStep (whole)", batch, step));
+            Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12:0.00} {3,9:0.0} {4,6:0}%", "  Predict (whole)", batch, predictFlops / pg / 1000, pg, 100 * pg / peak));
+        }
+        return 0;
+    }
+
+    private static bool IsaSupport(int lanes) => lanes switch
+    {
+        16 => Vector512.IsHardwareAccelerated,
+        8 => Vector256.IsHardwareAccelerated,
+        _ => Vector128.IsHardwareAccelerated,
+    };
+
+    /// <summary>GFLOP/s of <paramref name="action"/>: calibrated to ~2 ms per timed loop, median of 15 loops.</summary>
+    private static double MeasureGflops(Action action, double flopsPerCall)
+    {
+        for (int i = 0; i < 3; i++) action();
+        int reps = 1;
+        var sw = new Stopwatch();
+        while (true)
+        {
+            sw.Restart();
+            for (int i = 0; i < reps; i++) action();
+            if (sw.Elapsed.TotalMilliseconds >= 2 || reps >= 1 << 24) break;
+            reps *= 2;
+        }
+        var ns = new double[15];
+        for (int t = 0; t < ns.Length; t++)
+        {
+            sw.Restart();
+            for (int i = 0; i < reps; i++) action();
+            ns[t] = sw.Elapsed.TotalNanoseconds / reps;
+        }
+        Array.Sort(ns);
+        return flopsPerCall / ns[ns.Length / 2];
+    }
+
+    private const int FmaIterations = 1 << 14;
+
+    private static float Fma(int lanes) => lanes switch
+    {
+        16 => Fma512(Vector512.Create(0.999f), Vector512.Create(1e-3f)),
+        8 => Fma256(Vector256.Create(0.999f), Vector256.Create(1e-3f)),
+        _ => Fma128(Vector128.Create(0.999f), Vector128.Create(1e-3f)),
+    };
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static float Fma128(Vector128<float> m, Vector128<float> a)
+    {
+        Vector128<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
+        for (int i = 0; i < FmaIterations; i++)
+        {
+            c0 = Vector128.FusedMultiplyAdd(c0, m, a); c1 = Vector128.FusedMultiplyAdd(c1, m, a);
+            c2 = Vector128.FusedMultiplyAdd(c2, m, a); c3 = Vector128.FusedMultiplyAdd(c3, m, a);
+            c4 = Vector128.FusedMultiplyAdd(c4, m, a); c5 = Vector128.FusedMultiplyAdd(c5, m, a);
+            c6 = Vector128.FusedMultiplyAdd(c6, m, a); c7 = Vector128.FusedMultiplyAdd(c7, m, a);
+            c8 = Vector128.FusedMultiplyAdd(c8, m, a); c9 = Vector128.FusedMultiplyAdd(c9, m, a);
+            c10 = Vector128.FusedMultiplyAdd(c10, m, a); c11 = Vector128.FusedMultiplyAdd(c11, m, a);
+        }
+        return Vector128.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static float Fma256(Vector256<float> m, Vector256<float> a)
+    {
+        Vector256<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
+        for (int i = 0; i < FmaIterations; i++)
+        {
+            c0 = Vector256.FusedMultiplyAdd(c0, m, a); c1 = Vector256.FusedMultiplyAdd(c1, m, a);
+            c2 = Vector256.FusedMultiplyAdd(c2, m, a); c3 = Vector256.FusedMultiplyAdd(c3, m, a);
+            c4 = Vector256.FusedMultiplyAdd(c4, m, a); c5 = Vector256.FusedMultiplyAdd(c5, m, a);
+            c6 = Vector256.FusedMultiplyAdd(c6, m, a); c7 = Vector256.FusedMultiplyAdd(c7, m, a);
+            c8 = Vector256.FusedMultiplyAdd(c8, m, a); c9 = Vector256.FusedMultiplyAdd(c9, m, a);
+            c10 = Vector256.FusedMultiplyAdd(c10, m, a); c11 = Vector256.FusedMultiplyAdd(c11, m, a);
+        }
+        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static float Fma512(Vector512<float> m, Vector512<float> a)
+    {
+        Vector512<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
+        for (int i = 0; i < FmaIterations; i++)
+        {
+            c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a);
+            c2 = Vector512.FusedMultiplyAdd(c2, m, a); c3 = Vector512.FusedMultiplyAdd(c3, m, a);
+            c4 = Vector512.FusedMultiplyAdd(c4, m, a); c5 = Vector512.FusedMultiplyAdd(c5, m, a);
+            c6 = Vector512.FusedMultiplyAdd(c6, m, a); c7 = Vector512.FusedMultiplyAdd(c7, m, a);
+            c8 = Vector512.FusedMultiplyAdd(c8, m, a); c9 = Vector512.FusedMultiplyAdd(c9, m, a);
+            c10 = Vector512.FusedMultiplyAdd(c10, m, a); c11 = Vector512.FusedMultiplyAdd(c11, m, a);
+        }
+        return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+    }
+}
