@@ -148,6 +148,22 @@ public class DiagnosticTests
         => Assert.StartsWith("Layer 3 (SoftmaxCrossEntropy) follows a layer with 1 output", Single(Replace("[Dense(10)]", "[Dense(1)]"), "KG0104").GetMessage());
 
     [Fact]
+    public void KG0105_hyper_parameter_out_of_range()
+    {
+        Assert.StartsWith("Layer 4 (Adam) has Beta2 = 1: it must be in [0, 1)",
+            Single(Replace("[Sgd(LearningRate = 0.05f)]", "[Adam(Beta2 = 1f)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 4 (Adam) has Regularization = L1: decoupled weight decay",
+            Single(Replace("[Sgd(LearningRate = 0.05f)]", "[Adam(WeightDecay = 0.1f, Decoupled = true, Regularization = Reg.L1)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 5 (LearningRateSchedule) has Gamma = 0: it must be in (0, 1]",
+            Single(Replace("[Sgd(LearningRate = 0.05f)]", "[Sgd(LearningRate = 0.05f)] [LearningRateSchedule(Schedule.StepDecay, Gamma = 0f)]"), "KG0105").GetMessage());
+    }
+
+    [Fact]
+    public void KG0106_two_schedules()
+        => Assert.StartsWith("Layer 6 (LearningRateSchedule) is a second schedule on 'Net'",
+            Single(Replace("[Sgd(LearningRate = 0.05f)]", "[Sgd(LearningRate = 0.05f)] [LearningRateSchedule(Schedule.Cosine)] [LearningRateSchedule(Schedule.StepDecay)]"), "KG0106").GetMessage());
+
+    [Fact]
     public void KG0101_non_positive_units()
         => Assert.Equal("Layer 2 (Dense) has 0 units: the number of outputs must be at least 1", Single(Replace("[Dense(10)]", "[Dense(0)]"), "KG0101").GetMessage());
 

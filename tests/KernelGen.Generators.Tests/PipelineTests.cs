@@ -124,7 +124,7 @@ public class PipelineTests
             CultureInfo.CurrentCulture = saved;
         }
         Assert.Equal(invariant, swedish);
-        Assert.Contains("-0.05f", invariant);
+        Assert.Contains("0.05f", invariant); // a decimal point, not sv-SE's comma
     }
 
     private static void AssertAllCachedOrUnchanged(GeneratorRunResult result, string step)

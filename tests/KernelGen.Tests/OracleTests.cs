@@ -29,7 +29,7 @@ public class OracleTests
             float[] parameters = Values.Parameters(c.Info, r, scale: r.Next(3) == 0 ? 3.0 : 1.0);
             float[] inputs = Values.Mixed(r, t.Rows * c.Info.Inputs);
             Oracle.Matches(net, parameters, inputs, t.Rows, r);
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(40));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(int.Parse(System.Environment.GetEnvironmentVariable("KG_TRIES") ?? "40")));
     }
 
     [Theory]

@@ -70,7 +70,7 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor ConflictsWithGenerated = Error("KG0014",
         "Network class conflicts with what KernelGen generates",
-        "Network class '{0}' {1}; KernelGen generates the constructor '{0}(int? seed = null, Isa isa = Isa.Auto)' and the members InputSize, OutputSize, BatchSize, ParameterCount, Info, Isa, Step, Parameters, Gradients, TrainStep, ComputeGradients, Evaluate, Predict and Dispose");
+        "Network class '{0}' {1}; KernelGen generates the constructor '{0}(int? seed = null, Isa isa = Isa.Auto)' and the members InputSize, OutputSize, BatchSize, ParameterCount, Info, Isa, Step, LearningRate, Parameters, Gradients, TrainStep, ComputeGradients, ApplyUpdate, RunKernel, Evaluate, Predict and Dispose");
 
     public static readonly DiagnosticDescriptor NonPositiveUnits = Error("KG0101",
         "Dense layer needs a positive number of units",
@@ -88,6 +88,14 @@ internal static class Descriptors
         "Softmax needs at least two outputs",
         "Layer {0} (SoftmaxCrossEntropy) follows a layer with 1 output: softmax of one value is always 1, so the loss and every gradient would be 0; use 2 or more outputs, or [MeanSquaredError]");
 
+    public static readonly DiagnosticDescriptor BadHyperParameter = Error("KG0105",
+        "Hyper-parameter out of range",
+        "Layer {0} ({1}) has {2} = {3}: {4}");
+
+    public static readonly DiagnosticDescriptor DuplicateSchedule = Error("KG0106",
+        "Network declares more than one learning-rate schedule",
+        "Layer {0} (LearningRateSchedule) is a second schedule on '{1}': a network has at most one; remove one of them");
+
     public static readonly DiagnosticDescriptor InternalError = new("KG9001",
         "KernelGen generator fault",
         "KernelGen could not generate '{0}': {1}. This is a bug in KernelGen; please report it with the network description.",
@@ -96,7 +104,7 @@ internal static class Descriptors
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
         NotPartial, UnsupportedClass, BadInputs, BadBatchSize, NoLayers, NoLoss, DuplicateLoss, LossNotLast,
-        NoOptimizer, DuplicateOptimizer, UnknownElement, TooLarge, NetworkTooLarge, ConflictsWithGenerated, NonPositiveUnits, BadLearningRate, UnknownEnumValue, TooFewClasses, InternalError,
+        NoOptimizer, DuplicateOptimizer, UnknownElement, TooLarge, NetworkTooLarge, ConflictsWithGenerated, NonPositiveUnits, BadLearningRate, UnknownEnumValue, TooFewClasses, BadHyperParameter, DuplicateSchedule, InternalError,
     };
 
     public static DiagnosticDescriptor ById(string id)

@@ -153,7 +153,10 @@ internal static class DenseEmitter
         w.Line($"/// <summary>{Describe(node)}. Weight gradient dW = dZᵀ·X{(bias ? ", db = Σ_rows dZ" : string.Empty)}, {t.IsaName}.</summary>");
         w.Line($"// x: [rows × {Int(k)}], dz: [rows × {Int(n)}], dw: [{Int(n)} × {Int(k)}]{(bias ? $", db: [{Int(n)}]" : string.Empty)}. Overwrites dw and db.");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-        w.Open($"private static void {node.Name}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}int rows)");
+        OptimizerSpec opt = node.Plan.Spec.Optimizer;
+        bool decay = node.DecayInGradient;
+        if (decay) w.Line($"// Coupled {opt.Regularization} weight decay fused into the store: dW += {OptimizerEmitter.DecayGradient(opt, VectorTarget.Scalar, "w")} (w: this layer's weights; biases are not decayed).");
+        w.Open($"private static void {node.Name}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, " : string.Empty)}int rows)");
         if (t.IsScalar || k < lanes)
         {
             if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops for dW.");
@@ -161,7 +164,7 @@ internal static class DenseEmitter
             w.Open($"for (nint i = 0; i < {Int(k)}; i++)");
             w.Line("float s = 0f;");
             w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("x", $"r * {Int(k)} + i")};");
-            w.Line($"{VectorTarget.At("dw", $"o * {Int(k)} + i")} = s;");
+            w.Line($"{VectorTarget.At("dw", $"o * {Int(k)} + i")} = {(node.DecayInGradient ? "s + " + OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, VectorTarget.Scalar, VectorTarget.At("w", $"o * {Int(k)} + i")) : "s")};");
             w.Close();
             w.Close();
         }
@@ -229,7 +232,11 @@ internal static class DenseEmitter
         w.Close();
         for (int c = 0; c < outputs; c++)
             for (int j = 0; j < vectors; j++)
-                w.Line(t.Store($"g{c}{j}", "dw", $"({o} + {Int(c)}) * {Int(k)} + {kExpr} + {Int(j * lanes)}"));
+            {
+                string at = $"({o} + {Int(c)}) * {Int(k)} + {kExpr} + {Int(j * lanes)}";
+                string value = node.DecayInGradient ? $"g{c}{j} + {OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, t, t.Load("w", at))}" : $"g{c}{j}";
+                w.Line(t.Store(value, "dw", at));
+            }
     }
 
     private static void EmitBiasGradient(CodeWriter w, Node node, VectorTarget t)

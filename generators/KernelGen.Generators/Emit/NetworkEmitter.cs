@@ -87,7 +87,7 @@ internal static class NetworkEmitter
     private static void Summary(CodeWriter w, NetworkSpec spec)
     {
         w.Line("/// <summary>");
-        w.Line($"/// {spec.ClassName}: {Int(spec.Inputs)} inputs → " + string.Join(" → ", spec.Layers.Select(Describe)) + $", {spec.Loss}, SGD (η = {Float(spec.Optimizer.LearningRate).TrimEnd('f')}), batch ≤ {Int(spec.BatchSize)}.");
+        w.Line($"/// {spec.ClassName}: {Int(spec.Inputs)} inputs → " + string.Join(" → ", spec.Layers.Select(Describe)) + $", {spec.Loss}, {OptimizerEmitter.Describe(spec.Optimizer)}, batch ≤ {Int(spec.BatchSize)}.");
         w.Line("/// </summary>");
     }
 
@@ -154,6 +154,8 @@ internal static class NetworkEmitter
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _parameters;");
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _gradients;");
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _workspace;");
+        int slots = spec.Optimizer.StateSlots;
+        if (slots > 0) w.Line($"private readonly global::KernelGen.Runtime.AlignedBuffer _state; // optimizer state: {Int(slots)} × ParameterCapacity floats");
         w.Line("private readonly global::KernelGen.Isa _isa;");
         w.Line("private long _step;");
         w.Line();
@@ -167,6 +169,7 @@ internal static class NetworkEmitter
         w.Line("_parameters = new global::KernelGen.Runtime.AlignedBuffer(ParameterCapacity);");
         w.Line("_gradients = new global::KernelGen.Runtime.AlignedBuffer(ParameterCapacity);");
         w.Line("_workspace = new global::KernelGen.Runtime.AlignedBuffer(WorkspaceLength);");
+        if (slots > 0) w.Line($"_state = new global::KernelGen.Runtime.AlignedBuffer({Int(slots)} * ParameterCapacity);");
         w.Line($"int s = seed ?? {Int(spec.Seed)};");
         w.Line("// One random stream per layer (stream = layer position), so adding a layer leaves the others' draws alone.");
         foreach (Node n in plan.Nodes.Where(n => n.IsDense))
@@ -182,8 +185,10 @@ internal static class NetworkEmitter
         // ---- properties
         w.Line("/// <summary>The kernel width this instance runs.</summary>");
         w.Line("public global::KernelGen.Isa Isa => _isa;");
-        w.Line("/// <summary>Optimizer steps taken.</summary>");
+        w.Line("/// <summary>Optimizer steps taken (the schedule's t).</summary>");
         w.Line("public long Step => _step;");
+        w.Line("/// <summary>The learning rate the next update uses (the declared schedule at <see cref=\"Step\"/>).</summary>");
+        w.Line("public float LearningRate => LearningRateAt(_step);");
         w.Line("/// <summary>All parameters, canonical layout: per dense layer weights [out, in] row-major, then bias.</summary>");
         w.Line($"public {Span} Parameters => _parameters.Slice(0, ParameterCount);");
         w.Line("/// <summary>∂(last loss)/∂Parameters, same layout, as of the parameters before the last update.</summary>");
@@ -194,7 +199,7 @@ internal static class NetworkEmitter
         // ---- training
         string tType = classifier ? "int" : "float";
         string tName = classifier ? "labels" : "targets";
-        w.Line("/// <summary>Forward, loss, backward and one SGD update; returns the mean loss over the rows.");
+        w.Line("/// <summary>Forward, loss, backward and one optimizer update; returns the mean loss over the rows (plus the weight-decay term when it is in the loss).");
         w.Line("/// If the loss is not finite no update is made and the parameters are unchanged.</summary>");
         w.Open($"public float TrainStep({RoSpan}<float> inputs, {RoSpan}<{tType}> {tName})");
         w.Line($"float loss = ComputeGradients(inputs, {tName});");
@@ -202,6 +207,15 @@ internal static class NetworkEmitter
         w.Line("Update();");
         w.Line("_step++;");
         w.Line("return loss;");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>One optimizer update from the current <see cref=\"Gradients\"/> (after <see cref=\"ComputeGradients\"/>, possibly");
+        w.Line("/// edited: accumulated, scaled), then Step + 1. Throws, changing nothing, if a gradient is NaN or infinite.</summary>");
+        w.Open("public void ApplyUpdate()");
+        w.Line($"{G}.FiniteGradients(_gradients.Slice(0, ParameterCount));");
+        w.Line("Update();");
+        w.Line("_step++;");
         w.Close();
         w.Line();
 
@@ -228,6 +242,7 @@ internal static class NetworkEmitter
         w.Line("Forward(ref x, ref ws, ref p, rows);");
         w.Line($"float loss = LossAndGradient(ref ws, {tName}, rows);");
         w.Line("Backward(ref x, ref ws, ref p, ref g, rows);");
+        if (spec.Optimizer.CoupledDecay) w.Line($"loss += (float)Penalty(); // {spec.Optimizer.Regularization} weight decay; its gradient is fused into the dW kernels");
         w.Line("global::System.GC.KeepAlive(this); // the blocks' finalizer must not run while kernels hold raw references");
         w.Line("return loss;");
         w.Close();
@@ -288,13 +303,6 @@ internal static class NetworkEmitter
         // ---- dispatch
         EmitDispatch(w, "Forward", "ref float x, ref float ws, ref float p, int rows", "ref x, ref ws, ref p, rows", targets);
         EmitDispatch(w, "Backward", "ref float x, ref float ws, ref float p, ref float g, int rows", "ref x, ref ws, ref p, ref g, rows", targets);
-        w.Open("private void Update()");
-        w.Line("ref float p = ref _parameters.Ref;");
-        w.Line("ref float g = ref _gradients.Ref;");
-        EmitSwitch(w, "Update", "ref p, ref g", targets);
-        w.Line("global::System.GC.KeepAlive(this);");
-        w.Close();
-        w.Line();
 
         EmitRunKernel(w, plan, targets);
 
@@ -343,6 +351,7 @@ internal static class NetworkEmitter
         w.Line("_parameters.Dispose();");
         w.Line("_gradients.Dispose();");
         w.Line("_workspace.Dispose();");
+        if (slots > 0) w.Line("_state.Dispose();");
         w.Close();
     }
 
@@ -358,7 +367,7 @@ internal static class NetworkEmitter
             case "Forward":
                 return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{RefAt("ws", n.YConst)}, rows)";
             case "BackwardWeights":
-                return $"{n.Name}_BackwardWeights_{t.Suffix}({input}, {RefAt("ws", n.DConst)}, {RefAt("g", n.WConst)}, {(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}rows)";
+                return $"{n.Name}_BackwardWeights_{t.Suffix}({input}, {RefAt("ws", n.DConst)}, {RefAt("g", n.WConst)}, {(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}{(n.DecayInGradient ? RefAt("p", n.WConst) + ", " : string.Empty)}rows)";
             default:
                 string yp = prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
                 return $"{n.Name}_BackwardInput_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("p", n.WConst)}, {RefAt("ws", prev.DConst)}, {yp}rows)";
@@ -429,7 +438,7 @@ internal static class NetworkEmitter
         w.Line();
     }
 
-    private static void EmitSwitch(CodeWriter w, string method, string arguments, IReadOnlyList<VectorTarget> targets)
+    internal static void EmitSwitch(CodeWriter w, string method, string arguments, IReadOnlyList<VectorTarget> targets)
     {
         w.Open("switch (_isa)");
         foreach (VectorTarget t in targets)

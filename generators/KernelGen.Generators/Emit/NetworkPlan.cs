@@ -14,6 +14,7 @@ internal sealed class Node
     public LayerSpec Layer { get; set; } = null!;
     public LayerSpec? FusedActivation { get; set; }
     public Node? Previous { get; set; }
+    public NetworkPlan Plan { get; set; } = null!;
     /// <summary>Offsets of this node's buffers in the workspace: Y = output, D = the gradient this node's backward consumes.</summary>
     public int OutputOffset { get; set; }
     public int GradientOffset { get; set; }
@@ -21,6 +22,9 @@ internal sealed class Node
     public int BiasOffset { get; set; } = -1;
 
     public bool IsDense => Layer.Kind == LayerKind.Dense;
+
+    /// <summary>Coupled weight decay: the dW kernel adds the penalty's gradient (reads the weights).</summary>
+    public bool DecayInGradient { get; set; }
 
     /// <summary>Whether some dense layer comes before this node: only then is ∂L/∂(this node's input) needed.</summary>
     public bool NeedsInputGradient
@@ -69,7 +73,7 @@ internal sealed class NetworkPlan
                 last.FusedActivation = layer;
                 continue;
             }
-            nodes.Add(new Node { Number = nodes.Count, Layer = layer, Previous = last });
+            nodes.Add(new Node { Number = nodes.Count, Layer = layer, Previous = last, Plan = this, DecayInGradient = layer.Kind == LayerKind.Dense && spec.Optimizer.CoupledDecay });
         }
         Nodes = nodes;
 

@@ -1,25 +1,242 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using KernelGen.Generators.Emit.Targets;
+using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
 
 namespace KernelGen.Generators.Emit;
 
-/// <summary>The optimizer: one fused pass over the whole (padded) parameter block per step.</summary>
+/// <summary>
+/// The optimizer: one fused pass over the parameter block per step, per width; the learning-rate schedule; the
+/// coupled weight-decay penalty. The per-element formulas are written once against <see cref="VectorTarget"/>.
+/// </summary>
 internal static class OptimizerEmitter
 {
+    private const string Aggressive = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
+    public static string Describe(OptimizerSpec o)
+    {
+        string name = o.Kind switch
+        {
+            OptimizerKind.Sgd => "SGD",
+            OptimizerKind.Momentum => o.AveragedMomentum ? "momentum (averaged)" : "momentum",
+            OptimizerKind.Nesterov => "Nesterov momentum",
+            OptimizerKind.AdaGrad => "AdaGrad",
+            OptimizerKind.RmsProp => "RMSProp",
+            _ => o.DecoupledDecay ? "AdamW" : "Adam",
+        };
+        string decay = o.WeightDecay > 0f ? $", {(o.Decoupled ? "decoupled" : o.Regularization.ToString())} weight decay λ = {Trim(o.WeightDecay)}" : string.Empty;
+        string clip = o.ClipNorm > 0f ? $", gradient clipped to norm {Trim(o.ClipNorm)}" : string.Empty;
+        return $"{name} (η = {Trim(o.LearningRate)}{decay}{clip})";
+    }
+
+    private static string Trim(float f) => Float(f).TrimEnd('f');
+
+    /// <summary>What the dW kernel adds to each weight's gradient for coupled decay, as an expression of <paramref name="w"/>.</summary>
+    public static string DecayGradient(OptimizerSpec o, VectorTarget t, string w)
+    {
+        string c(float f) => t.Broadcast(Float(f));
+        string sign = $"global::KernelGen.Ops.Lanes.Sign({w})";
+        return o.Regularization switch
+        {
+            RegKind.L2 => $"{c(o.WeightDecay)} * {w}",
+            RegKind.L1 => $"{c(o.WeightDecay)} * {sign}",
+            _ => $"{c(o.WeightDecay)} * ({c(o.ElasticNetBeta)} * {w} + {sign})",
+        };
+    }
+
     public static void Emit(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
     {
-        float lr = plan.Spec.Optimizer.LearningRate;
-        foreach (VectorTarget t in targets)
+        OptimizerSpec o = plan.Spec.Optimizer;
+        EmitSchedule(w, plan.Spec.Schedule, o.LearningRate);
+        EmitPenalty(w, plan);
+        EmitUpdate(w, plan, targets);
+        foreach (VectorTarget t in targets) EmitKernel(w, plan, t);
+    }
+
+    private static void EmitSchedule(CodeWriter w, ScheduleSpec s, float lr)
+    {
+        string eta = Float(lr);
+        w.Line("/// <summary>The learning rate of update number t + 1 (t = steps taken).</summary>");
+        w.Open("private static float LearningRateAt(long t)");
+        string rate = s.Kind switch
         {
-            w.Line($"/// <summary>SGD: w ← w − {Float(lr).TrimEnd('f')}·g over all {Int(plan.ParameterCapacity)} floats, {t.IsaName}.</summary>");
-            w.Line($"// {Int(plan.ParameterCapacity)} = {Int(plan.ParameterCount)} parameters padded with zeros to a multiple of 16: no tail at any width.");
-            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-            w.Open($"private static void Update_{t.Suffix}(ref float p, ref float g)");
-            w.Line($"{t.Type} step = {t.Broadcast(Float(-lr))};");
-            w.Line($"for (int i = 0; i < {Int(plan.ParameterCapacity)}; i += {Int(t.Lanes)}) {t.Store(t.MultiplyAdd("step", t.Load("g", "i"), t.Load("p", "i")), "p", "i")}");
-            w.Close();
-            w.Line();
+            ScheduleKind.StepDecay => $"{eta} * global::System.Math.Pow({Float(s.Gamma)}, t / {Int(s.StepSize)})",
+            ScheduleKind.Exponential => $"{eta} * global::System.Math.Pow({Float(s.Gamma)}, t)",
+            ScheduleKind.InverseTime => $"{eta} / (1.0 + {Float(s.DecayRate)} * t)",
+            ScheduleKind.Cosine => $"{Float(s.MinLearningRate)} + 0.5 * ({eta} - {Float(s.MinLearningRate)}) * (1.0 + global::System.Math.Cos(global::System.Math.PI * global::System.Math.Min(t, {Int(s.TotalSteps)}) / {Int(s.TotalSteps)}))",
+            _ => eta,
+        };
+        w.Line($"// {s.Kind}{(s.WarmupSteps > 0 ? $", linear warm-up over {Int(s.WarmupSteps)} steps" : string.Empty)}.");
+        w.Line($"double rate = {rate};");
+        if (s.WarmupSteps > 0) w.Line($"if (t < {Int(s.WarmupSteps)}) rate *= (t + 1) / {Float(s.WarmupSteps)};");
+        w.Line("return (float)rate;");
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitPenalty(CodeWriter w, NetworkPlan plan)
+    {
+        OptimizerSpec o = plan.Spec.Optimizer;
+        if (!o.CoupledDecay) return;
+        w.Line($"/// <summary>The {o.Regularization} weight-decay term of the loss over every dense weight (biases excluded).</summary>");
+        w.Open("private double Penalty()");
+        if (o.Regularization != RegKind.L1) w.Line("double squares = 0;");
+        if (o.Regularization != RegKind.L2) w.Line("double magnitudes = 0;");
+        foreach (Node n in plan.Nodes.Where(n => n.IsDense))
+        {
+            string span = $"_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)})";
+            if (o.Regularization != RegKind.L1) w.Line($"squares += global::KernelGen.Runtime.Penalties.SumOfSquares({span});");
+            if (o.Regularization != RegKind.L2) w.Line($"magnitudes += global::KernelGen.Runtime.Penalties.SumOfMagnitudes({span});");
         }
+        string value = o.Regularization switch
+        {
+            RegKind.L2 => $"{Float(o.WeightDecay)} * 0.5 * squares",
+            RegKind.L1 => $"{Float(o.WeightDecay)} * magnitudes",
+            _ => $"{Float(o.WeightDecay)} * (0.5 * {Float(o.ElasticNetBeta)} * squares + magnitudes)",
+        };
+        w.Line($"return {value};");
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitUpdate(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
+    {
+        OptimizerSpec o = plan.Spec.Optimizer;
+        w.Line($"/// <summary>One {Describe(o)} update from <see cref=\"Gradients\"/>, the rate from the schedule at Step.</summary>");
+        w.Open("private void Update()");
+        w.Line("ref float p = ref _parameters.Ref;");
+        w.Line("ref float g = ref _gradients.Ref;");
+        w.Line(o.StateSlots > 0 ? "ref float s = ref _state!.Ref;" : "ref float s = ref g; // SGD keeps no state");
+        w.Line("float lr = LearningRateAt(_step);");
+        if (o.ClipNorm > 0f)
+        {
+            w.Line($"double norm = global::System.Math.Sqrt(global::KernelGen.Runtime.Penalties.SumOfSquares(_gradients.Slice(0, ParameterCount)));");
+            w.Line($"float scale = norm > {Float(o.ClipNorm)} ? (float)({Float(o.ClipNorm)} / norm) : 1f; // clip to the global norm");
+        }
+        else
+        {
+            w.Line("float scale = 1f;");
+        }
+        if (o.Kind == OptimizerKind.Adam)
+        {
+            w.Line("long t = _step + 1;");
+            w.Line($"float c1 = (float)(lr / (1.0 - global::System.Math.Pow({Float(o.Beta1)}, t))); // η / (1 − β₁ᵗ)");
+            w.Line($"float c2 = (float)(1.0 / global::System.Math.Sqrt(1.0 - global::System.Math.Pow({Float(o.Beta2)}, t))); // 1 / √(1 − β₂ᵗ)");
+        }
+        else
+        {
+            w.Line("float c1 = 0f, c2 = 0f;");
+        }
+        NetworkEmitter.EmitSwitch(w, "Update", "ref p, ref g, ref s, lr, scale, c1, c2", targets);
+        w.Line("global::System.GC.KeepAlive(this);");
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitKernel(CodeWriter w, NetworkPlan plan, VectorTarget t)
+    {
+        OptimizerSpec o = plan.Spec.Optimizer;
+        int capacity = plan.ParameterCapacity;
+        w.Line($"/// <summary>{Describe(o)}: one fused pass, {t.IsaName}.</summary>");
+        w.Line($"// State: {(o.StateSlots == 0 ? "none" : string.Join(", ", StateNames(o).Select((n, k) => $"{n} at s[{Int(k)}·{Int(capacity)}]")))}. scale: gradient clipping factor.");
+        w.Line(Aggressive);
+        w.Open($"private static void Update_{t.Suffix}(ref float p, ref float g, ref float s, float lr, float scale, float c1, float c2)");
+        string B(string scalar) => t.Broadcast(scalar);
+        w.Line($"{t.Type} lrV = {B("lr")}, scaleV = {B("scale")}, c1V = {B("c1")}, c2V = {B("c2")};");
+        if (o.DecoupledDecay) w.Line($"{t.Type} keep = {B($"1f - lr * {Float(o.WeightDecay)}")}; // decoupled decay: w ← w·(1 − η·λ)");
+        if (!o.DecoupledDecay)
+        {
+            w.Line($"// {Int(capacity)} = {Int(plan.ParameterCount)} parameters padded with zeros to a multiple of 16: no tail at any width; the padding's gradient is 0 and stays 0.");
+            w.Open($"for (nint i = 0; i < {Int(capacity)}; i += {Int(t.Lanes)})");
+            Element(w, o, t, "i", decay: false);
+            w.Close();
+        }
+        else
+        {
+            w.Line("// Decay applies to dense weights only: one loop per segment, vectors then a scalar tail.");
+            var scalar = VectorTarget.Scalar;
+            foreach (Node n in plan.Nodes.Where(n => n.IsDense))
+            {
+                var segments = new List<(string Start, int Length, bool Decay, string What)> { (n.WConst, n.Inputs * n.Outputs, true, $"weights of {n.Name}") };
+                if (n.Layer.Bias) segments.Add((n.BConst, n.Outputs, false, $"bias of {n.Name}"));
+                foreach (var seg in segments)
+                {
+                    w.Open();
+                    w.Line($"// {seg.What}: {Int(seg.Length)} floats{(seg.Decay ? ", decayed" : string.Empty)}.");
+                    w.Line($"nint i = {seg.Start};");
+                    if (!t.IsScalar)
+                    {
+                        w.Open($"for (; i <= {seg.Start} + {Int(seg.Length - t.Lanes)}; i += {Int(t.Lanes)})");
+                        Element(w, o, t, "i", seg.Decay);
+                        w.Close();
+                    }
+                    w.Open($"for (; i < {seg.Start} + {Int(seg.Length)}; i++)");
+                    if (!t.IsScalar)
+                        w.Line("float lrV_ = lr, scaleV_ = scale, c1V_ = c1, c2V_ = c2, keep_ = 1f - lr * " + Float(o.WeightDecay) + ";");
+                    Element(w, o, scalar, "i", seg.Decay, suffix: t.IsScalar ? string.Empty : "_");
+                    w.Close();
+                    w.Close();
+                }
+            }
+        }
+        w.Close();
+        w.Line();
+    }
+
+    private static IEnumerable<string> StateNames(OptimizerSpec o) => o.Kind switch
+    {
+        OptimizerKind.Adam => new[] { "m", "v" },
+        OptimizerKind.AdaGrad or OptimizerKind.RmsProp => new[] { "h" },
+        _ => new[] { "v" },
+    };
+
+    /// <summary>The update of the parameters at offset <paramref name="i"/>: one vector (or one float for the scalar target).</summary>
+    private static void Element(CodeWriter w, OptimizerSpec o, VectorTarget t, string i, bool decay, string suffix = "")
+    {
+        string T = t.Type;
+        string lr = "lrV" + suffix, scale = "scaleV" + suffix, c1 = "c1V" + suffix, c2 = "c2V" + suffix, keep = (t.IsScalar && suffix.Length > 0 ? "keep_" : "keep");
+        string C(float f) => t.Broadcast(Float(f));
+        string slot(int k) => $"{i} + {Int(k)} * ParameterCapacity";
+        w.Line($"{T} gi = {t.Load("g", i)} * {scale};");
+        w.Line($"{T} pi = {t.Load("p", i)}{(decay ? " * " + keep : string.Empty)};");
+        switch (o.Kind)
+        {
+            case OptimizerKind.Sgd:
+                w.Line($"pi = {t.MultiplyAdd("-" + lr, "gi", "pi")};");
+                break;
+            case OptimizerKind.Momentum:
+                w.Line($"{T} v = {t.Load("s", slot(0))};");
+                w.Line(o.AveragedMomentum
+                    ? $"v = {t.MultiplyAdd(C(o.Rho), "v", C(1f - o.Rho) + " * gi")};"
+                    : $"v = {t.MultiplyAdd(C(o.Rho), "v", "gi")};");
+                w.Line(t.Store("v", "s", slot(0)));
+                w.Line($"pi = {t.MultiplyAdd("-" + lr, "v", "pi")};");
+                break;
+            case OptimizerKind.Nesterov:
+                w.Line($"{T} old = {t.Load("s", slot(0))};");
+                w.Line($"{T} v = {C(o.Rho)} * old - {lr} * gi;");
+                w.Line(t.Store("v", "s", slot(0)));
+                w.Line($"pi = pi - {C(o.Rho)} * old + {C(1f + o.Rho)} * v;");
+                break;
+            case OptimizerKind.AdaGrad:
+            case OptimizerKind.RmsProp:
+                w.Line($"{T} h = {t.Load("s", slot(0))};");
+                w.Line(o.Kind == OptimizerKind.AdaGrad
+                    ? $"h = {t.MultiplyAdd("gi", "gi", "h")};"
+                    : $"h = {t.MultiplyAdd(C(o.Rho), "h", C(1f - o.Rho) + " * gi * gi")};");
+                w.Line(t.Store("h", "s", slot(0)));
+                w.Line($"pi = pi - {lr} * gi / ({t.Sqrt("h")} + {C(o.Epsilon)});");
+                break;
+            default:
+                w.Line($"{T} m = {t.MultiplyAdd(C(o.Beta1), t.Load("s", slot(0)), C(1f - o.Beta1) + " * gi")};");
+                w.Line($"{T} v = {t.MultiplyAdd(C(o.Beta2), t.Load("s", slot(1)), C(1f - o.Beta2) + " * gi * gi")};");
+                w.Line(t.Store("m", "s", slot(0)));
+                w.Line(t.Store("v", "s", slot(1)));
+                w.Line($"pi = pi - {c1} * m / ({t.Sqrt("v")} * {c2} + {C(o.Epsilon)});");
+                break;
+        }
+        w.Line(t.Store("pi", "p", i));
     }
 }

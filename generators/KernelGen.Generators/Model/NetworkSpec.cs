@@ -12,12 +12,59 @@ internal enum InitKind { Zeros = 0, SmallNormal = 1, XavierUniform = 2, XavierNo
 /// <summary>Mirrors KernelGen.LossKind.</summary>
 internal enum LossKind { SoftmaxCrossEntropy = 0, MeanSquaredError = 1 }
 
-internal enum OptimizerKind { Sgd = 0 }
+internal enum OptimizerKind { Sgd = 0, Momentum = 1, Nesterov = 2, AdaGrad = 3, RmsProp = 4, Adam = 5 }
+
+/// <summary>Mirrors KernelGen.Reg.</summary>
+internal enum RegKind { L2 = 0, L1 = 1, ElasticNet = 2 }
+
+/// <summary>Mirrors KernelGen.Schedule.</summary>
+internal enum ScheduleKind { Constant = 0, StepDecay = 1, Exponential = 2, InverseTime = 3, Cosine = 4 }
 
 /// <summary>One declared layer, shapes resolved. <see cref="Index"/> is its position in the layer stack (0-based).</summary>
 internal sealed record LayerSpec(int Index, LayerKind Kind, int Inputs, int Outputs, ActKind Act, InitKind Init, bool Bias);
 
-internal sealed record OptimizerSpec(OptimizerKind Kind, float LearningRate);
+/// <summary>The optimizer and its hyper-parameters (the ones its kind does not use keep their defaults).</summary>
+internal sealed record OptimizerSpec(
+    OptimizerKind Kind,
+    float LearningRate,
+    float WeightDecay = 0f,
+    RegKind Regularization = RegKind.L2,
+    float ElasticNetBeta = 1f,
+    bool Decoupled = false,
+    float ClipNorm = 0f,
+    float Rho = 0.9f,
+    bool AveragedMomentum = false,
+    float Beta1 = 0.9f,
+    float Beta2 = 0.999f,
+    float Epsilon = 1e-8f)
+{
+    /// <summary>Weight decay through the loss and gradient (fused into the dW kernels).</summary>
+    public bool CoupledDecay => WeightDecay > 0f && !Decoupled;
+
+    /// <summary>Weight decay applied by the update itself (AdamW style).</summary>
+    public bool DecoupledDecay => WeightDecay > 0f && Decoupled;
+
+    /// <summary>Floats of optimizer state per parameter.</summary>
+    public int StateSlots => Kind switch
+    {
+        OptimizerKind.Sgd => 0,
+        OptimizerKind.Adam => 2,
+        _ => 1,
+    };
+}
+
+/// <summary>The learning-rate schedule (Constant when none is declared).</summary>
+internal sealed record ScheduleSpec(
+    ScheduleKind Kind,
+    int StepSize = 1000,
+    float Gamma = 0.5f,
+    float DecayRate = 1e-3f,
+    int TotalSteps = 10000,
+    float MinLearningRate = 0f,
+    int WarmupSteps = 0)
+{
+    public static readonly ScheduleSpec Constant = new(ScheduleKind.Constant);
+}
 
 /// <summary>
 /// Everything the emitter needs, and nothing Roslyn-specific: no symbols, syntax or locations, so two
@@ -31,7 +78,8 @@ internal sealed record NetworkSpec(
     int Seed,
     EquatableArray<LayerSpec> Layers,
     LossKind Loss,
-    OptimizerSpec Optimizer)
+    OptimizerSpec Optimizer,
+    ScheduleSpec Schedule)
 {
     public int Outputs => Layers[Layers.Count - 1].Outputs;
 }

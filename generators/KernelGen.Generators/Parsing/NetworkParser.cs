@@ -29,7 +29,7 @@ internal static class NetworkParser
     private static readonly string[] GeneratedMembers =
     {
         "InputSize", "OutputSize", "BatchSize", "ParameterCount", "Info", "Isa", "Step", "Parameters", "Gradients",
-        "TrainStep", "ComputeGradients", "Evaluate", "Predict", "Dispose",
+        "TrainStep", "ComputeGradients", "Evaluate", "Predict", "Dispose", "LearningRate", "ApplyUpdate", "RunKernel",
     };
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -99,6 +99,7 @@ internal static class NetworkParser
         LossKind? loss = null;
         int lossPosition = -1;
         OptimizerSpec? optimizer = null;
+        ScheduleSpec? schedule = null;
         bool shapesValid = true;
 
         for (int position = 0; position < stack.Count; position++)
@@ -160,14 +161,26 @@ internal static class NetworkParser
                     }
                     break;
                 case "KernelGen.SgdAttribute":
+                case "KernelGen.MomentumAttribute":
+                case "KernelGen.NesterovAttribute":
+                case "KernelGen.AdaGradAttribute":
+                case "KernelGen.RmsPropAttribute":
+                case "KernelGen.AdamAttribute":
                 {
-                    float lr = NamedFloat(a, "LearningRate") ?? DefaultLearningRate;
-                    if (float.IsNaN(lr) || float.IsInfinity(lr) || lr <= 0f)
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadLearningRate, location, Pos(position), display, lr.ToString("R", CultureInfo.InvariantCulture)));
+                    OptimizerSpec parsed = ParseOptimizer(a, display, diagnostics, location, position);
                     if (optimizer is not null)
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.DuplicateOptimizer, location, Pos(position), display, name));
                     else
-                        optimizer = new OptimizerSpec(OptimizerKind.Sgd, lr);
+                        optimizer = parsed;
+                    break;
+                }
+                case "KernelGen.LearningRateScheduleAttribute":
+                {
+                    ScheduleSpec parsed = ParseSchedule(a, display, diagnostics, location, position);
+                    if (schedule is not null)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.DuplicateSchedule, location, Pos(position), name));
+                    else
+                        schedule = parsed;
                     break;
                 }
                 default:
@@ -200,9 +213,80 @@ internal static class NetworkParser
         if (diagnostics.Count == 0 && !incomplete && shapesValid)
         {
             string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
-            spec = new NetworkSpec(ns, name, inputs!.Value, batchSize!.Value, seed, layers.ToEquatableArray(), loss!.Value, optimizer!);
+            spec = new NetworkSpec(ns, name, inputs!.Value, batchSize!.Value, seed, layers.ToEquatableArray(), loss!.Value, optimizer!, schedule ?? ScheduleSpec.Constant);
         }
         return new ParseResult(spec, diagnostics.ToEquatableArray());
+    }
+
+    private static OptimizerSpec ParseOptimizer(AttributeData a, string display, List<DiagnosticInfo> diagnostics, Location location, int position)
+    {
+        var kind = (OptimizerKind)Enum.Parse(typeof(OptimizerKind), display);
+        float lr = NamedFloat(a, "LearningRate") ?? DefaultLearningRate;
+        if (float.IsNaN(lr) || float.IsInfinity(lr) || lr <= 0f)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadLearningRate, location, Pos(position), display, lr.ToString("R", CultureInfo.InvariantCulture)));
+        void Check(string property, float value, bool ok, string expected)
+        {
+            if (!ok) diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, property, value.ToString("R", CultureInfo.InvariantCulture), expected));
+        }
+        static bool Finite(float v) => !float.IsNaN(v) && !float.IsInfinity(v);
+        float decay = NamedFloat(a, "WeightDecay") ?? 0f;
+        Check("WeightDecay", decay, Finite(decay) && decay >= 0f, "it must be finite and ≥ 0 (0 turns weight decay off)");
+        int reg = NamedInt(a, "Regularization") ?? 0;
+        if (!Enum.IsDefined(typeof(RegKind), reg))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownEnumValue, location, Pos(position), display, "Regularization", reg.ToString(CultureInfo.InvariantCulture)));
+            reg = 0;
+        }
+        float beta = NamedFloat(a, "ElasticNetBeta") ?? 1f;
+        Check("ElasticNetBeta", beta, Finite(beta) && beta >= 0f, "it must be finite and ≥ 0");
+        bool decoupled = NamedBool(a, "Decoupled") ?? false;
+        if (decoupled && reg != (int)RegKind.L2)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Regularization", ((RegKind)reg).ToString(),
+                "decoupled weight decay (Decoupled = true) shrinks weights proportionally, which is L2; use Reg.L2 or Decoupled = false"));
+        float clip = NamedFloat(a, "ClipNorm") ?? 0f;
+        Check("ClipNorm", clip, Finite(clip) && clip >= 0f, "it must be finite and ≥ 0 (0 turns clipping off)");
+        float rho = NamedFloat(a, "Rho") ?? (kind == OptimizerKind.RmsProp ? 0.99f : 0.9f);
+        Check("Rho", rho, rho >= 0f && rho < 1f, "it must be in [0, 1)");
+        int form = NamedInt(a, "Form") ?? 0;
+        if (form is not (0 or 1))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownEnumValue, location, Pos(position), display, "Form", form.ToString(CultureInfo.InvariantCulture)));
+            form = 0;
+        }
+        float beta1 = NamedFloat(a, "Beta1") ?? 0.9f;
+        Check("Beta1", beta1, beta1 >= 0f && beta1 < 1f, "it must be in [0, 1)");
+        float beta2 = NamedFloat(a, "Beta2") ?? 0.999f;
+        Check("Beta2", beta2, beta2 >= 0f && beta2 < 1f, "it must be in [0, 1)");
+        float eps = NamedFloat(a, "Epsilon") ?? 1e-8f;
+        Check("Epsilon", eps, Finite(eps) && eps > 0f, "it must be finite and > 0, e.g. 1e-8");
+        return new OptimizerSpec(kind, lr, decay, (RegKind)reg, beta, decoupled, clip, rho, form == 1, beta1, beta2, eps);
+    }
+
+    private static ScheduleSpec ParseSchedule(AttributeData a, string display, List<DiagnosticInfo> diagnostics, Location location, int position)
+    {
+        int kind = a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value is int k ? k : -1;
+        if (!Enum.IsDefined(typeof(ScheduleKind), kind))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownEnumValue, location, Pos(position), display, "Schedule", kind.ToString(CultureInfo.InvariantCulture)));
+            kind = 0;
+        }
+        void Check(string property, double value, bool ok, string expected)
+        {
+            if (!ok) diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, property, value.ToString("R", CultureInfo.InvariantCulture), expected));
+        }
+        int stepSize = NamedInt(a, "StepSize") ?? 1000;
+        Check("StepSize", stepSize, stepSize >= 1, "it must be at least 1");
+        float gamma = NamedFloat(a, "Gamma") ?? 0.5f;
+        Check("Gamma", gamma, gamma > 0f && gamma <= 1f, "it must be in (0, 1]");
+        float decayRate = NamedFloat(a, "DecayRate") ?? 1e-3f;
+        Check("DecayRate", decayRate, !float.IsNaN(decayRate) && !float.IsInfinity(decayRate) && decayRate >= 0f, "it must be finite and ≥ 0");
+        int total = NamedInt(a, "TotalSteps") ?? 10000;
+        Check("TotalSteps", total, total >= 1, "it must be at least 1");
+        float min = NamedFloat(a, "MinLearningRate") ?? 0f;
+        Check("MinLearningRate", min, !float.IsNaN(min) && !float.IsInfinity(min) && min >= 0f, "it must be finite and ≥ 0");
+        int warmup = NamedInt(a, "WarmupSteps") ?? 0;
+        Check("WarmupSteps", warmup, warmup >= 0, "it must be ≥ 0");
+        return new ScheduleSpec((ScheduleKind)kind, stepSize, gamma, decayRate, total, min, warmup);
     }
 
     private static string Pos(int position) => position.ToString(CultureInfo.InvariantCulture);

@@ -17,6 +17,12 @@ public interface INetwork : IDisposable
     Span<float> Gradients { get; }
     /// <summary>Forward pass for any number of rows (<c>inputs.Length / InputSize</c>); softmax networks write probabilities.</summary>
     void Predict(ReadOnlySpan<float> inputs, Span<float> outputs);
+
+    /// <summary>The learning rate the next update uses (the declared schedule at <see cref="Step"/>).</summary>
+    float LearningRate { get; }
+
+    /// <summary>One optimizer update from the current <see cref="Gradients"/>, then Step + 1.</summary>
+    void ApplyUpdate();
 }
 
 /// <summary>A network trained with integer class labels (softmax cross-entropy).</summary>

@@ -29,4 +29,23 @@ public static class Lanes
         v += Vector128.Shuffle(v, Vector128.Create(1, 0, 3, 2));
         return v.ToScalar();
     }
+
+    /// <summary>sign(v): 1, −1, or 0 for ±0 (and NaN), the subgradient L1 decay uses.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sign(float v) => v > 0f ? 1f : v < 0f ? -1f : 0f;
+
+    /// <summary>Lane-wise sign: 1, −1, or 0 for ±0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sign(Vector128<float> v)
+        => (Vector128.GreaterThan(v, Vector128<float>.Zero) & Vector128<float>.One) - (Vector128.LessThan(v, Vector128<float>.Zero) & Vector128<float>.One);
+
+    /// <summary>Lane-wise sign: 1, −1, or 0 for ±0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sign(Vector256<float> v)
+        => (Vector256.GreaterThan(v, Vector256<float>.Zero) & Vector256<float>.One) - (Vector256.LessThan(v, Vector256<float>.Zero) & Vector256<float>.One);
+
+    /// <summary>Lane-wise sign: 1, −1, or 0 for ±0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sign(Vector512<float> v)
+        => (Vector512.GreaterThan(v, Vector512<float>.Zero) & Vector512<float>.One) - (Vector512.LessThan(v, Vector512<float>.Zero) & Vector512<float>.One);
 }

@@ -45,6 +45,16 @@ public static class Guard
         => throw new ArgumentOutOfRangeException(nameof(layer), layer,
             $"No {pass} kernel for layer {layer}; this network's kernels (layer, pass) are {kernels}. Layers are numbered by their 0-based position in the attribute stack; the first dense layer has no InputGradient kernel.");
 
+    /// <summary>Before ApplyUpdate: every gradient finite, else InvalidOperationException (nothing is changed).</summary>
+    public static void FiniteGradients(ReadOnlySpan<float> gradients)
+    {
+        for (int i = 0; i < gradients.Length; i++)
+        {
+            if (!float.IsFinite(gradients[i]))
+                throw new InvalidOperationException($"Gradients[{i}] is {gradients[i]}: ApplyUpdate needs finite gradients; nothing was changed.");
+        }
+    }
+
     /// <summary>Checks that there is at least one row.</summary>
     public static void NotEmpty(int rows, string name)
     {

@@ -73,6 +73,8 @@ internal sealed class VectorTarget
     public string MultiplyAdd(string a, string b, string c)
         => IsScalar || !_fma ? $"{a} * {b} + {c}" : $"{_api}.MultiplyAddEstimate({a}, {b}, {c})";
 
+    public string Sqrt(string v) => IsScalar ? $"global::System.MathF.Sqrt({v})" : $"{_api}.Sqrt({v})";
+
     public string Broadcast(string scalar) => IsScalar ? scalar : $"{_api}.Create({scalar})";
 
     /// <summary>Horizontal sum, folding halves (KernelGen.Ops.Lanes; cheaper than Vector512.Sum).</summary>
