@@ -21,6 +21,11 @@ public static class Networks
         new("MixedRegressor", isa => new MixedRegressor(isa: isa), MixedRegressor.Info),
         new("WideNet", isa => new WideNet(isa: isa), WideNet.Info),
         new("BigNet", isa => new BigNet(isa: isa), BigNet.Info),
+        // Optimizers with state, decoupled decay, clipping and a schedule: same oracle, and allocation-free too.
+        new("OptAdamW", isa => new OptAdamW(isa: isa), OptAdamW.Info),
+        new("OptNesterov", isa => new OptNesterov(isa: isa), OptNesterov.Info),
+        new("OptSgdClipped", isa => new OptSgdClipped(isa: isa), OptSgdClipped.Info),
+        new("SchedCosineWarmup", isa => new SchedCosineWarmup(isa: isa), SchedCosineWarmup.Info),
     };
 
     public static readonly Isa[] Widths = { Isa.Scalar, Isa.Vector128, Isa.Vector256, Isa.Vector512 };
