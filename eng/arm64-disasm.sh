@@ -22,8 +22,8 @@ dotnet publish "$root/src/KernelGen.Cli/KernelGen.Cli.csproj" -c Release -p:Self
 cp "$altjit" "$work/app/"
 # The AltJit compiles every method twice (arm64 for the listing, x64 to run); it occasionally segfaults in
 # this cross setting (about half the runs, early, before any listing is written), so a crashed run is
-# retried, up to 10 times (the listing itself is deterministic).
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
+# retried, up to 25 times (5 crashes in a row were seen once) (the listing itself is deterministic).
+for attempt in $(seq 1 25); do
   rc=0
   rm -f "$work/arm64.asm"
   DOTNET_AltJitName=libclrjit_universal_arm64_x64.so DOTNET_AltJit='*' DOTNET_AltJitOS=linux \
@@ -31,7 +31,7 @@ for attempt in 1 2 3 4 5 6 7 8 9 10; do
     "$work/app/KernelGen.Cli" selftest --isa vector128 > "$work/selftest.txt" 2>&1 || rc=$?
   [ "$rc" -ne 0 ] || break
   echo "arm64-disasm: attempt $attempt crashed (rc $rc), retrying"
-  [ "$attempt" -lt 10 ] || exit 1
+  [ "$attempt" -lt 25 ] || exit 1
 done
 methods=$(grep -c 'for generic ARM64' "$work/arm64.asm" || true)
 fmla=$(grep -c 'fmla' "$work/arm64.asm" || true)

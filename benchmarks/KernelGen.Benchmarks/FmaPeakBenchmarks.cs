@@ -1,88 +1,31 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using V128 = System.Runtime.Intrinsics.Vector128;
-using V256 = System.Runtime.Intrinsics.Vector256;
-using V512 = System.Runtime.Intrinsics.Vector512;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
+using KernelGen.Cli;
 
 namespace KernelGen.Benchmarks;
 
 /// <summary>
-/// The core's FMA throughput: 12 independent accumulator chains (more than latency × pipes on current x64
-/// cores, so the chains never stall), fused multiply-add only, no memory traffic. Its GFLOP/s is the peak the
-/// <see cref="FlopsConfig"/> "% of peak" column divides by (the best of the widths in the same summary).
+/// The core's FMA peak per width (<see cref="FmaPeak"/>, shared with <c>kernelgen bench</c>). Its best GFLOP/s is
+/// the peak the <see cref="FlopsConfig"/> "% of peak" column divides by (run with <c>--join</c>).
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(FlopsConfig))]
 public class FmaPeakBenchmarks
 {
-    private const int Iterations = 1 << 16, Chains = 12;
-
-    /// <summary>FLOPs of one call: iterations × chains × lanes × 2.</summary>
-    public static double Flops(BenchmarkCase c) => 2.0 * Iterations * Chains * (c.Descriptor.WorkloadMethod.Name switch
+    /// <summary>FLOPs of one call.</summary>
+    public static double Flops(BenchmarkCase c) => FmaPeak.Flops(c.Descriptor.WorkloadMethod.Name switch
     {
-        nameof(Fma512) => Vector512<float>.Count,
-        nameof(Fma256) => Vector256<float>.Count,
-        _ => Vector128<float>.Count,
+        nameof(Fma512) => 16,
+        nameof(Fma256) => 8,
+        _ => 4,
     });
 
-    private float _m = 0.999f, _a = 1e-3f;
+    [Benchmark]
+    public float Fma128() => FmaPeak.Run(4);
 
     [Benchmark]
-    public float Fma128() => Run128(Vector128.Create(_m), Vector128.Create(_a));
+    public float Fma256() => FmaPeak.Run(8);
 
     [Benchmark]
-    public float Fma256() => Run256(Vector256.Create(_m), Vector256.Create(_a));
-
-    [Benchmark]
-    public float Fma512() => Run512(Vector512.Create(_m), Vector512.Create(_a));
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float Run128(Vector128<float> m, Vector128<float> a)
-    {
-        Vector128<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
-        for (int i = 0; i < Iterations; i++)
-        {
-            c0 = Vector128.FusedMultiplyAdd(c0, m, a); c1 = Vector128.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector128.FusedMultiplyAdd(c2, m, a); c3 = Vector128.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector128.FusedMultiplyAdd(c4, m, a); c5 = Vector128.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector128.FusedMultiplyAdd(c6, m, a); c7 = Vector128.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector128.FusedMultiplyAdd(c8, m, a); c9 = Vector128.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector128.FusedMultiplyAdd(c10, m, a); c11 = Vector128.FusedMultiplyAdd(c11, m, a);
-        }
-        return Vector128.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float Run256(Vector256<float> m, Vector256<float> a)
-    {
-        Vector256<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
-        for (int i = 0; i < Iterations; i++)
-        {
-            c0 = Vector256.FusedMultiplyAdd(c0, m, a); c1 = Vector256.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector256.FusedMultiplyAdd(c2, m, a); c3 = Vector256.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector256.FusedMultiplyAdd(c4, m, a); c5 = Vector256.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector256.FusedMultiplyAdd(c6, m, a); c7 = Vector256.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector256.FusedMultiplyAdd(c8, m, a); c9 = Vector256.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector256.FusedMultiplyAdd(c10, m, a); c11 = Vector256.FusedMultiplyAdd(c11, m, a);
-        }
-        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float Run512(Vector512<float> m, Vector512<float> a)
-    {
-        Vector512<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
-        for (int i = 0; i < Iterations; i++)
-        {
-            c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector512.FusedMultiplyAdd(c2, m, a); c3 = Vector512.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector512.FusedMultiplyAdd(c4, m, a); c5 = Vector512.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector512.FusedMultiplyAdd(c6, m, a); c7 = Vector512.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector512.FusedMultiplyAdd(c8, m, a); c9 = Vector512.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector512.FusedMultiplyAdd(c10, m, a); c11 = Vector512.FusedMultiplyAdd(c11, m, a);
-        }
-        return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
-    }
+    public float Fma512() => FmaPeak.Run(16);
 }
