@@ -1,8 +1,6 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using KernelGen.Cli.Networks;
 
 namespace KernelGen.Cli;
@@ -21,15 +19,18 @@ internal static class Bench
         Console.WriteLine($"FMA peak (12 independent chains, one thread):");
         foreach (int lanes in new[] { 4, 8, 16 })
         {
-            double g = MeasureGflops(() => FmaPeak.Run(lanes), FmaPeak.Flops(lanes));
+            double g = FmaPeak.Flops(lanes) / MeasureNanoseconds(() => FmaPeak.Run(lanes));
             peak = Math.Max(peak, g);
             Console.WriteLine(string.Format(inv, "  Vector{0,-4} {1,7:0.0} GFLOP/s{2}", lanes * 32, g,
-                IsaSupport(lanes) ? string.Empty : "  (not accelerated)"));
+                Runtime.IsaSupport.IsAccelerated(lanes switch { 16 => Isa.Vector512, 8 => Isa.Vector256, _ => Isa.Vector128 }) ? string.Empty : "  (not accelerated)"));
         }
         using var net = new ReferenceMlp(isa: isa);
         Console.WriteLine($"ReferenceMlp 784→256→128→10, {net.Isa} kernels; median of 15 timed loops; % of the best peak above.");
         Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12} {3,9} {4,7}", "kernel", "batch", "µs", "GFLOP/s", "% peak"));
         var r = new Random(1);
+        double flopsPerRow = 0; // forward: 2·in·out per dense layer
+        foreach (LayerInfo l in ReferenceMlp.Info.Layers)
+            if (l.Kind == LayerKind.Dense) flopsPerRow += 2.0 * l.Inputs * l.Outputs;
         foreach (int batch in batches)
         {
             var inputs = new float[batch * ReferenceMlp.InputSize];
@@ -47,17 +48,17 @@ internal static class Bench
                     if (pass == KernelPass.InputGradient && layer == 0) continue;
                     double flops = 2.0 * batch * l.Inputs * l.Outputs;
                     int layerCopy = layer;
-                    double g = MeasureGflops(() => net.RunKernel(layerCopy, pass, inputs), flops);
-                    double us = flops / g / 1000;
+                    double us = MeasureNanoseconds(() => net.RunKernel(layerCopy, pass, inputs)) / 1000;
+                    double g = flops / (us * 1000);
                     total += us;
                     Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12:0.00} {3,9:0.0} {4,6:0}%",
                         $"L{layer}.{pass} {l.Outputs}x{l.Inputs}", batch, us, g, 100 * g / peak));
                 }
             }
-            double step = MeasureGflops(() => net.TrainStep(inputs, labels), 1e3) is var s ? 1e3 / s / 1000 : 0;
-            double predictFlops = 2.0 * batch * (784 * 256 + 256 * 128 + 128 * 10);
+            double step = MeasureNanoseconds(() => net.TrainStep(inputs, labels)) / 1000;
+            double predictFlops = batch * flopsPerRow;
             var outputs = new float[batch * ReferenceMlp.OutputSize];
-            double pg = MeasureGflops(() => net.Predict(inputs, outputs), predictFlops);
+            double pg = predictFlops / MeasureNanoseconds(() => net.Predict(inputs, outputs));
             Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12:0.00}", "  sum of the GEMM kernels", batch, total));
             Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12:0.00}", "  TrainStep (whole)", batch, step));
             Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12:0.00} {3,9:0.0} {4,6:0}%", "  Predict (whole)", batch, predictFlops / pg / 1000, pg, 100 * pg / peak));
@@ -65,15 +66,8 @@ internal static class Bench
         return 0;
     }
 
-    private static bool IsaSupport(int lanes) => lanes switch
-    {
-        16 => Vector512.IsHardwareAccelerated,
-        8 => Vector256.IsHardwareAccelerated,
-        _ => Vector128.IsHardwareAccelerated,
-    };
-
-    /// <summary>GFLOP/s of <paramref name="action"/>: calibrated to ~2 ms per timed loop, median of 15 loops.</summary>
-    private static double MeasureGflops(Action action, double flopsPerCall)
+    /// <summary>Nanoseconds per call of <paramref name="action"/>: calibrated to ~2 ms per timed loop, median of 15 loops.</summary>
+    private static double MeasureNanoseconds(Action action)
     {
         for (int i = 0; i < 3; i++) action();
         int reps = 1;
@@ -93,6 +87,6 @@ internal static class Bench
             ns[t] = sw.Elapsed.TotalNanoseconds / reps;
         }
         Array.Sort(ns);
-        return flopsPerCall / ns[ns.Length / 2];
+        return ns[ns.Length / 2];
     }
 }

@@ -306,7 +306,6 @@ internal static class NetworkEmitter
 
         EmitRunKernel(w, plan, targets);
 
-        string At(string r, string offset) => $"ref {VectorTarget.At(r, offset)}";
         foreach (VectorTarget t in targets)
         {
             w.Line($"/// <summary>Forward through every layer, {t.IsaName} kernels.</summary>");
@@ -314,11 +313,11 @@ internal static class NetworkEmitter
             w.Open($"private static void Forward_{t.Suffix}(ref float x, ref float ws, ref float p, int rows)");
             foreach (Node n in plan.Nodes)
             {
-                string input = n.Previous is null ? "ref x" : At("ws", n.Previous.YConst);
+                string input = n.Previous is null ? "ref x" : RefAt("ws", n.Previous.YConst);
                 if (n.IsDense)
                     w.Line(DenseCall(n, "Forward", t) + ";");
                 else
-                    w.Line($"{n.Name}_Forward_{t.Suffix}({input}, {At("ws", n.YConst)}, rows);");
+                    w.Line($"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("ws", n.YConst)}, rows);");
             }
             w.Close();
             w.Line();
@@ -330,7 +329,7 @@ internal static class NetworkEmitter
             {
                 Node n = plan.Nodes[i];
                 Node? prev = n.Previous;
-                string yp = prev is not null && prev.GradientIncludesDerivative ? At("ws", prev.YConst) + ", " : string.Empty;
+                string yp = prev is not null && prev.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
                 if (n.IsDense)
                 {
                     w.Line(DenseCall(n, "BackwardWeights", t) + ";");
@@ -338,7 +337,7 @@ internal static class NetworkEmitter
                 }
                 else if (n.NeedsInputGradient)
                 {
-                    w.Line($"{n.Name}_Backward_{t.Suffix}({At("ws", n.DConst)}, {At("ws", n.YConst)}, {At("ws", prev!.DConst)}, {yp}rows);");
+                    w.Line($"{n.Name}_Backward_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("ws", n.YConst)}, {RefAt("ws", prev!.DConst)}, {yp}rows);");
                 }
             }
             w.Close();
@@ -382,45 +381,39 @@ internal static class NetworkEmitter
     {
         const string G = "global::KernelGen.Runtime.Guard";
         const string P = "global::KernelGen.KernelPass";
-        var kernels = new List<(Node Node, string Pass, string Method)>();
+        // (node, KernelPass value and name, kernel method); a kernel's switch label is layer · 3 + pass.
+        var kernels = new List<(Node Node, int Pass, string PassName, string Method)>();
         foreach (Node n in plan.Nodes.Where(n => n.IsDense))
         {
-            kernels.Add((n, "Forward", "Forward"));
-            kernels.Add((n, "WeightGradient", "BackwardWeights"));
-            if (n.NeedsInputGradient) kernels.Add((n, "InputGradient", "BackwardInput"));
+            kernels.Add((n, 0, "Forward", "Forward"));
+            kernels.Add((n, 1, "WeightGradient", "BackwardWeights"));
+            if (n.NeedsInputGradient) kernels.Add((n, 2, "InputGradient", "BackwardInput"));
         }
+        string list = string.Join(", ", kernels.Select(k => $"({Int(k.Node.Layer.Index)}, {k.PassName})"));
         w.Line("/// <summary>");
         w.Line("/// Runs one GEMM kernel of one dense layer (its 0-based position in the attribute stack) on this");
         w.Line("/// network's own buffers, for benchmarks and profiling: <paramref name=\"inputs\"/> gives the row count and the");
         w.Line("/// first layer's input; the other operands are whatever the last step left in the workspace. Forward overwrites");
         w.Line("/// that layer's output, WeightGradient its slice of <see cref=\"Gradients\"/>; no parameter changes.");
-        w.Line("/// Kernels: " + string.Join(", ", kernels.Select(k => $"({Int(k.Node.Layer.Index)}, {k.Pass})")) + ".");
+        w.Line($"/// Kernels: {list}.");
         w.Line("/// </summary>");
         w.Open($"public void RunKernel(int layer, {P} pass, global::System.ReadOnlySpan<float> inputs)");
         w.Line($"int rows = {G}.Rows(inputs.Length, InputSize, nameof(inputs), \"InputSize\");");
         w.Line($"{G}.Batch(inputs.Length, rows, InputSize, BatchSize, nameof(inputs), nameof(inputs));");
-        w.Line("bool exists = (layer, pass) switch");
-        w.Line("{");
-        foreach (var k in kernels) w.Line($"    ({Int(k.Node.Layer.Index)}, {P}.{k.Pass}) => true,");
-        w.Line("    _ => false,");
-        w.Line("};");
-        string list = string.Join(", ", kernels.Select(k => $"({Int(k.Node.Layer.Index)}, {k.Pass})"));
-        w.Line($"if (!exists) {G}.NoKernel(layer, pass, \"{list}\");");
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float g = ref _gradients.Ref;");
         w.Line("ref float ws = ref _workspace.Ref;");
-        w.Line("int kernel = layer * 3 + (int)pass;");
+        w.Line("// An unknown (layer, pass) throws from the default case, before any kernel has run.");
+        w.Line("long kernel = (uint)pass <= 2u ? (long)layer * 3 + (int)pass : -1; // a pass outside the enum matches no case");
         w.Open("switch (_isa)");
         foreach (VectorTarget t in targets)
         {
             w.Line(t.IsScalar ? "default:" : $"case global::KernelGen.Isa.{t.IsaName}:");
             w.Open("switch (kernel)");
             foreach (var k in kernels)
-            {
-                int id = k.Node.Layer.Index * 3 + (k.Pass == "Forward" ? 0 : k.Pass == "WeightGradient" ? 1 : 2);
-                w.Line($"case {Int(id)}: {DenseCall(k.Node, k.Method, t)}; break;");
-            }
+                w.Line($"case {Int(k.Node.Layer.Index * 3 + k.Pass)}: {DenseCall(k.Node, k.Method, t)}; break;");
+            w.Line($"default: {G}.NoKernel(layer, pass, \"{list}\"); break;");
             w.Close();
             w.Line("break;");
         }

@@ -143,9 +143,12 @@ internal static class OptimizerEmitter
         w.Line($"// State: {(o.StateSlots == 0 ? "none" : string.Join(", ", StateNames(o).Select((n, k) => $"{n} at s[{Int(k)}·{Int(capacity)}]")))}. scale: gradient clipping factor.");
         w.Line(Aggressive);
         w.Open($"private static void Update_{t.Suffix}(ref float p, ref float g, ref float s, float lr, float scale, float c1, float c2)");
-        string B(string scalar) => t.Broadcast(scalar);
-        w.Line($"{t.Type} lrV = {B("lr")}, scaleV = {B("scale")}, c1V = {B("c1")}, c2V = {B("c2")};");
-        if (o.DecoupledDecay) w.Line($"{t.Type} keep = {B($"1f - lr * {Float(o.WeightDecay)}")}; // decoupled decay: w ← w·(1 − η·λ)");
+        if (o.DecoupledDecay) w.Line($"float keep = 1f - lr * {Float(o.WeightDecay)}; // decoupled decay: w ← w·(1 − η·λ)");
+        if (!t.IsScalar)
+        {
+            w.Line($"{t.Type} lrV = {t.Broadcast("lr")}, scaleV = {t.Broadcast("scale")}, c1V = {t.Broadcast("c1")}, c2V = {t.Broadcast("c2")};");
+            if (o.DecoupledDecay) w.Line($"{t.Type} keepV = {t.Broadcast("keep")};");
+        }
         if (!o.DecoupledDecay)
         {
             w.Line($"// {Int(capacity)} = {Int(plan.ParameterCount)} parameters padded with zeros to a multiple of 16: no tail at any width; the padding's gradient is 0 and stays 0.");
@@ -173,9 +176,7 @@ internal static class OptimizerEmitter
                         w.Close();
                     }
                     w.Open($"for (; i < {seg.Start} + {Int(seg.Length)}; i++)");
-                    if (!t.IsScalar)
-                        w.Line("float lrV_ = lr, scaleV_ = scale, c1V_ = c1, c2V_ = c2, keep_ = 1f - lr * " + Float(o.WeightDecay) + ";");
-                    Element(w, o, scalar, "i", seg.Decay, suffix: t.IsScalar ? string.Empty : "_");
+                    Element(w, o, scalar, "i", seg.Decay);
                     w.Close();
                     w.Close();
                 }
@@ -192,11 +193,15 @@ internal static class OptimizerEmitter
         _ => new[] { "v" },
     };
 
-    /// <summary>The update of the parameters at offset <paramref name="i"/>: one vector (or one float for the scalar target).</summary>
-    private static void Element(CodeWriter w, OptimizerSpec o, VectorTarget t, string i, bool decay, string suffix = "")
+    /// <summary>
+    /// The update of the parameters at offset <paramref name="i"/>: one vector, or one float for the scalar
+    /// target and the scalar tails (which use the kernel's float arguments instead of their broadcasts).
+    /// </summary>
+    private static void Element(CodeWriter w, OptimizerSpec o, VectorTarget t, string i, bool decay)
     {
         string T = t.Type;
-        string lr = "lrV" + suffix, scale = "scaleV" + suffix, c1 = "c1V" + suffix, c2 = "c2V" + suffix, keep = (t.IsScalar && suffix.Length > 0 ? "keep_" : "keep");
+        string v = t.IsScalar ? string.Empty : "V";
+        string lr = "lr" + v, scale = "scale" + v, c1 = "c1" + v, c2 = "c2" + v, keep = "keep" + v;
         string C(float f) => t.Broadcast(Float(f));
         string slot(int k) => $"{i} + {Int(k)} * ParameterCapacity";
         w.Line($"{T} gi = {t.Load("g", i)} * {scale};");

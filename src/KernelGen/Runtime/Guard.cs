@@ -48,11 +48,9 @@ public static class Guard
     /// <summary>Before ApplyUpdate: every gradient finite, else InvalidOperationException (nothing is changed).</summary>
     public static void FiniteGradients(ReadOnlySpan<float> gradients)
     {
-        for (int i = 0; i < gradients.Length; i++)
-        {
-            if (!float.IsFinite(gradients[i]))
-                throw new InvalidOperationException($"Gradients[{i}] is {gradients[i]}: ApplyUpdate needs finite gradients; nothing was changed.");
-        }
+        if (AllFinite(gradients)) return;
+        int i = IndexOfNonFinite(gradients);
+        throw new InvalidOperationException($"Gradients[{i}] is {gradients[i]}: ApplyUpdate needs finite gradients; nothing was changed.");
     }
 
     /// <summary>Checks that there is at least one row.</summary>
@@ -62,8 +60,13 @@ public static class Guard
     }
 
     /// <summary>Checks every value is finite (no NaN, no ±∞).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Finite(ReadOnlySpan<float> values, string name)
+    {
+        if (!AllFinite(values)) ThrowNotFinite(values, name);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool AllFinite(ReadOnlySpan<float> values)
     {
         ref float x = ref MemoryMarshal.GetReference(values);
         int n = values.Length, i = 0;
@@ -76,7 +79,7 @@ public static class Guard
                 Vector256<float> v = Vector256.LoadUnsafe(ref x, (nuint)i);
                 acc += v - v;
             }
-            if (acc != Vector256<float>.Zero) ThrowNotFinite(values, name);
+            if (acc != Vector256<float>.Zero) return false;
         }
         else if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
         {
@@ -86,12 +89,22 @@ public static class Guard
                 Vector128<float> v = Vector128.LoadUnsafe(ref x, (nuint)i);
                 acc += v - v;
             }
-            if (acc != Vector128<float>.Zero) ThrowNotFinite(values, name);
+            if (acc != Vector128<float>.Zero) return false;
         }
         for (; i < n; i++)
         {
-            if (!float.IsFinite(Unsafe.Add(ref x, i))) ThrowNotFinite(values, name);
+            if (!float.IsFinite(Unsafe.Add(ref x, i))) return false;
         }
+        return true;
+    }
+
+    private static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) return i;
+        }
+        return -1;
     }
 
     /// <summary>Checks every label is in [0, classes).</summary>
@@ -107,11 +120,7 @@ public static class Guard
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowNotFinite(ReadOnlySpan<float> values, string name)
     {
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!float.IsFinite(values[i]))
-                throw new ArgumentException($"{name}[{i}] is {values[i]}; every value must be finite (no NaN or infinity).", name);
-        }
-        throw new InvalidOperationException("bug: a non-finite value was detected but not found.");
+        int i = IndexOfNonFinite(values);
+        throw new ArgumentException($"{name}[{i}] is {values[i]}; every value must be finite (no NaN or infinity).", name);
     }
 }
