@@ -11,4 +11,11 @@ public sealed class ActivationAttribute : NetworkElementAttribute
 
     /// <summary>The activation function.</summary>
     public Act Function { get; }
+
+    /// <summary>
+    /// α of <see cref="Act.LeakyReLU"/> (default 0.01, must be in [0, 1)), <see cref="Act.ELU"/> (default 1, must be &gt; 0)
+    /// and the initial α of <see cref="Act.PReLU"/> (default 0.25). NaN (unset) means the function's default; the
+    /// other functions take no α and reject one.
+    /// </summary>
+    public float Alpha { get; set; } = float.NaN;
 }

@@ -19,4 +19,7 @@ public sealed class DenseAttribute : NetworkElementAttribute
 
     /// <summary>Whether the layer has a bias vector. Default: true.</summary>
     public bool Bias { get; set; } = true;
+
+    /// <summary>The value of every weight when <see cref="Init"/> is <see cref="KernelGen.Init.Constant"/> (ignored otherwise).</summary>
+    public float InitValue { get; set; }
 }

@@ -17,4 +17,6 @@ public enum Init
     HeNormal = 5,
     /// <summary>Normal, Var = 1 / fan_in.</summary>
     LeCunNormal = 6,
+    /// <summary>Every weight equal to <see cref="DenseAttribute.InitValue"/>.</summary>
+    Constant = 7,
 }

@@ -7,4 +7,10 @@ public enum LayerKind
     Dense = 0,
     /// <summary>Element-wise activation.</summary>
     Activation = 1,
+    /// <summary>Batch normalisation (learned γ, β; running mean and variance).</summary>
+    BatchNorm = 2,
+    /// <summary>Inverted dropout.</summary>
+    Dropout = 3,
+    /// <summary>Maxout: the maximum over k pieces of the dense layer before it.</summary>
+    Maxout = 4,
 }
