@@ -96,6 +96,10 @@ internal static class Descriptors
         "Network declares more than one learning-rate schedule",
         "Layer {0} (LearningRateSchedule) is a second schedule on '{1}': a network has at most one; remove one of them");
 
+    public static readonly DiagnosticDescriptor MisplacedLayer = Error("KG0107",
+        "Layer cannot follow what comes before it",
+        "Layer {0} ({1}) follows {2}: {3}");
+
     public static readonly DiagnosticDescriptor InternalError = new("KG9001",
         "KernelGen generator fault",
         "KernelGen could not generate '{0}': {1}. This is a bug in KernelGen; please report it with the network description.",
@@ -104,7 +108,7 @@ internal static class Descriptors
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
         NotPartial, UnsupportedClass, BadInputs, BadBatchSize, NoLayers, NoLoss, DuplicateLoss, LossNotLast,
-        NoOptimizer, DuplicateOptimizer, UnknownElement, TooLarge, NetworkTooLarge, ConflictsWithGenerated, NonPositiveUnits, BadLearningRate, UnknownEnumValue, TooFewClasses, BadHyperParameter, DuplicateSchedule, InternalError,
+        NoOptimizer, DuplicateOptimizer, UnknownElement, TooLarge, NetworkTooLarge, ConflictsWithGenerated, NonPositiveUnits, BadLearningRate, UnknownEnumValue, TooFewClasses, BadHyperParameter, DuplicateSchedule, MisplacedLayer, InternalError,
     };
 
     public static DiagnosticDescriptor ById(string id)

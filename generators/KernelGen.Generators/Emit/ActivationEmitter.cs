@@ -1,46 +1,89 @@
 using System;
 using System.Collections.Generic;
 using KernelGen.Generators.Emit.Targets;
+using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
 
 namespace KernelGen.Generators.Emit;
 
-/// <summary>Kernels of a stand-alone activation node (one not fused into a dense layer): element-wise forward and backward.</summary>
+/// <summary>
+/// Kernels of a stand-alone activation node (one not fused into a dense or batch-norm layer): element-wise
+/// forward and backward. GELU, SiLU and PReLU take f′ at the input (the previous node's output, kept in the
+/// workspace); the others take it from the output. PReLU also reduces dα = Σ_rows d·min(x, 0) per unit.
+/// </summary>
 internal static class ActivationEmitter
 {
+    private const string Aggressive = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
     {
-        string op = NetworkPlan.Operator(node.Activation);
         int n = node.Outputs;
+        ActKind act = node.Activation;
+        bool prelu = node.IsPReLU;
         foreach (VectorTarget t in targets)
         {
-            w.Line($"/// <summary>{node.Name} · {node.Activation} on {Int(n)} values per row. Forward, {t.IsaName}.</summary>");
-            w.Line($"// x, y: [rows × {Int(n)}].");
-            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-            w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float y, int rows)");
-            EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store($"{op}.Invoke({v.Load("x", i)})", "y", i));
+            w.Line($"/// <summary>{node.Name} · {act}{(prelu ? " (learned α per unit)" : AlphaText(node))} on {Int(n)} values per row. Forward, {t.IsaName}.</summary>");
+            w.Line($"// x, y: [rows × {Int(n)}]{(prelu ? $", alpha: [{Int(n)}]" : string.Empty)}.");
+            w.Line(Aggressive);
+            w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, {(prelu ? "ref float alpha, " : string.Empty)}ref float y, int rows)");
+            if (prelu)
+                EmitRowMap(w, t, n, (v, i, c) => v.Store(NetworkPlan.InvokeWithAlpha(v.Load("x", i), v.Load("alpha", c)), "y", i));
+            else
+                EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store(NetworkPlan.Invoke(act, node.Alpha, v, v.Load("x", i)), "y", i));
             w.Close();
             w.Line();
         }
-        if (!node.NeedsInputGradient) return; // no dense layer below: nothing needs ∂L/∂x here
-        Node prev = node.Previous!; // NeedsInputGradient implies a previous node
-        bool fuse = prev.GradientIncludesDerivative;
-        string prevOp = NetworkPlan.Operator(prev.Activation);
+        bool needsDx = node.NeedsInputGradient;
+        if (!needsDx && !prelu) return; // nothing learns below: no ∂L/∂x
+        Node? prev = node.Previous;
+        bool fuse = needsDx && prev!.GradientIncludesDerivative;
+        bool fromInput = !act.DerivativeFromOutput();
         foreach (VectorTarget t in targets)
         {
-            w.Line($"/// <summary>{node.Name} · {node.Activation}. Backward: dx = d ⊙ {node.Activation}′(y){(fuse ? $" ⊙ {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
-            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-            w.Open($"private static void {node.Name}_Backward_{t.Suffix}(ref float d, ref float y, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows)");
-            EmitMap(w, t, $"rows * {Int(n)}", (v, i) =>
+            string derivative = fromInput ? $"{act}′(x)" : $"{act}′(y)";
+            w.Line($"/// <summary>{node.Name} · {act}. Backward: {(needsDx ? $"dx = d ⊙ {derivative}{(fuse ? $" ⊙ {prev!.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}" : string.Empty)}{(needsDx && prelu ? "; " : string.Empty)}{(prelu ? "dα = Σ_rows d ⊙ min(x, 0)" : string.Empty)}, {t.IsaName}.</summary>");
+            w.Line(Aggressive);
+            var parameters = new List<string> { "ref float d" };
+            parameters.Add(fromInput ? "ref float x" : "ref float y");
+            if (prelu) parameters.Add("ref float alpha");
+            if (prelu) parameters.Add("ref float dalpha");
+            if (needsDx) parameters.Add("ref float dx");
+            if (fuse) parameters.Add("ref float yp");
+            parameters.Add("int rows");
+            w.Open($"private static void {node.Name}_Backward_{t.Suffix}({string.Join(", ", parameters)})");
+            if (prelu)
             {
-                string value = $"{v.Load("d", i)} * {op}.Derivative({v.Load("y", i)})";
-                if (fuse) value += $" * {prevOp}.Derivative({v.Load("yp", i)})";
-                return v.Store(value, "dx", i);
-            });
+                w.Line("// dα per unit: columns outer, rows inner (no overlapping vector: a reduction must count each lane once).");
+                EmitColumns(w, t, n, (v, c) =>
+                {
+                    w.Line($"{v.Type} s = {v.Zero};");
+                    w.Line($"for (nint r = 0; r < rows; r++) s = {v.MultiplyAdd(v.Load("d", $"r * {Int(n)} + {c}"), Min0(v, v.Load("x", $"r * {Int(n)} + {c}")), "s")};");
+                    w.Line(v.Store("s", "dalpha", c));
+                });
+            }
+            if (needsDx)
+            {
+                Func<VectorTarget, string, string, string> body = (v, i, c) =>
+                {
+                    string f = prelu ? NetworkPlan.DerivativeAtInput(act, v.Load("x", i), v.Load("alpha", c))
+                        : fromInput ? NetworkPlan.DerivativeAtInput(act, v.Load("x", i))
+                        : NetworkPlan.DerivativeFromOutput(act, node.Alpha, v, v.Load("y", i));
+                    string value = $"{v.Load("d", i)} * {f}";
+                    if (fuse) value += $" * {prev!.OutputDerivative(v, v.Load("yp", i))}";
+                    return v.Store(value, "dx", i);
+                };
+                if (prelu) EmitRowMap(w, t, n, body);
+                else EmitMap(w, t, $"rows * {Int(n)}", (v, i) => body(v, i, "0"));
+            }
             w.Close();
             w.Line();
         }
     }
+
+    private static string AlphaText(Node node) => node.Activation.TakesAlpha() ? $" (α = {Float(node.Alpha)})" : string.Empty;
+
+    private static string Min0(VectorTarget v, string x)
+        => v.IsScalar ? $"global::System.MathF.Min({x}, 0f)" : $"global::System.Runtime.Intrinsics.{v.IsaName}.Min({x}, {v.Zero})";
 
     /// <summary>
     /// Emits an element-wise loop over <paramref name="count"/> floats whose body writes a fresh output
@@ -62,6 +105,50 @@ internal static class ActivationEmitter
         w.Close();
         w.Open("else");
         w.Line($"for (nint i = 0; i < count; i++) {body(VectorTarget.Scalar, "i")}");
+        w.Close();
+    }
+
+    /// <summary>
+    /// Row by row, <paramref name="n"/> columns: body(target, element offset, column offset) writes a fresh output.
+    /// Columns come in vectors with an overlapping last one; fewer columns than one vector run the scalar body.
+    /// </summary>
+    public static void EmitRowMap(CodeWriter w, VectorTarget t, int n, Func<VectorTarget, string, string, string> body)
+    {
+        w.Open("for (nint r = 0; r < rows; r++)");
+        w.Line($"nint row = r * {Int(n)};");
+        if (t.IsScalar || n < t.Lanes)
+        {
+            w.Line($"for (nint c = 0; c < {Int(n)}; c++) {body(VectorTarget.Scalar, "row + c", "c")}");
+        }
+        else
+        {
+            w.Line("nint c = 0;");
+            w.Line($"for (; c <= {Int(n - t.Lanes)}; c += {Int(t.Lanes)}) {body(t, "row + c", "c")}");
+            if (n % t.Lanes != 0) w.Line($"{{ c = {Int(n - t.Lanes)}; {body(t, "row + c", "c")} }} // overlapping last vector");
+        }
+        w.Close();
+    }
+
+    /// <summary>
+    /// Per-column work over <paramref name="n"/> columns: whole vectors, then the remaining columns one by one
+    /// (for reductions, which must see each column once). The body emits its own statements.
+    /// </summary>
+    public static void EmitColumns(CodeWriter w, VectorTarget t, int n, Action<VectorTarget, string> body)
+    {
+        w.Open();
+        w.Line("nint c = 0;");
+        if (!t.IsScalar && n >= t.Lanes)
+        {
+            w.Open($"for (; c <= {Int(n - t.Lanes)}; c += {Int(t.Lanes)})");
+            body(t, "c");
+            w.Close();
+        }
+        if (t.IsScalar || n % t.Lanes != 0)
+        {
+            w.Open($"for (; c < {Int(n)}; c++)");
+            body(VectorTarget.Scalar, "c");
+            w.Close();
+        }
         w.Close();
     }
 }

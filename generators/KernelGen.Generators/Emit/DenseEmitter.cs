@@ -29,13 +29,29 @@ internal static class DenseEmitter
         }
     }
 
+    /// <summary>
+    /// The forward kernel Predict uses when a batch norm follows this layer: the same tiles, with the folded
+    /// weights W′ = W·γ/σ, a bias b′ = (b − μ)·γ/σ + β and the activation after the batch norm fused.
+    /// </summary>
+    public static void EmitFolded(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
+    {
+        Node bn = node.FoldedInto ?? throw new InvalidOperationException("bug: " + node.Name + " has no batch norm to fold");
+        var shadow = new Node
+        {
+            Number = node.Number, Layer = node.Layer with { Bias = true }, FusedActivation = bn.FusedActivation,
+            Previous = node.Previous, Plan = node.Plan, NameOverride = node.Name + "_Folded",
+        };
+        w.Line($"// {node.Name} with {bn.Name} (BatchNorm) folded in, for Predict and Evaluate: W′ = W·γ/√(σ²+ε) per output row, b′ = (b − μ)·γ/√(σ²+ε) + β (running statistics).");
+        foreach (VectorTarget t in targets) EmitForward(w, shadow, t);
+    }
+
     private static string Describe(Node node)
     {
         string act = node.FusedActivation is null ? string.Empty : $" + {node.Activation} (L{Int(node.FusedActivation.Index)})";
         return $"{node.Name} · Dense {Int(node.Inputs)} → {Int(node.Outputs)} · {(node.Layer.Bias ? "bias" : "no bias")}{act}";
     }
 
-    private static string Op(Node node) => NetworkPlan.Operator(node.Activation);
+    private static string Act(Node node, string x) => NetworkPlan.Invoke(node.Activation, node.Alpha, VectorTarget.Scalar, x);
 
     // ---------------------------------------------------------------- forward
 
@@ -61,7 +77,7 @@ internal static class DenseEmitter
             w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
             w.Line($"float s = {(bias ? VectorTarget.At("b", "o") : "0f")};");
             w.Line($"for (nint i = 0; i < {Int(k)}; i++) s += {VectorTarget.At("x", $"r * {Int(k)} + i")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
-            w.Line($"{VectorTarget.At("y", $"r * {Int(n)} + o")} = {Op(node)}.Invoke(s);");
+            w.Line($"{VectorTarget.At("y", $"r * {Int(n)} + o")} = {Act(node, "s")};");
             w.Close();
             w.Close();
             w.Close();
@@ -140,7 +156,7 @@ internal static class DenseEmitter
             for (int j = 0; j < outputs; j++)
             {
                 string bias = node.Layer.Bias ? " + " + VectorTarget.At("b", $"{o} + {Int(j)}") : string.Empty;
-                w.Line($"{VectorTarget.At("y", $"(r + {Int(i)}) * {Int(n)} + {o} + {Int(j)}")} = {Op(node)}.Invoke({t.Sum($"a{i}{j}")}{bias});");
+                w.Line($"{VectorTarget.At("y", $"(r + {Int(i)}) * {Int(n)} + {o} + {Int(j)}")} = {Act(node, t.Sum($"a{i}{j}") + bias)};");
             }
     }
 
@@ -276,7 +292,6 @@ internal static class DenseEmitter
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
         Node prev = node.Previous!;
         bool fuse = prev.GradientIncludesDerivative;
-        string prevOp = NetworkPlan.Operator(prev.Activation);
         w.Line($"/// <summary>{Describe(node)}. Input gradient dX = dZ·W{(fuse ? $", times {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
         w.Line($"// dz: [rows × {Int(n)}], w: [{Int(n)} × {Int(k)}], dx: [rows × {Int(k)}]{(fuse ? $", yp: [rows × {Int(k)}] ({prev.Name} output)" : string.Empty)}. Overwrites dx.");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
@@ -288,7 +303,7 @@ internal static class DenseEmitter
             w.Open($"for (nint i = 0; i < {Int(k)}; i++)");
             w.Line("float s = 0f;");
             w.Line($"for (nint o = 0; o < {Int(n)}; o++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
-            string value = fuse ? $"s * {prevOp}.Derivative({VectorTarget.At("yp", $"r * {Int(k)} + i")})" : "s";
+            string value = fuse ? $"s * {prev.OutputDerivative(VectorTarget.Scalar, VectorTarget.At("yp", $"r * {Int(k)} + i"))}" : "s";
             w.Line($"{VectorTarget.At("dx", $"r * {Int(k)} + i")} = {value};");
             w.Close();
             w.Close();
@@ -306,19 +321,19 @@ internal static class DenseEmitter
             if (chunked > 0)
             {
                 w.Open($"for (nint k = 0; k < {Int(chunked)}; k += {Int(vectorBlock * lanes)})");
-                DxTile(w, node, t, rowsInBlock, vectorBlock, "k", fuse, prevOp);
+                DxTile(w, node, t, rowsInBlock, vectorBlock, "k", fuse, prev);
                 w.Close();
             }
             if (rest > 0)
             {
                 w.Open();
-                DxTile(w, node, t, rowsInBlock, rest, Int(chunked), fuse, prevOp);
+                DxTile(w, node, t, rowsInBlock, rest, Int(chunked), fuse, prev);
                 w.Close();
             }
             if (tail != 0)
             {
                 w.Open();
-                DxTile(w, node, t, rowsInBlock, 1, Int(k - lanes), fuse, prevOp);
+                DxTile(w, node, t, rowsInBlock, 1, Int(k - lanes), fuse, prev);
                 w.Close();
             }
         }
@@ -333,7 +348,7 @@ internal static class DenseEmitter
         w.Line();
     }
 
-    private static void DxTile(CodeWriter w, Node node, VectorTarget t, int rowsInTile, int vectors, string kExpr, bool fuse, string prevOp)
+    private static void DxTile(CodeWriter w, Node node, VectorTarget t, int rowsInTile, int vectors, string kExpr, bool fuse, Node prev)
     {
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
         for (int i = 0; i < rowsInTile; i++)
@@ -352,7 +367,7 @@ internal static class DenseEmitter
             for (int j = 0; j < vectors; j++)
             {
                 string offset = $"(r + {Int(i)}) * {Int(k)} + {kExpr} + {Int(j * lanes)}";
-                string value = fuse ? $"a{i}{j} * {prevOp}.Derivative({t.Load("yp", offset)})" : $"a{i}{j}";
+                string value = fuse ? $"a{i}{j} * {prev.OutputDerivative(t, t.Load("yp", offset))}" : $"a{i}{j}";
                 w.Line(t.Store(value, "dx", offset));
             }
     }

@@ -43,11 +43,20 @@ internal static class NetworkEmitter
             foreach (Node node in plan.Nodes)
             {
                 ct.ThrowIfCancellationRequested();
-                string kind = node.IsDense ? "Dense" : "Activation";
-                files.Add(File(spec, $"{prefix}.{node.Name}.{kind}.g.cs", w =>
+                files.Add(File(spec, $"{prefix}.{node.Name}.{node.Kind}.g.cs", w =>
                 {
-                    if (node.IsDense) DenseEmitter.Emit(w, node, targets);
-                    else ActivationEmitter.Emit(w, node, targets);
+                    switch (node.Kind)
+                    {
+                        case LayerKind.Dense:
+                            DenseEmitter.Emit(w, node, targets);
+                            if (node.FoldedInto is not null) DenseEmitter.EmitFolded(w, node, targets);
+                            break;
+                        case LayerKind.Activation: ActivationEmitter.Emit(w, node, targets); break;
+                        case LayerKind.BatchNorm: BatchNormEmitter.Emit(w, node, targets); break;
+                        case LayerKind.Dropout: DropoutEmitter.Emit(w, node, targets); break;
+                        case LayerKind.Maxout: MaxoutEmitter.Emit(w, node, targets); break;
+                        default: throw new InvalidOperationException("bug: layer kind " + node.Kind + " reached the emitter");
+                    }
                 }));
             }
             files.Add(File(spec, prefix + ".Loss.g.cs", w => LossEmitter.Emit(w, plan)));
@@ -91,7 +100,14 @@ internal static class NetworkEmitter
         w.Line("/// </summary>");
     }
 
-    private static string Describe(LayerSpec l) => l.Kind == LayerKind.Dense ? $"Dense {Int(l.Outputs)}" : l.Act.ToString();
+    private static string Describe(LayerSpec l) => l.Kind switch
+    {
+        LayerKind.Dense => $"Dense {Int(l.Outputs)}",
+        LayerKind.BatchNorm => "BatchNorm",
+        LayerKind.Dropout => $"Dropout {Float(l.Rate)}",
+        LayerKind.Maxout => $"Maxout {Int(l.Pieces)}",
+        _ => l.Act.ToString(),
+    };
 
     private static void EmitMain(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
     {
@@ -115,19 +131,52 @@ internal static class NetworkEmitter
         w.Line($"private const int ParameterCapacity = {Int(plan.ParameterCapacity)}; // padded with zeros to 16 floats");
         w.Line();
         w.Line("// Parameter block, canonical layout (what Parameters, Gradients and checkpoints show):");
-        foreach (Node n in plan.Nodes.Where(n => n.IsDense))
+        foreach (Node n in plan.Nodes.Where(n => n.HasParameters))
         {
-            w.Line($"private const int {n.WConst} = {Int(n.WeightOffset)}; // [{Int(n.Outputs)} × {Int(n.Inputs)}] weights of {n.Name}, row-major [out, in]");
-            if (n.Layer.Bias) w.Line($"private const int {n.BConst} = {Int(n.BiasOffset)}; // [{Int(n.Outputs)}] bias of {n.Name}");
+            if (n.IsDense)
+            {
+                string pieces = n.Layer.Pieces > 1 ? $" ({Int(n.Layer.Pieces)} maxout pieces of {Int(n.Outputs / n.Layer.Pieces)} units: row j·{Int(n.Outputs / n.Layer.Pieces)} + u is piece j of unit u)" : string.Empty;
+                w.Line($"private const int {n.WConst} = {Int(n.WeightOffset)}; // [{Int(n.Outputs)} × {Int(n.Inputs)}] weights of {n.Name}, row-major [out, in]{pieces}");
+                if (n.Layer.Bias) w.Line($"private const int {n.BConst} = {Int(n.BiasOffset)}; // [{Int(n.Outputs)}] bias of {n.Name}");
+            }
+            else if (n.IsBatchNorm)
+            {
+                w.Line($"private const int {n.WConst} = {Int(n.WeightOffset)}; // [{Int(n.Outputs)}] γ of {n.Name} (BatchNorm), initially 1");
+                w.Line($"private const int {n.BConst} = {Int(n.BiasOffset)}; // [{Int(n.Outputs)}] β of {n.Name}, initially 0");
+            }
+            else
+            {
+                w.Line($"private const int {n.WConst} = {Int(n.WeightOffset)}; // [{Int(n.Outputs)}] α of {n.Name} (PReLU), initially {Float(n.Alpha)}");
+            }
+        }
+        if (plan.HasBatchNorm)
+        {
+            w.Line();
+            w.Line("// Running statistics (RunningStatistics): per batch norm, mean then variance, initially 0 and 1.");
+            w.Line($"private const int StatisticsCount = {Int(plan.StatisticsCount)};");
+            foreach (Node n in plan.Nodes.Where(n => n.IsBatchNorm))
+                w.Line($"private const int {n.RunningConst} = {Int(n.RunningOffset)}; // [2 × {Int(n.Outputs)}] of {n.Name}, momentum {Float(n.Layer.Momentum)}");
+        }
+        if (plan.FoldedLength > 0)
+        {
+            w.Line();
+            w.Line("// Folded block for Predict and Evaluate: each Dense → BatchNorm pair as one dense layer, refreshed after any change.");
+            w.Line($"private const int FoldedLength = {Int(plan.FoldedLength)};");
+            foreach (Node n in plan.Nodes.Where(n => n.FoldedInto is not null))
+            {
+                w.Line($"private const int {n.FoldedWConst} = {Int(n.FoldedOffset)}; // [{Int(n.Outputs)} × {Int(n.Inputs)}] {n.Name} weights × γ/σ of {n.FoldedInto!.Name}");
+                w.Line($"private const int {n.FoldedBConst} = {Int(n.FoldedOffset + NetworkPlan.RoundUp(n.Inputs * n.Outputs))}; // [{Int(n.Outputs)}]");
+            }
         }
         w.Line();
         w.Line($"// Workspace for {Int(spec.BatchSize)} rows, every view 64-byte aligned:");
         foreach (Node n in plan.Nodes)
         {
-            string act = n.IsDense && n.FusedActivation is not null ? $" (after {n.Activation}, fused from L{Int(n.FusedActivation.Index)})" : string.Empty;
+            string act = n.FusedActivation is not null ? $" (after {n.Activation}, fused from L{Int(n.FusedActivation.Index)})" : string.Empty;
             string d = n.GradientIncludesDerivative ? $"∂L/∂(pre-{n.Activation})" : "∂L/∂output";
             w.Line($"private const int {n.YConst} = {Int(n.OutputOffset)}; // [{Int(spec.BatchSize)} × {Int(n.Outputs)}] output of {n.Name}{act}");
             w.Line($"private const int {n.DConst} = {Int(n.GradientOffset)}; // [{Int(spec.BatchSize)} × {Int(n.Outputs)}] {d} of {n.Name}");
+            if (n.IsBatchNorm) w.Line($"private const int {n.StatsConst} = {Int(n.MeanOffset)}; // [3 × {Int(n.StatsStride)}] batch mean, 1/√(σ²+ε), batch σ² of {n.Name}");
         }
         w.Line($"private const int Probabilities = {Int(plan.ProbabilitiesOffset)}; // [{Int(spec.BatchSize)} × {Int(spec.Outputs)}]");
         w.Line($"private const int WorkspaceLength = {Int(plan.WorkspaceLength)};");
@@ -142,27 +191,42 @@ internal static class NetworkEmitter
         foreach (LayerSpec l in spec.Layers)
         {
             Node? owner = plan.Nodes.FirstOrDefault(n => n.Layer == l);
-            if (l.Kind == LayerKind.Dense)
-                w.Line($"        new(global::KernelGen.LayerKind.Dense, {Int(l.Inputs)}, {Int(l.Outputs)}, global::KernelGen.Act.Identity, global::KernelGen.Init.{l.Init}, {(l.Bias ? "true" : "false")}, {owner!.WConst}, {(l.Bias ? owner.BConst : "-1")}),");
-            else
-                w.Line($"        new(global::KernelGen.LayerKind.Activation, {Int(l.Inputs)}, {Int(l.Outputs)}, global::KernelGen.Act.{l.Act}, global::KernelGen.Init.{l.Init}, false, -1, -1),");
+            string weights = owner is { HasParameters: true } ? owner.WConst : "-1";
+            string bias = owner is { HasParameters: true } && (owner.IsBatchNorm || owner.IsDense && l.Bias) ? owner.BConst : "-1";
+            var extra = new List<string>();
+            if (l.Kind == LayerKind.Activation && l.Act.TakesAlpha()) extra.Add($"Alpha = {Float(l.Alpha)}");
+            if (l.Kind == LayerKind.Dense && l.Init == InitKind.Constant) extra.Add($"InitValue = {Float(l.InitValue)}");
+            if (l.Pieces > 1) extra.Add($"Pieces = {Int(l.Pieces)}");
+            if (l.Kind == LayerKind.BatchNorm) extra.Add($"Momentum = {Float(l.Momentum)}, Epsilon = {Float(l.Epsilon)}, StatisticsOffset = {owner!.RunningConst}");
+            if (l.Kind == LayerKind.Dropout) extra.Add($"Rate = {Float(l.Rate)}");
+            string init = extra.Count > 0 ? " { " + string.Join(", ", extra) + " }" : string.Empty;
+            w.Line($"        new(global::KernelGen.LayerKind.{l.Kind}, {Int(l.Inputs)}, {Int(l.Outputs)}, global::KernelGen.Act.{(l.Kind == LayerKind.Activation ? l.Act.ToString() : "Identity")}, global::KernelGen.Init.{l.Init}, {(l.Kind == LayerKind.Dense && l.Bias ? "true" : "false")}, {weights}, {bias}){init},");
         }
         w.Line("    });");
         w.Line();
 
         // ---- state
+        bool bn = plan.HasBatchNorm, dropout = plan.HasDropout, folded = plan.FoldedLength > 0;
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _parameters;");
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _gradients;");
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _workspace;");
         int slots = spec.Optimizer.StateSlots;
         if (slots > 0) w.Line($"private readonly global::KernelGen.Runtime.AlignedBuffer _state; // optimizer state: {Int(slots)} × ParameterCapacity floats");
+        if (bn) w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _statistics; // running mean and variance of every batch norm");
+        if (folded) w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _folded; // dense weights with batch norm folded in, for Predict/Evaluate");
         w.Line("private readonly global::KernelGen.Isa _isa;");
+        w.Line("private readonly int _seed;");
         w.Line("private long _step;");
+        if (bn)
+        {
+            w.Line("private int _batchRows; // rows of the last training-mode forward, whose batch statistics the next update folds into the running ones");
+        }
+        if (folded) w.Line("private bool _foldedStale = true;");
         w.Line();
 
         // ---- constructor
         w.Line("/// <summary>Creates the network: one block each for parameters, gradients and workspace, initialised from the seed.</summary>");
-        w.Line($"/// <param name=\"seed\">Initialisation seed; default {Int(spec.Seed)} (from [Network]).</param>");
+        w.Line($"/// <param name=\"seed\">Initialisation seed (and dropout stream); default {Int(spec.Seed)} (from [Network]).</param>");
         w.Line("/// <param name=\"isa\">Kernel width; <see cref=\"global::KernelGen.Isa.Auto\"/> picks the widest the CPU accelerates.</param>");
         w.Open($"public {name}(int? seed = null, global::KernelGen.Isa isa = global::KernelGen.Isa.Auto)");
         w.Line("_isa = global::KernelGen.Runtime.IsaSupport.Resolve(isa, nameof(isa));");
@@ -170,14 +234,28 @@ internal static class NetworkEmitter
         w.Line("_gradients = new global::KernelGen.Runtime.AlignedBuffer(ParameterCapacity);");
         w.Line("_workspace = new global::KernelGen.Runtime.AlignedBuffer(WorkspaceLength);");
         if (slots > 0) w.Line($"_state = new global::KernelGen.Runtime.AlignedBuffer({Int(slots)} * ParameterCapacity);");
-        w.Line($"int s = seed ?? {Int(spec.Seed)};");
+        if (bn) w.Line("_statistics = new global::KernelGen.Runtime.AlignedBuffer(StatisticsCount);");
+        if (folded) w.Line("_folded = new global::KernelGen.Runtime.AlignedBuffer(FoldedLength);");
+        w.Line($"int s = _seed = seed ?? {Int(spec.Seed)};");
         w.Line("// One random stream per layer (stream = layer position), so adding a layer leaves the others' draws alone.");
-        foreach (Node n in plan.Nodes.Where(n => n.IsDense))
+        foreach (Node n in plan.Nodes.Where(n => n.HasParameters))
         {
-            w.Open();
-            w.Line($"var rng = new global::KernelGen.Runtime.Rng(s, {Int(n.Layer.Index)});");
-            w.Line($"global::KernelGen.Runtime.Initializers.Fill(_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)}), global::KernelGen.Init.{n.Layer.Init}, {Int(n.Inputs)}, {Int(n.Outputs)}, ref rng);");
-            w.Close();
+            if (n.IsDense)
+            {
+                w.Open();
+                w.Line($"var rng = new global::KernelGen.Runtime.Rng(s, {Int(n.Layer.Index)});");
+                w.Line($"global::KernelGen.Runtime.Initializers.Fill(_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)}), global::KernelGen.Init.{n.Layer.Init}, {Int(n.Inputs)}, {Int(n.Outputs)}, ref rng, {Float(n.Layer.InitValue)});");
+                w.Close();
+            }
+            else if (n.IsBatchNorm)
+            {
+                w.Line($"_parameters.Slice({n.WConst}, {Int(n.Outputs)}).Fill(1f); // γ = 1, β = 0");
+                w.Line($"_statistics.Slice({n.RunningConst} + {Int(n.Outputs)}, {Int(n.Outputs)}).Fill(1f); // running variance 1, mean 0");
+            }
+            else
+            {
+                w.Line($"_parameters.Slice({n.WConst}, {Int(n.Outputs)}).Fill({Float(n.Alpha)}); // PReLU α");
+            }
         }
         w.Close();
         w.Line();
@@ -185,16 +263,36 @@ internal static class NetworkEmitter
         // ---- properties
         w.Line("/// <summary>The kernel width this instance runs.</summary>");
         w.Line("public global::KernelGen.Isa Isa => _isa;");
+        w.Line("/// <summary>The seed of the initialisation and of the dropout masks.</summary>");
+        w.Line("public int Seed => _seed;");
         w.Line("/// <summary>Optimizer steps taken (the schedule's t).</summary>");
         w.Line("public long Step => _step;");
         w.Line("/// <summary>The learning rate the next update uses (the declared schedule at <see cref=\"Step\"/>).</summary>");
         w.Line("public float LearningRate => LearningRateAt(_step);");
-        w.Line("/// <summary>All parameters, canonical layout: per dense layer weights [out, in] row-major, then bias.</summary>");
-        w.Line($"public {Span} Parameters => _parameters.Slice(0, ParameterCount);");
+        w.Line("/// <summary>");
+        w.Line("/// Training behaviour of ComputeGradients and TrainStep (default true): batch norm uses the batch's statistics (and");
+        w.Line("/// the next update folds them into the running ones) and dropout drops. False: running statistics, no dropout —");
+        w.Line("/// what Predict and Evaluate always do.");
+        w.Line("/// </summary>");
+        w.Line("public bool Training { get; set; } = true;");
+        w.Line("/// <summary>Dropout in training mode (default true); false keeps every value, e.g. for gradient checking.</summary>");
+        w.Line("public bool DropoutEnabled { get; set; } = true;");
+        string stale = folded ? "_foldedStale = true; " : string.Empty;
+        w.Line("/// <summary>All parameters, canonical layout: per layer in order, dense weights [out, in] row-major then bias; batch-norm γ then β; PReLU α.</summary>");
+        w.Line($"public {Span} Parameters {{ get {{ {stale}return _parameters.Slice(0, ParameterCount); }} }}");
         w.Line("/// <summary>∂(last loss)/∂Parameters, same layout, as of the parameters before the last update.</summary>");
         w.Line($"public {Span} Gradients => _gradients.Slice(0, ParameterCount);");
+        w.Line("/// <summary>Running mean then variance of every batch norm, in layer order (empty without batch norm). Saved with the parameters.</summary>");
+        w.Line(bn ? $"public {Span} RunningStatistics {{ get {{ {stale}return _statistics.Slice(0, StatisticsCount); }} }}" : $"public {Span} RunningStatistics => default;");
         w.Line("global::KernelGen.NetworkInfo global::KernelGen.INetwork.Info => Info;");
         w.Line();
+
+        // Argument lists of Forward/Backward: the running statistics and the mode only where a layer uses them.
+        string stP = bn ? ", ref float st" : string.Empty, stA = bn ? ", ref st" : string.Empty;
+        string modeP = (bn ? ", bool train" : string.Empty) + (dropout ? ", bool drop, long step" : string.Empty);
+        string modeA = (bn ? ", train" : string.Empty) + (dropout ? ", drop, step" : string.Empty);
+        string foldP = folded ? ", ref float f" : string.Empty, foldA = folded ? ", ref f" : string.Empty;
+        string instanceP = dropout ? ", int seed" : string.Empty, instanceA = dropout ? ", _seed" : string.Empty;
 
         // ---- training
         string tType = classifier ? "int" : "float";
@@ -204,8 +302,7 @@ internal static class NetworkEmitter
         w.Open($"public float TrainStep({RoSpan}<float> inputs, {RoSpan}<{tType}> {tName})");
         w.Line($"float loss = ComputeGradients(inputs, {tName});");
         w.Line("if (!float.IsFinite(loss)) return loss;");
-        w.Line("Update();");
-        w.Line("_step++;");
+        w.Line("Commit();");
         w.Line("return loss;");
         w.Close();
         w.Line();
@@ -214,10 +311,46 @@ internal static class NetworkEmitter
         w.Line("/// edited: accumulated, scaled), then Step + 1. Throws, changing nothing, if a gradient is NaN or infinite.</summary>");
         w.Open("public void ApplyUpdate()");
         w.Line($"{G}.FiniteGradients(_gradients.Slice(0, ParameterCount));");
+        w.Line("Commit();");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>The update, the running statistics of the last training-mode batch, Step + 1.</summary>");
+        w.Open("private void Commit()");
         w.Line("Update();");
+        if (bn)
+        {
+            w.Open("if (_batchRows > 0)");
+            w.Line("UpdateRunningStatistics(_batchRows);");
+            w.Line("_batchRows = 0;");
+            w.Close();
+        }
+        if (folded) w.Line("_foldedStale = true;");
         w.Line("_step++;");
         w.Close();
         w.Line();
+
+        if (bn)
+        {
+            w.Line("/// <summary>Running averages: μ ← m·μ + (1 − m)·μ_B, σ² ← m·σ² + (1 − m)·σ²_B·N/(N − 1) (unbiased batch variance).</summary>");
+            w.Open("private void UpdateRunningStatistics(int rows)");
+            w.Line("ref float st = ref _statistics.Ref;");
+            w.Line("ref float ws = ref _workspace.Ref;");
+            w.Line("float unbiased = rows / (rows - 1f);");
+            foreach (Node n in plan.Nodes.Where(n => n.IsBatchNorm))
+            {
+                float m = n.Layer.Momentum;
+                w.Open($"for (nint i = 0; i < {Int(n.Outputs)}; i++)");
+                w.Line($"ref float mean = ref {VectorTarget.At("st", $"{n.RunningConst} + i")};");
+                w.Line($"ref float variance = ref {VectorTarget.At("st", $"{n.RunningConst} + {Int(n.Outputs)} + i")};");
+                w.Line($"mean = {Float(m)} * mean + {Float(1f - m)} * {VectorTarget.At("ws", $"{n.StatsConst} + i")};");
+                w.Line($"variance = {Float(m)} * variance + {Float(1f - m)} * unbiased * {VectorTarget.At("ws", $"{n.StatsConst} + {Int(2 * n.StatsStride)} + i")};");
+                w.Close();
+            }
+            w.Line("global::System.GC.KeepAlive(this);");
+            w.Close();
+            w.Line();
+        }
 
         w.Line("/// <summary>Forward, loss and backward without an update; <see cref=\"Gradients\"/> holds the result. Returns the mean loss.</summary>");
         w.Line(Aggressive);
@@ -235,20 +368,46 @@ internal static class NetworkEmitter
             w.Line($"{G}.Finite(targets, nameof(targets));");
         }
         w.Line($"{G}.Finite(inputs, nameof(inputs));");
+        if (bn)
+        {
+            w.Line("bool train = Training;");
+            w.Line($"if (train) {G}.BatchNormRows(rows, nameof(inputs));");
+        }
+        if (dropout) w.Line("bool drop = Training && DropoutEnabled;");
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float g = ref _gradients.Ref;");
         w.Line("ref float ws = ref _workspace.Ref;");
-        w.Line("Forward(ref x, ref ws, ref p, rows);");
+        if (bn) w.Line("ref float st = ref _statistics.Ref;");
+        if (dropout) w.Line("long step = _step;");
+        w.Line($"Forward(ref x, ref ws, ref p{stA}, rows{modeA}{instanceA});");
         w.Line($"float loss = LossAndGradient(ref ws, {tName}, rows);");
-        w.Line("Backward(ref x, ref ws, ref p, ref g, rows);");
+        w.Line($"Backward(ref x, ref ws, ref p, ref g, rows{modeA}{instanceA});");
+        if (bn) w.Line("_batchRows = train ? rows : 0;");
         if (spec.Optimizer.CoupledDecay) w.Line($"loss += (float)Penalty(); // {spec.Optimizer.Regularization} weight decay; its gradient is fused into the dW kernels");
         w.Line("global::System.GC.KeepAlive(this); // the blocks' finalizer must not run while kernels hold raw references");
         w.Line("return loss;");
         w.Close();
         w.Line();
 
-        w.Line("/// <summary>Mean loss (and, for classifiers, correct arg-max predictions) over any number of rows. Changes no parameter.</summary>");
+        if (folded)
+        {
+            w.Line("/// <summary>Recomputes the folded weights from the parameters and running statistics.</summary>");
+            w.Open("private void Fold()");
+            foreach (Node n in plan.Nodes.Where(n => n.FoldedInto is not null))
+            {
+                Node b = n.FoldedInto!;
+                string bias = n.Layer.Bias ? $"_parameters.Slice({n.BConst}, {Int(n.Outputs)})" : "default";
+                w.Line($"global::KernelGen.Runtime.BatchNormFolding.Fold(_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)}), {bias}, _parameters.Slice({b.WConst}, {Int(n.Outputs)}), _parameters.Slice({b.BConst}, {Int(n.Outputs)}),");
+                w.Line($"    _statistics.Slice({b.RunningConst}, {Int(n.Outputs)}), _statistics.Slice({b.RunningConst} + {Int(n.Outputs)}, {Int(n.Outputs)}), {Float(b.Layer.Epsilon)}, _folded.Slice({n.FoldedWConst}, {Int(n.Inputs * n.Outputs)}), _folded.Slice({n.FoldedBConst}, {Int(n.Outputs)}));");
+            }
+            w.Line("_foldedStale = false;");
+            w.Close();
+            w.Line();
+        }
+
+        string inferArgs = $"ref ws, ref p{stA}{foldA}";
+        w.Line("/// <summary>Mean loss (and, for classifiers, correct arg-max predictions) over any number of rows, in inference mode (as Predict). Changes no parameter.</summary>");
         w.Open($"public global::KernelGen.Evaluation Evaluate({RoSpan}<float> inputs, {RoSpan}<{tType}> {tName})");
         if (classifier)
         {
@@ -263,14 +422,17 @@ internal static class NetworkEmitter
         }
         w.Line($"{G}.RowsLength(inputs.Length, rows, InputSize, nameof(inputs), \"InputSize\");");
         w.Line($"{G}.Finite(inputs, nameof(inputs));");
+        if (folded) w.Line("if (_foldedStale) Fold();");
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float ws = ref _workspace.Ref;");
+        if (bn) w.Line("ref float st = ref _statistics.Ref;");
+        if (folded) w.Line("ref float f = ref _folded.Ref;");
         w.Line("double sum = 0;");
         w.Line("int correct = 0;");
         w.Open("for (int start = 0; start < rows; start += BatchSize)");
         w.Line("int n = global::System.Math.Min(BatchSize, rows - start);");
-        w.Line($"Forward(ref {U}.Add(ref x, start * InputSize), ref ws, ref p, n);");
+        w.Line($"Infer(ref {U}.Add(ref x, start * InputSize), {inferArgs}, n);");
         w.Line(classifier
             ? "sum += LossSum(ref ws, labels.Slice(start, n), n, ref correct);"
             : "sum += LossSum(ref ws, targets.Slice(start * OutputSize, n * OutputSize), n, ref correct);");
@@ -282,18 +444,21 @@ internal static class NetworkEmitter
         w.Close();
         w.Line();
 
-        w.Line($"/// <summary>Forward pass for any number of rows (inputs.Length / InputSize), {(classifier ? "writing softmax probabilities" : "writing the outputs")}, BatchSize rows at a time.</summary>");
+        w.Line($"/// <summary>Inference-mode forward pass for any number of rows (inputs.Length / InputSize), {(classifier ? "writing softmax probabilities" : "writing the outputs")}, BatchSize rows at a time.{(folded ? " Batch norm runs folded into the dense weights before it." : string.Empty)}{(dropout ? " Dropout is the identity." : string.Empty)}</summary>");
         w.Open($"public void Predict({RoSpan}<float> inputs, {Span} outputs)");
         w.Line($"int rows = {G}.Rows(inputs.Length, InputSize, nameof(inputs), \"InputSize\");");
         w.Line($"{G}.RowsLength(outputs.Length, rows, OutputSize, nameof(outputs), \"OutputSize\");");
         w.Line($"{G}.Finite(inputs, nameof(inputs));");
+        if (folded) w.Line("if (_foldedStale) Fold();");
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
         w.Line("ref float y = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);");
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float ws = ref _workspace.Ref;");
+        if (bn) w.Line("ref float st = ref _statistics.Ref;");
+        if (folded) w.Line("ref float f = ref _folded.Ref;");
         w.Open("for (int start = 0; start < rows; start += BatchSize)");
         w.Line("int n = global::System.Math.Min(BatchSize, rows - start);");
-        w.Line($"Forward(ref {U}.Add(ref x, start * InputSize), ref ws, ref p, n);");
+        w.Line($"Infer(ref {U}.Add(ref x, start * InputSize), {inferArgs}, n);");
         w.Line($"WriteOutputs(ref ws, ref {U}.Add(ref y, start * OutputSize), n);");
         w.Close();
         w.Line("global::System.GC.KeepAlive(this);");
@@ -301,8 +466,9 @@ internal static class NetworkEmitter
         w.Line();
 
         // ---- dispatch
-        EmitDispatch(w, "Forward", "ref float x, ref float ws, ref float p, int rows", "ref x, ref ws, ref p, rows", targets);
-        EmitDispatch(w, "Backward", "ref float x, ref float ws, ref float p, ref float g, int rows", "ref x, ref ws, ref p, ref g, rows", targets);
+        EmitDispatch(w, "Forward", $"ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP}", $"ref x, ref ws, ref p{stA}, rows{modeA}{instanceA.Replace("_seed", "seed")}", targets);
+        EmitDispatch(w, "Backward", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}", $"ref x, ref ws, ref p, ref g, rows{modeA}{instanceA.Replace("_seed", "seed")}", targets);
+        EmitDispatch(w, "Infer", $"ref float x, ref float ws, ref float p{stP}{foldP}, int rows", $"ref x, ref ws, ref p{stA}{foldA}, rows", targets);
 
         EmitRunKernel(w, plan, targets);
 
@@ -310,35 +476,46 @@ internal static class NetworkEmitter
         {
             w.Line($"/// <summary>Forward through every layer, {t.IsaName} kernels.</summary>");
             w.Line(Aggressive);
-            w.Open($"private static void Forward_{t.Suffix}(ref float x, ref float ws, ref float p, int rows)");
+            w.Open($"private static void Forward_{t.Suffix}(ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP})");
+            foreach (Node n in plan.Nodes) w.Line(ForwardCall(n, t, Input(n), "train", "drop") + ";");
+            w.Close();
+            w.Line();
+
+            w.Line($"/// <summary>Inference forward, {t.IsaName} kernels: running statistics{(folded ? ", batch norm folded into the dense weights before it" : string.Empty)}{(dropout ? ", dropout skipped (the next layer reads its input)" : string.Empty)}.</summary>");
+            w.Line(Aggressive);
+            w.Open($"private static void Infer_{t.Suffix}(ref float x, ref float ws, ref float p{stP}{foldP}, int rows)");
+            var output = new Dictionary<Node, string>();
+            string Source(Node n) => n.Previous is null ? "ref x" : output[n.Previous];
+            var skipped = new HashSet<Node>();
             foreach (Node n in plan.Nodes)
             {
-                string input = n.Previous is null ? "ref x" : RefAt("ws", n.Previous.YConst);
-                if (n.IsDense)
-                    w.Line(DenseCall(n, "Forward", t) + ";");
-                else
-                    w.Line($"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("ws", n.YConst)}, rows);");
+                if (skipped.Contains(n)) continue;
+                if (n.FoldedInto is Node b)
+                {
+                    w.Line($"{n.Name}_Folded_Forward_{t.Suffix}({Source(n)}, {RefAt("f", n.FoldedWConst)}, {RefAt("f", n.FoldedBConst)}, {RefAt("ws", b.YConst)}, rows); // {n.Name} + {b.Name} folded");
+                    output[b] = RefAt("ws", b.YConst);
+                    skipped.Add(b);
+                    continue;
+                }
+                if (n.Kind == LayerKind.Dropout && n != plan.Last)
+                {
+                    output[n] = Source(n);
+                    w.Line($"// {n.Name} (Dropout) is the identity here: the next layer reads {n.Name}'s input.");
+                    continue;
+                }
+                w.Line(ForwardCall(n, t, Source(n), "false", "false") + ";");
+                output[n] = RefAt("ws", n.YConst);
             }
             w.Close();
             w.Line();
 
-            w.Line($"/// <summary>Backward through every layer in reverse, {t.IsaName} kernels. No ∂L/∂x is computed below the first dense layer (nothing there learns).</summary>");
+            w.Line($"/// <summary>Backward through every layer in reverse, {t.IsaName} kernels. No ∂L/∂x is computed below the first layer with parameters (nothing there learns).</summary>");
             w.Line(Aggressive);
-            w.Open($"private static void Backward_{t.Suffix}(ref float x, ref float ws, ref float p, ref float g, int rows)");
+            w.Open($"private static void Backward_{t.Suffix}(ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP})");
             for (int i = plan.Nodes.Count - 1; i >= 0; i--)
             {
-                Node n = plan.Nodes[i];
-                Node? prev = n.Previous;
-                string yp = prev is not null && prev.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
-                if (n.IsDense)
-                {
-                    w.Line(DenseCall(n, "BackwardWeights", t) + ";");
-                    if (n.NeedsInputGradient) w.Line(DenseCall(n, "BackwardInput", t) + ";");
-                }
-                else if (n.NeedsInputGradient)
-                {
-                    w.Line($"{n.Name}_Backward_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("ws", n.YConst)}, {RefAt("ws", prev!.DConst)}, {yp}rows);");
-                }
+                string? call = BackwardCall(plan.Nodes[i], t);
+                if (call is not null) w.Line(call);
             }
             w.Close();
             w.Line();
@@ -351,7 +528,58 @@ internal static class NetworkEmitter
         w.Line("_gradients.Dispose();");
         w.Line("_workspace.Dispose();");
         if (slots > 0) w.Line("_state.Dispose();");
+        if (bn) w.Line("_statistics.Dispose();");
+        if (folded) w.Line("_folded.Dispose();");
         w.Close();
+    }
+
+    private static string Input(Node n) => n.Previous is null ? "ref x" : RefAt("ws", n.Previous.YConst);
+
+    private static string DropoutKey(Node n) => $"global::KernelGen.Ops.DropoutMask.Key(seed, step, {Int(n.Layer.Ordinal)})";
+
+    /// <summary>The forward call of one node reading <paramref name="input"/> (x, ws, p, st, rows and the mode in scope).</summary>
+    private static string ForwardCall(Node n, VectorTarget t, string input, string train, string drop)
+    {
+        string y = RefAt("ws", n.YConst);
+        switch (n.Kind)
+        {
+            case LayerKind.Dense:
+                return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{y}, rows)";
+            case LayerKind.BatchNorm:
+                return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("st", n.RunningConst)}, {y}, rows, {train})";
+            case LayerKind.Dropout:
+                return $"{n.Name}_Forward_{t.Suffix}({input}, {y}, rows, {drop}, {(drop == "false" ? "0u" : DropoutKey(n))})";
+            case LayerKind.Activation when n.IsPReLU:
+                return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {y}, rows)";
+            default:
+                return $"{n.Name}_Forward_{t.Suffix}({input}, {y}, rows)";
+        }
+    }
+
+    /// <summary>The backward call(s) of one node, or null when it has nothing to do (no parameters, nothing learns below).</summary>
+    private static string? BackwardCall(Node n, VectorTarget t)
+    {
+        Node? prev = n.Previous;
+        bool needsDx = n.NeedsInputGradient;
+        string dx = needsDx ? RefAt("ws", prev!.DConst) + ", " : string.Empty;
+        string yp = needsDx && prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
+        string d = RefAt("ws", n.DConst);
+        switch (n.Kind)
+        {
+            case LayerKind.Dense:
+                return DenseCall(n, "BackwardWeights", t) + ";" + (needsDx ? " " + DenseCall(n, "BackwardInput", t) + ";" : string.Empty);
+            case LayerKind.BatchNorm:
+                return $"{n.Name}_Backward_{t.Suffix}({Input(n)}, {d}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}rows, train);";
+            case LayerKind.Dropout:
+                return needsDx ? $"{n.Name}_Backward_{t.Suffix}({d}, {dx}{yp}rows, drop, {DropoutKey(n)});" : null;
+            case LayerKind.Maxout:
+                return needsDx ? $"{n.Name}_Backward_{t.Suffix}({Input(n)}, {d}, {dx}rows);" : null;
+            default:
+                if (!needsDx && !n.IsPReLU) return null;
+                string source = n.Activation.DerivativeFromOutput() ? RefAt("ws", n.YConst) : Input(n);
+                string alpha = n.IsPReLU ? $"{RefAt("p", n.WConst)}, {RefAt("g", n.WConst)}, " : string.Empty;
+                return $"{n.Name}_Backward_{t.Suffix}({d}, {source}, {alpha}{dx}{yp}rows);";
+        }
     }
 
     private static string RefAt(string r, string offset) => $"ref {VectorTarget.At(r, offset)}";

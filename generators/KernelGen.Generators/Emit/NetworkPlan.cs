@@ -1,12 +1,14 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using KernelGen.Generators.Model;
 
 namespace KernelGen.Generators.Emit;
 
 /// <summary>
-/// One computation step. A dense layer with the activation declared right after it is one node (the
-/// activation is fused into its kernels); any other activation is a node of its own.
+/// One computation step. A dense or batch-norm layer with an activation right after it whose derivative
+/// follows from its output is one node (the activation is fused into its kernels); any other layer is a
+/// node of its own.
 /// </summary>
 internal sealed class Node
 {
@@ -18,40 +20,87 @@ internal sealed class Node
     /// <summary>Offsets of this node's buffers in the workspace: Y = output, D = the gradient this node's backward consumes.</summary>
     public int OutputOffset { get; set; }
     public int GradientOffset { get; set; }
+    /// <summary>Parameter offsets: Dense W and b; BatchNorm γ (as W) and β (as b); PReLU α (as W).</summary>
     public int WeightOffset { get; set; } = -1;
     public int BiasOffset { get; set; } = -1;
+    /// <summary>BatchNorm: batch mean and 1/√(σ²+ε) per feature in the workspace; running mean then variance in the statistics block.</summary>
+    public int MeanOffset { get; set; } = -1;
+    public int RunningOffset { get; set; } = -1;
+    /// <summary>Dense: the batch norm folded into this layer's weights for Predict (a Dense → BatchNorm pair).</summary>
+    public Node? FoldedInto { get; set; }
+    /// <summary>Offset of the folded W′ (then b′) in the folded block.</summary>
+    public int FoldedOffset { get; set; } = -1;
+    /// <summary>Set on the shadow node that emits a folded forward kernel.</summary>
+    public string? NameOverride { get; set; }
 
+    public LayerKind Kind => Layer.Kind;
     public bool IsDense => Layer.Kind == LayerKind.Dense;
+    public bool IsBatchNorm => Layer.Kind == LayerKind.BatchNorm;
+    public bool IsPReLU => Layer.Kind == LayerKind.Activation && Layer.Act == ActKind.PReLU;
+    public bool HasParameters => IsDense || IsBatchNorm || IsPReLU;
 
     /// <summary>Coupled weight decay: the dW kernel adds the penalty's gradient (reads the weights).</summary>
     public bool DecayInGradient { get; set; }
 
-    /// <summary>Whether some dense layer comes before this node: only then is ∂L/∂(this node's input) needed.</summary>
+    /// <summary>Whether some node with parameters comes before this one: only then is ∂L/∂(this node's input) needed.</summary>
     public bool NeedsInputGradient
     {
         get
         {
             for (Node? n = Previous; n is not null; n = n.Previous)
             {
-                if (n.IsDense) return true;
+                if (n.HasParameters) return true;
             }
             return false;
         }
     }
-    public string Name => "L" + CodeWriter.Int(Layer.Index);
+    public string Name => NameOverride ?? "L" + CodeWriter.Int(Layer.Index);
     public int Inputs => Layer.Inputs;
     public int Outputs => Layer.Outputs;
 
-    /// <summary>The activation applied to this node's output (the fused one for dense, its own otherwise).</summary>
-    public ActKind Activation => IsDense ? FusedActivation?.Act ?? ActKind.Identity : Layer.Act;
+    /// <summary>The activation applied to this node's output (the fused one for dense and batch norm, its own for an activation node).</summary>
+    public ActKind Activation => Layer.Kind switch
+    {
+        LayerKind.Dense or LayerKind.BatchNorm => FusedActivation?.Act ?? ActKind.Identity,
+        LayerKind.Activation => Layer.Act,
+        _ => ActKind.Identity,
+    };
 
-    /// <summary>For a dense node with a fused activation, D holds ∂L/∂(pre-activation): whoever writes D multiplies by f′(Y).</summary>
-    public bool GradientIncludesDerivative => IsDense && Activation != ActKind.Identity;
+    public float Alpha => Layer.Kind == LayerKind.Activation ? Layer.Alpha : FusedActivation?.Alpha ?? 0f;
+
+    /// <summary>For a dense or batch-norm node with a fused activation, D holds ∂L/∂(pre-activation): whoever writes D multiplies by f′(Y).</summary>
+    public bool GradientIncludesDerivative => (IsDense || IsBatchNorm) && Activation != ActKind.Identity;
+
+    /// <summary>f′ of this node's fused activation from its output (a vector or scalar expression of <paramref name="y"/>).</summary>
+    public string OutputDerivative(Targets.VectorTarget t, string y) => NetworkPlan.DerivativeFromOutput(Activation, Alpha, t, y);
 
     public string YConst => Name + "_Y";
     public string DConst => Name + "_D";
-    public string WConst => Name + "_W";
-    public string BConst => Name + "_B";
+    public string WConst => Name + (IsBatchNorm ? "_Gamma" : IsPReLU ? "_Alpha" : "_W");
+    public string BConst => Name + (IsBatchNorm ? "_Beta" : "_B");
+    public string StatsConst => Name + "_Stats";
+    /// <summary>Batch norm's per-feature block in the workspace: mean at +0, 1/√(σ²+ε) at +<see cref="StatsStride"/>, batch σ² at +2·stride.</summary>
+    public int StatsStride => NetworkPlan.RoundUp(Outputs);
+    public string RunningConst => Name + "_Running";
+    public string FoldedWConst => Name + "_FoldedW";
+    public string FoldedBConst => Name + "_FoldedB";
+}
+
+/// <summary>A contiguous run of parameters and whether weight decay applies to it.</summary>
+internal readonly struct ParameterSegment
+{
+    public ParameterSegment(string start, int length, bool decay, string what)
+    {
+        Start = start;
+        Length = length;
+        Decay = decay;
+        What = what;
+    }
+
+    public string Start { get; }
+    public int Length { get; }
+    public bool Decay { get; }
+    public string What { get; }
 }
 
 /// <summary>Fusion decisions and memory layout, derived once from the spec.</summary>
@@ -68,7 +117,8 @@ internal sealed class NetworkPlan
         {
             LayerSpec layer = spec.Layers[i];
             Node? last = nodes.Count > 0 ? nodes[nodes.Count - 1] : null;
-            if (layer.Kind == LayerKind.Activation && last is { IsDense: true, FusedActivation: null })
+            if (layer.Kind == LayerKind.Activation && layer.Act.DerivativeFromOutput()
+                && last is { FusedActivation: null } && (last.IsDense || last.IsBatchNorm) && last.Layer.Pieces == 1)
             {
                 last.FusedActivation = layer;
                 continue;
@@ -77,23 +127,65 @@ internal sealed class NetworkPlan
         }
         Nodes = nodes;
 
-        // Parameters: canonical layout, per dense layer W [out, in] row-major then b [out].
+        // Parameters: canonical layout in layer order — dense W [out, in] row-major then b [out]; batch norm γ then β;
+        // PReLU α [units].
         int p = 0;
+        var segments = new List<ParameterSegment>();
         foreach (Node n in nodes)
         {
-            if (!n.IsDense) continue;
-            n.WeightOffset = p;
-            p += n.Inputs * n.Outputs;
-            if (n.Layer.Bias)
+            if (n.IsDense)
             {
-                n.BiasOffset = p;
+                n.WeightOffset = p;
+                p += n.Inputs * n.Outputs;
+                segments.Add(new ParameterSegment(n.WConst, n.Inputs * n.Outputs, true, "weights of " + n.Name));
+                if (n.Layer.Bias)
+                {
+                    n.BiasOffset = p;
+                    p += n.Outputs;
+                    segments.Add(new ParameterSegment(n.BConst, n.Outputs, false, "bias of " + n.Name));
+                }
+            }
+            else if (n.IsBatchNorm)
+            {
+                n.WeightOffset = p;
+                n.BiasOffset = p + n.Outputs;
+                p += 2 * n.Outputs;
+                segments.Add(new ParameterSegment(n.WConst, 2 * n.Outputs, false, "γ and β of " + n.Name));
+            }
+            else if (n.IsPReLU)
+            {
+                n.WeightOffset = p;
                 p += n.Outputs;
+                segments.Add(new ParameterSegment(n.WConst, n.Outputs, false, "α of " + n.Name));
             }
         }
         ParameterCount = p;
         ParameterCapacity = RoundUp(Math.Max(p, 1));
+        Segments = segments;
 
-        // Workspace: per node Y and D for BatchSize rows, then the probabilities (softmax) buffer.
+        // Running statistics (not trained; saved with the parameters): per batch norm, mean then variance.
+        int st = 0;
+        foreach (Node n in nodes.Where(n => n.IsBatchNorm))
+        {
+            n.RunningOffset = st;
+            st += 2 * n.Outputs;
+        }
+        StatisticsCount = st;
+
+        // Folding for Predict: a batch norm right after a dense layer (nothing fused between) becomes that layer's weights.
+        int f = 0;
+        foreach (Node n in nodes.Where(n => n.IsBatchNorm))
+        {
+            if (n.Previous is { IsDense: true, FusedActivation: null } d && d.Layer.Pieces == 1)
+            {
+                d.FoldedInto = n;
+                d.FoldedOffset = f;
+                f += RoundUp(d.Inputs * d.Outputs) + RoundUp(d.Outputs);
+            }
+        }
+        FoldedLength = f;
+
+        // Workspace: per node Y and D for BatchSize rows (batch norm: + batch mean and 1/σ per feature), then the probabilities.
         int w = 0;
         foreach (Node n in nodes)
         {
@@ -101,6 +193,11 @@ internal sealed class NetworkPlan
             w += RoundUp(spec.BatchSize * n.Outputs);
             n.GradientOffset = w;
             w += RoundUp(spec.BatchSize * n.Outputs);
+            if (n.IsBatchNorm)
+            {
+                n.MeanOffset = w;
+                w += 3 * RoundUp(n.Outputs);
+            }
         }
         ProbabilitiesOffset = w;
         w += RoundUp(spec.BatchSize * spec.Outputs);
@@ -115,6 +212,14 @@ internal sealed class NetworkPlan
     /// optimizer's pass needs no tail at any width.</summary>
     public int ParameterCapacity { get; }
     public int ProbabilitiesOffset { get; }
+    /// <summary>Every parameter run in layout order, with whether weight decay applies (dense weights only).</summary>
+    public IReadOnlyList<ParameterSegment> Segments { get; }
+    /// <summary>Floats of running statistics (batch norm means and variances).</summary>
+    public int StatisticsCount { get; }
+    /// <summary>Floats of folded dense weights and biases for Predict.</summary>
+    public int FoldedLength { get; }
+    public bool HasBatchNorm => StatisticsCount > 0;
+    public bool HasDropout => Nodes.Any(n => n.Kind == LayerKind.Dropout);
     public int WorkspaceLength { get; }
 
     public static int RoundUp(int floats) => (floats + AlignFloats - 1) / AlignFloats * AlignFloats;
@@ -126,6 +231,40 @@ internal sealed class NetworkPlan
         ActKind.ReLU => "global::KernelGen.Ops.ReLUOperator",
         ActKind.Sigmoid => "global::KernelGen.Ops.SigmoidOperator",
         ActKind.Tanh => "global::KernelGen.Ops.TanhOperator",
+        ActKind.LeakyReLU or ActKind.PReLU => "global::KernelGen.Ops.LeakyReLUOperator",
+        ActKind.ELU => "global::KernelGen.Ops.ELUOperator",
+        ActKind.Softplus => "global::KernelGen.Ops.SoftplusOperator",
+        ActKind.GELU => "global::KernelGen.Ops.GeluOperator",
+        ActKind.SiLU => "global::KernelGen.Ops.SiLUOperator",
         _ => throw new InvalidOperationException("bug: activation " + act + " reached the emitter"),
+    };
+
+    private static string AlphaArgument(ActKind act, float alpha, Targets.VectorTarget t)
+        => act is ActKind.LeakyReLU or ActKind.ELU ? ", " + t.Broadcast(CodeWriter.Float(alpha)) : string.Empty;
+
+    /// <summary>f(x) as an expression at target <paramref name="t"/> (α a literal; PReLU goes through <see cref="InvokeWithAlpha"/>).</summary>
+    public static string Invoke(ActKind act, float alpha, Targets.VectorTarget t, string x)
+    {
+        if (act == ActKind.Identity) return x;
+        if (act == ActKind.PReLU) throw new InvalidOperationException("bug: PReLU needs its learned α");
+        return $"{Operator(act)}.Invoke({x}{AlphaArgument(act, alpha, t)})";
+    }
+
+    /// <summary>LeakyReLU form with a per-unit α expression (PReLU).</summary>
+    public static string InvokeWithAlpha(string x, string alpha) => $"global::KernelGen.Ops.LeakyReLUOperator.Invoke({x}, {alpha})";
+
+    /// <summary>f′ from the output y, for the activations whose derivative follows from it.</summary>
+    public static string DerivativeFromOutput(ActKind act, float alpha, Targets.VectorTarget t, string y)
+    {
+        if (!act.DerivativeFromOutput()) throw new InvalidOperationException("bug: " + act + "′ needs the input");
+        return $"{Operator(act)}.Derivative({y}{AlphaArgument(act, alpha, t)})";
+    }
+
+    /// <summary>f′ at the input x (GELU, SiLU; PReLU with a per-unit α expression).</summary>
+    public static string DerivativeAtInput(ActKind act, string x, string? alpha = null) => act switch
+    {
+        ActKind.PReLU => $"global::KernelGen.Ops.LeakyReLUOperator.DerivativeAt({x}, {alpha})",
+        ActKind.GELU or ActKind.SiLU => $"{Operator(act)}.DerivativeAt({x})",
+        _ => throw new InvalidOperationException("bug: " + act + "′ is taken from the output"),
     };
 }

@@ -158,28 +158,23 @@ internal static class OptimizerEmitter
         }
         else
         {
-            w.Line("// Decay applies to dense weights only: one loop per segment, vectors then a scalar tail.");
+            w.Line("// Decay applies to dense weights only (not biases, batch-norm γ/β or PReLU α): one loop per segment, vectors then a scalar tail.");
             var scalar = VectorTarget.Scalar;
-            foreach (Node n in plan.Nodes.Where(n => n.IsDense))
+            foreach (ParameterSegment seg in plan.Segments)
             {
-                var segments = new List<(string Start, int Length, bool Decay, string What)> { (n.WConst, n.Inputs * n.Outputs, true, $"weights of {n.Name}") };
-                if (n.Layer.Bias) segments.Add((n.BConst, n.Outputs, false, $"bias of {n.Name}"));
-                foreach (var seg in segments)
+                w.Open();
+                w.Line($"// {seg.What}: {Int(seg.Length)} floats{(seg.Decay ? ", decayed" : string.Empty)}.");
+                w.Line($"nint i = {seg.Start};");
+                if (!t.IsScalar && seg.Length >= t.Lanes)
                 {
-                    w.Open();
-                    w.Line($"// {seg.What}: {Int(seg.Length)} floats{(seg.Decay ? ", decayed" : string.Empty)}.");
-                    w.Line($"nint i = {seg.Start};");
-                    if (!t.IsScalar)
-                    {
-                        w.Open($"for (; i <= {seg.Start} + {Int(seg.Length - t.Lanes)}; i += {Int(t.Lanes)})");
-                        Element(w, o, t, "i", seg.Decay);
-                        w.Close();
-                    }
-                    w.Open($"for (; i < {seg.Start} + {Int(seg.Length)}; i++)");
-                    Element(w, o, scalar, "i", seg.Decay);
-                    w.Close();
+                    w.Open($"for (; i <= {seg.Start} + {Int(seg.Length - t.Lanes)}; i += {Int(t.Lanes)})");
+                    Element(w, o, t, "i", seg.Decay);
                     w.Close();
                 }
+                w.Open($"for (; i < {seg.Start} + {Int(seg.Length)}; i++)");
+                Element(w, o, scalar, "i", seg.Decay);
+                w.Close();
+                w.Close();
             }
         }
         w.Close();

@@ -1,13 +1,31 @@
 namespace KernelGen.Generators.Model;
 
 /// <summary>Mirrors KernelGen.LayerKind (the generator cannot reference the runtime library).</summary>
-internal enum LayerKind { Dense = 0, Activation = 1 }
+internal enum LayerKind { Dense = 0, Activation = 1, BatchNorm = 2, Dropout = 3, Maxout = 4 }
 
 /// <summary>Mirrors KernelGen.Act; values are the runtime enum's.</summary>
-internal enum ActKind { Identity = 0, ReLU = 1, Sigmoid = 2, Tanh = 3 }
+internal enum ActKind { Identity = 0, ReLU = 1, Sigmoid = 2, Tanh = 3, LeakyReLU = 4, PReLU = 5, ELU = 6, Softplus = 7, GELU = 8, SiLU = 9 }
+
+internal static class ActKindFacts
+{
+    /// <summary>f′ can be computed from the output y (so the activation can be fused into the kernel that writes y).</summary>
+    public static bool DerivativeFromOutput(this ActKind a) => a is not (ActKind.PReLU or ActKind.GELU or ActKind.SiLU);
+
+    /// <summary>The activation takes α.</summary>
+    public static bool TakesAlpha(this ActKind a) => a is ActKind.LeakyReLU or ActKind.PReLU or ActKind.ELU;
+
+    /// <summary>α when the attribute leaves it unset.</summary>
+    public static float DefaultAlpha(this ActKind a) => a switch
+    {
+        ActKind.LeakyReLU => 0.01f,
+        ActKind.PReLU => 0.25f,
+        ActKind.ELU => 1f,
+        _ => 0f,
+    };
+}
 
 /// <summary>Mirrors KernelGen.Init.</summary>
-internal enum InitKind { Zeros = 0, SmallNormal = 1, XavierUniform = 2, XavierNormal = 3, HeUniform = 4, HeNormal = 5, LeCunNormal = 6 }
+internal enum InitKind { Zeros = 0, SmallNormal = 1, XavierUniform = 2, XavierNormal = 3, HeUniform = 4, HeNormal = 5, LeCunNormal = 6, Constant = 7 }
 
 /// <summary>Mirrors KernelGen.LossKind.</summary>
 internal enum LossKind { SoftmaxCrossEntropy = 0, MeanSquaredError = 1 }
@@ -21,7 +39,13 @@ internal enum RegKind { L2 = 0, L1 = 1, ElasticNet = 2 }
 internal enum ScheduleKind { Constant = 0, StepDecay = 1, Exponential = 2, InverseTime = 3, Cosine = 4 }
 
 /// <summary>One declared layer, shapes resolved. <see cref="Index"/> is its position in the layer stack (0-based).</summary>
-internal sealed record LayerSpec(int Index, LayerKind Kind, int Inputs, int Outputs, ActKind Act, InitKind Init, bool Bias);
+/// <remarks>
+/// <see cref="Ordinal"/> is its position among the layers (the dropout stream key). Per kind: <see cref="Alpha"/> (activation α),
+/// <see cref="InitValue"/> (Dense with Init.Constant), <see cref="Momentum"/> and <see cref="Epsilon"/> (BatchNorm),
+/// <see cref="Rate"/> (Dropout), <see cref="Pieces"/> (Maxout, and the Dense before it, whose Outputs are Pieces × units).
+/// </remarks>
+internal sealed record LayerSpec(int Index, LayerKind Kind, int Inputs, int Outputs, ActKind Act, InitKind Init, bool Bias,
+    int Ordinal = 0, float Alpha = 0f, float InitValue = 0f, float Momentum = 0.9f, float Epsilon = 1e-5f, float Rate = 0f, int Pieces = 1);
 
 /// <summary>The optimizer and its hyper-parameters (the ones its kind does not use keep their defaults).</summary>
 internal sealed record OptimizerSpec(

@@ -30,6 +30,7 @@ internal static class NetworkParser
     {
         "InputSize", "OutputSize", "BatchSize", "ParameterCount", "Info", "Isa", "Step", "Parameters", "Gradients",
         "TrainStep", "ComputeGradients", "Evaluate", "Predict", "Dispose", "LearningRate", "ApplyUpdate", "RunKernel",
+        "Training", "DropoutEnabled", "RunningStatistics", "Seed",
     };
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -134,7 +135,10 @@ internal static class NetworkParser
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownEnumValue, location, Pos(position), display, "Init", initValue.ToString(CultureInfo.InvariantCulture)));
                     CheckSize(diagnostics, location, position, display, (long)units * width);
                     CheckSize(diagnostics, location, position, display, (long)units * (batchSize ?? 1));
-                    layers.Add(new LayerSpec(position, LayerKind.Dense, width, units, ActKind.Identity, (InitKind)initValue, bias));
+                    float initConstant = NamedFloat(a, "InitValue") ?? 0f;
+                    if (float.IsNaN(initConstant) || float.IsInfinity(initConstant))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "InitValue", initConstant.ToString("R", CultureInfo.InvariantCulture), "it must be finite"));
+                    layers.Add(new LayerSpec(position, LayerKind.Dense, width, units, ActKind.Identity, (InitKind)initValue, bias, Ordinal: layers.Count, InitValue: initConstant));
                     width = units;
                     break;
                 }
@@ -145,7 +149,71 @@ internal static class NetworkParser
                     if (!Enum.IsDefined(typeof(ActKind), act))
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownEnumValue, location, Pos(position), display, "Act", act.ToString(CultureInfo.InvariantCulture)));
                     CheckSize(diagnostics, location, position, display, (long)width * (batchSize ?? 1));
-                    layers.Add(new LayerSpec(position, LayerKind.Activation, width, width, (ActKind)act, DefaultInit, false));
+                    float? alpha = NamedFloat(a, "Alpha");
+                    if (alpha is float given && float.IsNaN(given)) alpha = null; // NaN is the attribute's "unset"
+                    var kind = Enum.IsDefined(typeof(ActKind), act) ? (ActKind)act : ActKind.Identity;
+                    if (alpha is float al)
+                    {
+                        string text = al.ToString("R", CultureInfo.InvariantCulture);
+                        if (!kind.TakesAlpha())
+                            diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Alpha", text, kind + " takes no α; only LeakyReLU, PReLU and ELU do"));
+                        else if (kind == ActKind.LeakyReLU && !(al >= 0f && al < 1f))
+                            diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Alpha", text, "LeakyReLU's α must be in [0, 1), e.g. 0.01"));
+                        else if (kind == ActKind.ELU && !(al > 0f && !float.IsInfinity(al)))
+                            diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Alpha", text, "ELU's α must be finite and > 0, e.g. 1"));
+                        else if (kind == ActKind.PReLU && float.IsInfinity(al))
+                            diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Alpha", text, "PReLU's initial α must be finite, e.g. 0.25"));
+                    }
+                    layers.Add(new LayerSpec(position, LayerKind.Activation, width, width, kind, DefaultInit, false, Ordinal: layers.Count, Alpha: alpha ?? kind.DefaultAlpha()));
+                    break;
+                }
+                case "KernelGen.BatchNormAttribute":
+                {
+                    isLayer = true;
+                    float momentum = NamedFloat(a, "Momentum") ?? 0.9f;
+                    if (!(momentum >= 0f && momentum < 1f))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Momentum", momentum.ToString("R", CultureInfo.InvariantCulture), "it must be in [0, 1): the weight of the old value in the running averages, e.g. 0.9"));
+                    float epsilon = NamedFloat(a, "Epsilon") ?? 1e-5f;
+                    if (!(epsilon > 0f && !float.IsInfinity(epsilon)))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Epsilon", epsilon.ToString("R", CultureInfo.InvariantCulture), "it must be finite and > 0, e.g. 1e-5"));
+                    if (layers.Count == 0)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.MisplacedLayer, location, Pos(position), display, "the inputs", "batch norm of the raw inputs is preprocessing (standardise the data instead); put it after a [Dense]"));
+                    CheckSize(diagnostics, location, position, display, (long)width * (batchSize ?? 1));
+                    layers.Add(new LayerSpec(position, LayerKind.BatchNorm, width, width, ActKind.Identity, DefaultInit, false, Ordinal: layers.Count, Momentum: momentum, Epsilon: epsilon));
+                    break;
+                }
+                case "KernelGen.DropoutAttribute":
+                {
+                    isLayer = true;
+                    float rate = a.ConstructorArguments.Length > 0 ? a.ConstructorArguments[0].Value switch { float f => f, double d => (float)d, _ => float.NaN } : float.NaN;
+                    if (!(rate >= 0f && rate < 1f))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Rate", rate.ToString("R", CultureInfo.InvariantCulture), "the drop probability must be in [0, 1), e.g. 0.2"));
+                    CheckSize(diagnostics, location, position, display, (long)width * (batchSize ?? 1));
+                    layers.Add(new LayerSpec(position, LayerKind.Dropout, width, width, ActKind.Identity, DefaultInit, false, Ordinal: layers.Count, Rate: rate));
+                    break;
+                }
+                case "KernelGen.MaxoutAttribute":
+                {
+                    isLayer = true;
+                    int pieces = a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value is int pc ? pc : 0;
+                    LayerSpec? dense = layers.Count > 0 ? layers[layers.Count - 1] : null;
+                    if (pieces < 2 || pieces > 64)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Pieces", pieces.ToString(CultureInfo.InvariantCulture), "maxout needs 2 to 64 pieces"));
+                        pieces = 2;
+                    }
+                    if (dense is not { Kind: LayerKind.Dense, Pieces: 1 })
+                    {
+                        string before = dense is null ? "the inputs" : "layer " + Pos(dense.Index) + " (" + dense.Kind + ")";
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.MisplacedLayer, location, Pos(position), display, before, "maxout takes the largest of the k pieces the dense layer right before it computes; put it directly after a [Dense]"));
+                        shapesValid = false;
+                        break;
+                    }
+                    // The dense layer computes `pieces` blocks of its units (k times its parameters); maxout keeps the largest.
+                    CheckSize(diagnostics, location, position, display, (long)dense.Outputs * pieces * dense.Inputs);
+                    CheckSize(diagnostics, location, position, display, (long)dense.Outputs * pieces * (batchSize ?? 1));
+                    layers[layers.Count - 1] = dense with { Outputs = dense.Outputs * pieces, Pieces = pieces };
+                    layers.Add(new LayerSpec(position, LayerKind.Maxout, dense.Outputs * pieces, dense.Outputs, ActKind.Identity, DefaultInit, false, Ordinal: layers.Count, Pieces: pieces));
                     break;
                 }
                 case "KernelGen.SoftmaxCrossEntropyAttribute":
@@ -194,7 +262,13 @@ internal static class NetworkParser
         if (layers.Count == 0) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoLayers, classLocation, name));
         // Totals, in long: each buffer may be fine while the parameter block or the workspace (an output and a
         // gradient buffer per layer for BatchSize rows, plus the probabilities) is not.
-        long parameterTotal = layers.Where(l => l.Kind == LayerKind.Dense).Sum(l => (long)l.Inputs * l.Outputs + (l.Bias ? l.Outputs : 0));
+        long parameterTotal = layers.Sum(l => l.Kind switch
+        {
+            LayerKind.Dense => (long)l.Inputs * l.Outputs + (l.Bias ? l.Outputs : 0),
+            LayerKind.BatchNorm => 2L * l.Outputs,
+            LayerKind.Activation when l.Act == ActKind.PReLU => l.Outputs,
+            _ => 0L,
+        });
         long workspaceTotal = (long)(batchSize ?? 1) * (layers.Count > 0 ? layers[layers.Count - 1].Outputs : 0);
         bool fusable = false; // as the emitter plans it: an activation right after a dense layer has no buffer of its own
         foreach (LayerSpec l in layers)

@@ -21,6 +21,18 @@ public interface INetwork : IDisposable
     /// <summary>The learning rate the next update uses (the declared schedule at <see cref="Step"/>).</summary>
     float LearningRate { get; }
 
+    /// <summary>The seed of the initialisation and of the dropout masks.</summary>
+    int Seed { get; }
+
+    /// <summary>Training behaviour (default true): batch norm on batch statistics, dropout on. False: running statistics, no dropout.</summary>
+    bool Training { get; set; }
+
+    /// <summary>Dropout in training mode (default true); false keeps every value (gradient checking).</summary>
+    bool DropoutEnabled { get; set; }
+
+    /// <summary>Running mean then variance of every batch norm, in layer order; empty without batch norm.</summary>
+    Span<float> RunningStatistics { get; }
+
     /// <summary>One optimizer update from the current <see cref="Gradients"/>, then Step + 1.</summary>
     void ApplyUpdate();
 }

@@ -23,8 +23,14 @@ public sealed class NetworkInfo
         LearningRate = learningRate;
         Layers = layers;
         int count = 0;
-        foreach (LayerInfo layer in layers) count += layer.ParameterCount;
+        int statistics = 0;
+        foreach (LayerInfo layer in layers)
+        {
+            count += layer.ParameterCount;
+            statistics += layer.StatisticsCount;
+        }
         ParameterCount = count;
+        StatisticsCount = statistics;
     }
 
     /// <summary>Class name of the network.</summary>
@@ -43,20 +49,53 @@ public sealed class NetworkInfo
     public IReadOnlyList<LayerInfo> Layers { get; }
     /// <summary>Total number of parameters (length of the canonical parameter block).</summary>
     public int ParameterCount { get; }
+    /// <summary>Length of the running statistics (every batch norm's mean and variance).</summary>
+    public int StatisticsCount { get; }
 }
 
 /// <summary>One declared layer. For a dense layer the weights are <c>[Outputs, Inputs]</c> row-major at
-/// <see cref="WeightOffset"/>, followed by <see cref="Outputs"/> biases at <see cref="BiasOffset"/>.</summary>
-/// <param name="Kind">Dense or activation.</param>
+/// <see cref="WeightOffset"/>, followed by <see cref="Outputs"/> biases at <see cref="BiasOffset"/>. For batch norm
+/// γ is at <see cref="WeightOffset"/> and β at <see cref="BiasOffset"/>; for PReLU the per-unit α is at <see cref="WeightOffset"/>.</summary>
+/// <param name="Kind">The layer kind.</param>
 /// <param name="Inputs">Inputs per row.</param>
-/// <param name="Outputs">Outputs per row.</param>
+/// <param name="Outputs">Outputs per row (a dense layer before maxout: pieces × units).</param>
 /// <param name="Activation">For an activation layer, the function; otherwise <see cref="Act.Identity"/>.</param>
 /// <param name="Init">Weight initialiser (dense only).</param>
 /// <param name="HasBias">Whether a dense layer has a bias.</param>
-/// <param name="WeightOffset">Offset of the weights in the parameter block, or −1.</param>
-/// <param name="BiasOffset">Offset of the bias in the parameter block, or −1.</param>
+/// <param name="WeightOffset">Offset of the weights (γ, α) in the parameter block, or −1.</param>
+/// <param name="BiasOffset">Offset of the bias (β) in the parameter block, or −1.</param>
 public sealed record LayerInfo(LayerKind Kind, int Inputs, int Outputs, Act Activation, Init Init, bool HasBias, int WeightOffset, int BiasOffset)
 {
+    /// <summary>α of LeakyReLU and ELU; the initial α of PReLU.</summary>
+    public float Alpha { get; init; }
+
+    /// <summary>Maxout pieces (on the maxout layer and the dense layer before it); 1 otherwise.</summary>
+    public int Pieces { get; init; } = 1;
+
+    /// <summary>Batch norm: weight of the old value in the running averages.</summary>
+    public float Momentum { get; init; }
+
+    /// <summary>Batch norm: ε added to the variance.</summary>
+    public float Epsilon { get; init; }
+
+    /// <summary>Dropout: the drop probability p.</summary>
+    public float Rate { get; init; }
+
+    /// <summary>Dense with <see cref="Init.Constant"/>: the value.</summary>
+    public float InitValue { get; init; }
+
+    /// <summary>Batch norm: offset of its running mean (then variance) in the network's RunningStatistics, or −1.</summary>
+    public int StatisticsOffset { get; init; } = -1;
+
     /// <summary>Number of parameters this layer owns.</summary>
-    public int ParameterCount => Kind == LayerKind.Dense ? Inputs * Outputs + (HasBias ? Outputs : 0) : 0;
+    public int ParameterCount => Kind switch
+    {
+        LayerKind.Dense => Inputs * Outputs + (HasBias ? Outputs : 0),
+        LayerKind.BatchNorm => 2 * Outputs,
+        LayerKind.Activation when Activation == Act.PReLU => Outputs,
+        _ => 0,
+    };
+
+    /// <summary>Running statistics this layer keeps (batch norm: mean and variance per feature).</summary>
+    public int StatisticsCount => Kind == LayerKind.BatchNorm ? 2 * Outputs : 0;
 }

@@ -23,6 +23,13 @@ public static class Guard
             throw new ArgumentException($"{inputsName} has {inputsLength} values; expected {rows} rows × {inputSize} inputs = {(long)rows * inputSize}.", inputsName);
     }
 
+    /// <summary>Batch norm in training mode normalises with the batch's own variance: one row has none.</summary>
+    public static void BatchNormRows(int rows, string name)
+    {
+        if (rows < 2)
+            throw new ArgumentException($"{name} has 1 row; batch norm in training mode needs at least 2 rows to estimate a variance. Use more rows, or set Training = false to use the running statistics.", name);
+    }
+
     /// <summary>Checks that a span holds exactly <paramref name="rows"/> rows of <paramref name="rowSize"/> values.</summary>
     public static void RowsLength(int actual, int rows, int rowSize, string name, string sizeName)
     {

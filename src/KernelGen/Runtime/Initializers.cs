@@ -24,7 +24,10 @@ public static class Initializers
     };
 
     /// <summary>Fills <paramref name="weights"/> for a layer with the given fans, drawing from <paramref name="rng"/>.</summary>
-    public static void Fill(Span<float> weights, Init init, int fanIn, int fanOut, ref Rng rng)
+    public static void Fill(Span<float> weights, Init init, int fanIn, int fanOut, ref Rng rng) => Fill(weights, init, fanIn, fanOut, ref rng, 0f);
+
+    /// <summary>As <see cref="Fill(Span{float}, Init, int, int, ref Rng)"/>; <paramref name="constant"/> is the value of <see cref="Init.Constant"/>.</summary>
+    public static void Fill(Span<float> weights, Init init, int fanIn, int fanOut, ref Rng rng, float constant)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fanIn);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fanOut);
@@ -32,6 +35,9 @@ public static class Initializers
         {
             case Init.Zeros:
                 weights.Clear();
+                break;
+            case Init.Constant:
+                weights.Fill(constant);
                 break;
             case Init.XavierUniform:
             case Init.HeUniform:

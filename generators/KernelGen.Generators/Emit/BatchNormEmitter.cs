@@ -1,0 +1,103 @@
+using System.Collections.Generic;
+using KernelGen.Generators.Emit.Targets;
+using static KernelGen.Generators.Emit.CodeWriter;
+
+namespace KernelGen.Generators.Emit;
+
+/// <summary>
+/// Kernels of a batch-norm node (seed deck 000, "Batch normalization"): statistics in one pass per feature
+/// (shifted sums), normalise + γ, β + the fused activation in one pass; backward dγ, dβ in one pass and
+/// dx = γ/σ·(d − (dβ + x̂·dγ)/N) in another, with the previous node's f′ fused.
+/// </summary>
+internal static class BatchNormEmitter
+{
+    private const string Aggressive = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
+    public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
+    {
+        int n = node.Outputs, stride = node.StatsStride;
+        float eps = node.Layer.Epsilon;
+        string act = node.FusedActivation is null ? string.Empty : $" + {node.Activation} (L{Int(node.FusedActivation.Index)}, fused)";
+        foreach (VectorTarget t in targets)
+        {
+            w.Line($"/// <summary>{node.Name} · BatchNorm of {Int(n)} features, ε = {Float(eps)}{act}. Forward, {t.IsaName}.</summary>");
+            w.Line($"// x, y: [rows × {Int(n)}]; gamma, beta: [{Int(n)}]; stats: mean [{Int(n)}] at 0, 1/√(σ²+ε) at {Int(stride)}, batch σ² at {Int(2 * stride)};");
+            w.Line($"// running: mean [{Int(n)}] then variance [{Int(n)}]. train: batch statistics (written to stats); else the running ones.");
+            w.Line(Aggressive);
+            w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float gamma, ref float beta, ref float stats, ref float running, ref float y, int rows, bool train)");
+            w.Open("if (train)");
+            w.Line("// One pass per feature over the rows, shifted by the first row (K) so the sums do not cancel: μ = K + Σ(x−K)/N, σ² = Σ(x−K)²/N − (Σ(x−K)/N)².");
+            w.Line("float invRows = 1f / rows;");
+            ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
+            {
+                w.Line($"{v.Type} k = {v.Load("x", c)}, s1 = {v.Zero}, s2 = {v.Zero};");
+                w.Open("for (nint r = 0; r < rows; r++)");
+                w.Line($"{v.Type} e = {v.Load("x", $"r * {Int(n)} + {c}")} - k;");
+                w.Line("s1 += e;");
+                w.Line($"s2 = {v.MultiplyAdd("e", "e", "s2")};");
+                w.Close();
+                w.Line($"{v.Type} m = s1 * {v.Broadcast("invRows")};");
+                w.Line($"{v.Type} variance = {Max(v, $"s2 * {v.Broadcast("invRows")} - m * m", v.Zero)};");
+                w.Line(v.Store("k + m", "stats", c));
+                w.Line(v.Store($"{One(v)} / {v.Sqrt($"variance + {v.Broadcast(Float(eps))}")}", "stats", $"{Int(stride)} + {c}"));
+                w.Line(v.Store("variance", "stats", $"{Int(2 * stride)} + {c}"));
+            });
+            w.Close();
+            w.Open("else");
+            ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
+            {
+                w.Line(v.Store(v.Load("running", c), "stats", c));
+                w.Line(v.Store($"{One(v)} / {v.Sqrt($"{v.Load("running", $"{Int(n)} + {c}")} + {v.Broadcast(Float(eps))}")}", "stats", $"{Int(stride)} + {c}"));
+            });
+            w.Close();
+            w.Line("// y = f(γ·(x − μ)/σ + β)");
+            ActivationEmitter.EmitRowMap(w, t, n, (v, i, c) =>
+                v.Store(NetworkPlan.Invoke(node.Activation, node.Alpha, v,
+                    v.MultiplyAdd($"({v.Load("x", i)} - {v.Load("stats", c)}) * {v.Load("stats", $"{Int(stride)} + {c}")}", v.Load("gamma", c), v.Load("beta", c))), "y", i));
+            w.Close();
+            w.Line();
+        }
+
+        bool needsDx = node.NeedsInputGradient;
+        Node? prev = node.Previous;
+        bool fuse = needsDx && prev!.GradientIncludesDerivative;
+        foreach (VectorTarget t in targets)
+        {
+            w.Line($"/// <summary>{node.Name} · BatchNorm. Backward: dβ = Σ d, dγ = Σ d·x̂{(needsDx ? $", dx = γ/σ·(d − (dβ + x̂·dγ)/N) (train; γ/σ·d with running statistics){(fuse ? $" ⊙ {prev!.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}" : string.Empty)}, {t.IsaName}.</summary>");
+            w.Line($"// d: [rows × {Int(n)}] ∂L/∂(γx̂ + β){(node.GradientIncludesDerivative ? $" (already times {node.Activation}′)" : string.Empty)}; overwrites dgamma, dbeta{(needsDx ? ", dx" : string.Empty)}.");
+            w.Line(Aggressive);
+            w.Open($"private static void {node.Name}_Backward_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float stats, ref float dgamma, ref float dbeta, {(needsDx ? "ref float dx, " : string.Empty)}{(fuse ? "ref float yp, " : string.Empty)}int rows, bool train)");
+            ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
+            {
+                w.Line($"{v.Type} m = {v.Load("stats", c)}, inv = {v.Load("stats", $"{Int(stride)} + {c}")}, sb = {v.Zero}, sg = {v.Zero};");
+                w.Open("for (nint r = 0; r < rows; r++)");
+                w.Line($"{v.Type} dd = {v.Load("d", $"r * {Int(n)} + {c}")};");
+                w.Line("sb += dd;");
+                w.Line($"sg = {v.MultiplyAdd("dd", $"({v.Load("x", $"r * {Int(n)} + {c}")} - m) * inv", "sg")};");
+                w.Close();
+                w.Line(v.Store("sb", "dbeta", c));
+                w.Line(v.Store("sg", "dgamma", c));
+            });
+            if (needsDx)
+            {
+                w.Line("// With running statistics the layer is affine in x: the batch terms vanish.");
+                w.Line("float invRows = train ? 1f / rows : 0f;");
+                ActivationEmitter.EmitRowMap(w, t, n, (v, i, c) =>
+                {
+                    string inv = v.Load("stats", $"{Int(stride)} + {c}");
+                    string xhat = $"({v.Load("x", i)} - {v.Load("stats", c)}) * {inv}";
+                    string value = $"{v.Load("gamma", c)} * {inv} * ({v.Load("d", i)} - {v.MultiplyAdd(xhat, v.Load("dgamma", c), v.Load("dbeta", c))} * {v.Broadcast("invRows")})";
+                    if (fuse) value = $"{value} * {prev!.OutputDerivative(v, v.Load("yp", i))}";
+                    return v.Store(value, "dx", i);
+                });
+            }
+            w.Close();
+            w.Line();
+        }
+    }
+
+    private static string One(VectorTarget v) => v.IsScalar ? "1f" : v.Type + ".One";
+
+    private static string Max(VectorTarget v, string a, string b)
+        => v.IsScalar ? $"global::System.MathF.Max({a}, {b})" : $"global::System.Runtime.Intrinsics.{v.IsaName}.Max({a}, {b})";
+}
