@@ -159,6 +159,32 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void KG0105_layer_hyper_parameter_out_of_range()
+    {
+        Assert.StartsWith("Layer 2 (Dropout) has Rate = 1.5: the drop probability must be in [0, 1)",
+            Single(Replace("[Dense(10)]", "[Dropout(1.5f)] [Dense(10)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 1 (Activation) has Alpha = 0.1: ReLU takes no α",
+            Single(Replace("[Activation(Act.ReLU)]", "[Activation(Act.ReLU, Alpha = 0.1f)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 1 (Activation) has Alpha = -0.5: LeakyReLU's α must be in [0, 1)",
+            Single(Replace("[Activation(Act.ReLU)]", "[Activation(Act.LeakyReLU, Alpha = -0.5f)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 1 (BatchNorm) has Momentum = 1: it must be in [0, 1)",
+            Single(Replace("[Activation(Act.ReLU)]", "[BatchNorm(Momentum = 1f)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 1 (BatchNorm) has Epsilon = 0: it must be finite and > 0",
+            Single(Replace("[Activation(Act.ReLU)]", "[BatchNorm(Epsilon = 0f)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 1 (Maxout) has Pieces = 1: maxout needs 2 to 64 pieces",
+            Single(Replace("[Activation(Act.ReLU)]", "[Maxout(1)]"), "KG0105").GetMessage());
+    }
+
+    [Fact]
+    public void KG0107_layer_in_the_wrong_place()
+    {
+        Assert.StartsWith("Layer 2 (Maxout) follows layer 1 (Activation): maxout takes the largest of the k pieces",
+            Single(Replace("[Dense(10)]", "[Maxout(2)] [Dense(10)]"), "KG0107").GetMessage());
+        Assert.StartsWith("Layer 0 (BatchNorm) follows the inputs: batch norm of the raw inputs is preprocessing",
+            Single(Replace("[Dense(100, Init = Init.HeNormal)]", "[BatchNorm] [Dense(100, Init = Init.HeNormal)]"), "KG0107").GetMessage());
+    }
+
+    [Fact]
     public void KG0106_two_schedules()
         => Assert.StartsWith("Layer 6 (LearningRateSchedule) is a second schedule on 'Net'",
             Single(Replace("[Sgd(LearningRate = 0.05f)]", "[Sgd(LearningRate = 0.05f)] [LearningRateSchedule(Schedule.Cosine)] [LearningRateSchedule(Schedule.StepDecay)]"), "KG0106").GetMessage());

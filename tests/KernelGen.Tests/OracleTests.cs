@@ -45,7 +45,9 @@ public class OracleTests
         net.Predict(inputs, outputs);
         double[] p = new double[c.Info.ParameterCount];
         for (int i = 0; i < p.Length; i++) p[i] = net.Parameters[i];
-        Oracle.Close(outputs, Reference.ReferenceNetwork.Predict(c.Info, p, inputs, rows), "Predict outputs");
+        double[] st = new double[c.Info.StatisticsCount];
+        for (int i = 0; i < st.Length; i++) st[i] = net.RunningStatistics[i];
+        Oracle.Close(outputs, Reference.ReferenceNetwork.Predict(c.Info, p, inputs, rows, st), "Predict outputs");
     }
 }
 

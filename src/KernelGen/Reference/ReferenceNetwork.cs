@@ -1,119 +1,276 @@
 using System;
+using KernelGen.Ops;
 
 namespace KernelGen.Reference;
 
 /// <summary>
-/// Whole-network oracle driven by a <see cref="NetworkInfo"/>: forward, loss and backward in double,
-/// layer by layer with <see cref="ReferenceLayers"/>, reading and writing the canonical parameter layout.
+/// The readable oracle: a whole network in double precision, layer by layer from <see cref="NetworkInfo"/>,
+/// written from the formulas in the course notes (seed deck 000) with no fusion, folding or vectors.
 /// </summary>
 public static class ReferenceNetwork
 {
-    /// <summary>Result of a reference pass.</summary>
-    /// <param name="Loss">Mean loss over the rows.</param>
-    /// <param name="Gradients">∂L/∂parameters, canonical layout.</param>
-    /// <param name="Outputs">Network outputs (probabilities for softmax networks), <c>rows × Outputs</c>.</param>
-    public sealed record Result(double Loss, double[] Gradients, double[] Outputs);
+    /// <summary>Loss, gradient of every parameter (canonical layout), the outputs (probabilities for a classifier),
+    /// and each batch norm's batch mean then biased batch variance (training mode; laid out as the running statistics).</summary>
+    public sealed record Result(double Loss, double[] Gradients, double[] Outputs, double[] BatchStatistics);
 
-    /// <summary>Forward only: the outputs of every layer, pre-activations kept for the backward pass.</summary>
-    public static double[] Forward(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, int rows)
-        => Run(info, parameters, inputs, rows, out _)[^1];
-
-    /// <summary>Outputs as <c>Predict</c> returns them (softmax applied for classifiers).</summary>
-    public static double[] Predict(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, int rows)
+    /// <summary>
+    /// How to run: <paramref name="Training"/> = batch statistics for batch norm and dropout on (when
+    /// <paramref name="Dropout"/>); otherwise <paramref name="RunningStatistics"/> (mean then variance per batch norm,
+    /// default mean 0 and variance 1) and no dropout. Dropout masks come from (<paramref name="Seed"/>, <paramref name="Step"/>, layer position).
+    /// </summary>
+    public sealed record Options(bool Training = true, bool Dropout = true, int Seed = 0, long Step = 0, double[]? RunningStatistics = null)
     {
-        double[] y = Forward(info, parameters, inputs, rows);
+        /// <summary>Inference: running statistics, no dropout.</summary>
+        public static Options Inference(double[]? runningStatistics = null) => new(false, false, 0, 0, runningStatistics);
+    }
+
+    /// <summary>Outputs of the last layer (before softmax).</summary>
+    public static double[] Forward(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, int rows, Options? options = null)
+        => Run(info, parameters, inputs, rows, options ?? new Options(), out _).Activations[^1];
+
+    /// <summary>What Predict returns: inference mode (running statistics, no dropout); probabilities for a classifier.</summary>
+    public static double[] Predict(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, int rows, double[]? runningStatistics = null)
+    {
+        double[] y = Forward(info, parameters, inputs, rows, Options.Inference(runningStatistics));
         if (info.Loss != LossKind.SoftmaxCrossEntropy) return y;
         Span<int> zeros = new int[rows];
         return ReferenceLayers.SoftmaxCrossEntropy(y, rows, info.Outputs, zeros).probabilities;
     }
 
     /// <summary>
-    /// Smallest |x| over the inputs of every ReLU (∞ when there is none). ReLU′ jumps at 0, so where a
-    /// pre-activation lies within float rounding of 0 a float network and this oracle may legitimately
-    /// take different sides of the kink; comparisons of gradients should skip such points.
+    /// Smallest distance of any pre-activation from a kink (ReLU, LeakyReLU, PReLU, ELU at 0) or between the two
+    /// largest maxout pieces: within float rounding of it, float and double may take different branches.
     /// </summary>
-    public static double DistanceToReLUKink(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, int rows)
+    public static double DistanceToKink(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, int rows, Options? options = null)
     {
-        Run(info, parameters, inputs, rows, out double[][] pre);
+        var (acts, _) = Run(info, parameters, inputs, rows, options ?? new Options(), out _);
         double min = double.PositiveInfinity;
         for (int l = 0; l < info.Layers.Count; l++)
         {
-            if (info.Layers[l].Kind != LayerKind.Activation || info.Layers[l].Activation != Act.ReLU) continue;
-            foreach (double x in pre[l]) min = Math.Min(min, Math.Abs(x));
+            LayerInfo layer = info.Layers[l];
+            if (layer.Kind == LayerKind.Activation && layer.Activation is Act.ReLU or Act.LeakyReLU or Act.PReLU or Act.ELU)
+            {
+                foreach (double x in acts[l]) min = Math.Min(min, Math.Abs(x));
+            }
+            else if (layer.Kind == LayerKind.Maxout)
+            {
+                int n = layer.Outputs, k = layer.Pieces;
+                for (int r = 0; r < rows; r++)
+                    for (int u = 0; u < n; u++)
+                    {
+                        double best = double.NegativeInfinity, second = double.NegativeInfinity;
+                        for (int j = 0; j < k; j++)
+                        {
+                            double v = acts[l][r * n * k + j * n + u];
+                            if (v > best) { second = best; best = v; }
+                            else if (v > second) second = v;
+                        }
+                        min = Math.Min(min, best - second);
+                    }
+            }
         }
         return min;
     }
 
-    /// <summary>Loss and gradients for integer labels (softmax cross-entropy).</summary>
-    public static Result Classify(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+    /// <summary>Softmax cross-entropy loss and gradients for a classifier.</summary>
+    public static Result Classify(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Options? options = null)
     {
         if (info.Loss != LossKind.SoftmaxCrossEntropy) throw new ArgumentException("The network's loss is not softmax cross-entropy.", nameof(info));
         int rows = labels.Length;
-        double[][] acts = Run(info, parameters, inputs, rows, out double[][] pre);
+        Options o = options ?? new Options();
+        var (acts, stats) = Run(info, parameters, inputs, rows, o, out double[] batch);
         var (loss, d, p) = ReferenceLayers.SoftmaxCrossEntropy(acts[^1], rows, info.Outputs, labels);
-        return new Result(loss, Backward(info, parameters, acts, pre, d, rows), p);
+        return new Result(loss, Backward(info, parameters, acts, stats, d, rows, o), p, batch);
     }
 
-    /// <summary>Loss and gradients for float targets (mean squared error).</summary>
-    public static Result Regress(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
+    /// <summary>Mean squared error loss and gradients for a regressor.</summary>
+    public static Result Regress(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Options? options = null)
     {
         if (info.Loss != LossKind.MeanSquaredError) throw new ArgumentException("The network's loss is not mean squared error.", nameof(info));
         int rows = targets.Length / info.Outputs;
-        double[][] acts = Run(info, parameters, inputs, rows, out double[][] pre);
+        Options o = options ?? new Options();
+        var (acts, stats) = Run(info, parameters, inputs, rows, o, out double[] batch);
         var (loss, d) = ReferenceLayers.MeanSquaredError(acts[^1], rows, info.Outputs, targets);
-        return new Result(loss, Backward(info, parameters, acts, pre, d, rows), acts[^1]);
+        return new Result(loss, Backward(info, parameters, acts, stats, d, rows, o), acts[^1], batch);
     }
 
-    private static double[][] Run(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, int rows, out double[][] preActivations)
+    private static double Running(Options o, LayerInfo layer, int index, bool variance)
+        => o.RunningStatistics is { } s ? s[layer.StatisticsOffset + (variance ? layer.Outputs : 0) + index] : variance ? 1.0 : 0.0;
+
+    private static uint DropoutKey(Options o, int position) => DropoutMask.Key(o.Seed, o.Step, position);
+
+    /// <summary>acts[l] is the input of layer l (acts[^1] the output); stats[l] is batch norm's (mean, 1/σ) per feature.</summary>
+    private static (double[][] Activations, (double[] Mean, double[] InvStd)?[] Stats) Run(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, int rows, Options o, out double[] batchStatistics)
     {
         int count = info.Layers.Count;
         var acts = new double[count + 1][];
-        preActivations = new double[count][];
+        var stats = new (double[] Mean, double[] InvStd)?[count];
+        batchStatistics = new double[info.StatisticsCount];
         acts[0] = new double[rows * info.Inputs];
         for (int i = 0; i < acts[0].Length; i++) acts[0][i] = inputs[i];
         for (int l = 0; l < count; l++)
         {
             LayerInfo layer = info.Layers[l];
             double[] x = acts[l];
-            if (layer.Kind == LayerKind.Dense)
+            int n = layer.Outputs;
+            var y = new double[rows * n];
+            switch (layer.Kind)
             {
-                double[] w = parameters.Slice(layer.WeightOffset, layer.Inputs * layer.Outputs).ToArray();
-                double[]? b = layer.HasBias ? parameters.Slice(layer.BiasOffset, layer.Outputs).ToArray() : null;
-                acts[l + 1] = ReferenceLayers.DenseForward(x, rows, layer.Inputs, layer.Outputs, w, b);
-                preActivations[l] = x;
+                case LayerKind.Dense:
+                {
+                    double[] w = parameters.Slice(layer.WeightOffset, layer.Inputs * layer.Outputs).ToArray();
+                    double[]? b = layer.HasBias ? parameters.Slice(layer.BiasOffset, layer.Outputs).ToArray() : null;
+                    y = ReferenceLayers.DenseForward(x, rows, layer.Inputs, layer.Outputs, w, b);
+                    break;
+                }
+                case LayerKind.Activation:
+                    for (int r = 0; r < rows; r++)
+                        for (int u = 0; u < n; u++)
+                        {
+                            double alpha = layer.Activation == Act.PReLU ? parameters[layer.WeightOffset + u] : layer.Alpha;
+                            y[r * n + u] = ReferenceActivations.Activate(layer.Activation, x[r * n + u], alpha);
+                        }
+                    break;
+                case LayerKind.BatchNorm:
+                {
+                    // y = γ(x − μ)/√(σ² + ε) + β with the batch's μ, σ² (biased) in training, the running ones otherwise.
+                    var mean = new double[n];
+                    var inv = new double[n];
+                    for (int u = 0; u < n; u++)
+                    {
+                        double m, v;
+                        if (o.Training)
+                        {
+                            m = 0;
+                            for (int r = 0; r < rows; r++) m += x[r * n + u];
+                            m /= rows;
+                            v = 0;
+                            for (int r = 0; r < rows; r++) v += (x[r * n + u] - m) * (x[r * n + u] - m);
+                            v /= rows;
+                            batchStatistics[layer.StatisticsOffset + u] = m;
+                            batchStatistics[layer.StatisticsOffset + n + u] = v;
+                        }
+                        else
+                        {
+                            m = Running(o, layer, u, false);
+                            v = Running(o, layer, u, true);
+                        }
+                        mean[u] = m;
+                        inv[u] = 1 / Math.Sqrt(v + layer.Epsilon);
+                        for (int r = 0; r < rows; r++)
+                            y[r * n + u] = parameters[layer.WeightOffset + u] * (x[r * n + u] - m) * inv[u] + parameters[layer.BiasOffset + u];
+                    }
+                    stats[l] = (mean, inv);
+                    break;
+                }
+                case LayerKind.Dropout:
+                {
+                    bool on = o.Training && o.Dropout;
+                    uint key = DropoutKey(o, l), threshold = DropoutMask.Threshold(layer.Rate);
+                    double scale = 1.0 / (1.0 - layer.Rate);
+                    for (int i = 0; i < y.Length; i++) y[i] = !on ? x[i] : DropoutMask.Keep(i, key, threshold) ? x[i] * scale : 0;
+                    break;
+                }
+                case LayerKind.Maxout:
+                {
+                    int k = layer.Pieces;
+                    for (int r = 0; r < rows; r++)
+                        for (int u = 0; u < n; u++)
+                        {
+                            double best = double.NegativeInfinity;
+                            for (int j = 0; j < k; j++) best = Math.Max(best, x[r * n * k + j * n + u]);
+                            y[r * n + u] = best;
+                        }
+                    break;
+                }
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(info), layer.Kind, "Unknown layer kind.");
             }
-            else
-            {
-                preActivations[l] = x;
-                var y = new double[x.Length];
-                for (int i = 0; i < x.Length; i++) y[i] = ReferenceLayers.Activate(layer.Activation, x[i]);
-                acts[l + 1] = y;
-            }
+            acts[l + 1] = y;
         }
-        return acts;
+        return (acts, stats);
     }
 
-    private static double[] Backward(NetworkInfo info, ReadOnlySpan<double> parameters, double[][] acts, double[][] pre, double[] dOut, int rows)
+    private static double[] Backward(NetworkInfo info, ReadOnlySpan<double> parameters, double[][] acts, (double[] Mean, double[] InvStd)?[] stats, double[] dOut, int rows, Options o)
     {
         var grads = new double[info.ParameterCount];
         double[] d = dOut;
         for (int l = info.Layers.Count - 1; l >= 0; l--)
         {
             LayerInfo layer = info.Layers[l];
-            if (layer.Kind == LayerKind.Dense)
+            double[] x = acts[l];
+            int n = layer.Outputs;
+            var dx = new double[x.Length];
+            switch (layer.Kind)
             {
-                double[] w = parameters.Slice(layer.WeightOffset, layer.Inputs * layer.Outputs).ToArray();
-                var (dw, db, dx) = ReferenceLayers.DenseBackward(acts[l], d, rows, layer.Inputs, layer.Outputs, w);
-                dw.CopyTo(grads, layer.WeightOffset);
-                if (layer.HasBias) db.CopyTo(grads, layer.BiasOffset);
-                d = dx;
+                case LayerKind.Dense:
+                {
+                    double[] w = parameters.Slice(layer.WeightOffset, layer.Inputs * layer.Outputs).ToArray();
+                    var (dw, db, dInput) = ReferenceLayers.DenseBackward(x, d, rows, layer.Inputs, layer.Outputs, w);
+                    dw.CopyTo(grads, layer.WeightOffset);
+                    if (layer.HasBias) db.CopyTo(grads, layer.BiasOffset);
+                    dx = dInput;
+                    break;
+                }
+                case LayerKind.Activation:
+                    for (int r = 0; r < rows; r++)
+                        for (int u = 0; u < n; u++)
+                        {
+                            int i = r * n + u;
+                            double alpha = layer.Activation == Act.PReLU ? parameters[layer.WeightOffset + u] : layer.Alpha;
+                            dx[i] = d[i] * ReferenceActivations.Derivative(layer.Activation, x[i], alpha);
+                            // PReLU: ∂y/∂α = x where x ≤ 0.
+                            if (layer.Activation == Act.PReLU && x[i] <= 0) grads[layer.WeightOffset + u] += d[i] * x[i];
+                        }
+                    break;
+                case LayerKind.BatchNorm:
+                {
+                    var (mean, inv) = stats[l]!.Value;
+                    for (int u = 0; u < n; u++)
+                    {
+                        double gamma = parameters[layer.WeightOffset + u], sumD = 0, sumDX = 0;
+                        for (int r = 0; r < rows; r++)
+                        {
+                            double xhat = (x[r * n + u] - mean[u]) * inv[u];
+                            sumD += d[r * n + u];
+                            sumDX += d[r * n + u] * xhat;
+                        }
+                        grads[layer.WeightOffset + u] = sumDX;
+                        grads[layer.BiasOffset + u] = sumD;
+                        for (int r = 0; r < rows; r++)
+                        {
+                            double xhat = (x[r * n + u] - mean[u]) * inv[u];
+                            // Training: μ and σ depend on x, dx = γ/σ·(d − mean(d) − x̂·mean(d·x̂)); inference: γ/σ·d.
+                            dx[r * n + u] = o.Training
+                                ? gamma * inv[u] * (d[r * n + u] - sumD / rows - xhat * sumDX / rows)
+                                : gamma * inv[u] * d[r * n + u];
+                        }
+                    }
+                    break;
+                }
+                case LayerKind.Dropout:
+                {
+                    bool on = o.Training && o.Dropout;
+                    uint key = DropoutKey(o, l), threshold = DropoutMask.Threshold(layer.Rate);
+                    double scale = 1.0 / (1.0 - layer.Rate);
+                    for (int i = 0; i < d.Length; i++) dx[i] = !on ? d[i] : DropoutMask.Keep(i, key, threshold) ? d[i] * scale : 0;
+                    break;
+                }
+                case LayerKind.Maxout:
+                {
+                    int k = layer.Pieces;
+                    for (int r = 0; r < rows; r++)
+                        for (int u = 0; u < n; u++)
+                        {
+                            int arg = 0;
+                            for (int j = 1; j < k; j++)
+                                if (x[r * n * k + j * n + u] > x[r * n * k + arg * n + u]) arg = j;
+                            dx[r * n * k + arg * n + u] = d[r * n + u];
+                        }
+                    break;
+                }
             }
-            else
-            {
-                var dx = new double[d.Length];
-                for (int i = 0; i < d.Length; i++) dx[i] = d[i] * ReferenceLayers.Derivative(layer.Activation, pre[l][i]);
-                d = dx;
-            }
+            d = dx;
         }
         return grads;
     }

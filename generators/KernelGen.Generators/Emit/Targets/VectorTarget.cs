@@ -71,7 +71,7 @@ internal sealed class VectorTarget
 
     /// <summary><c>a·b + c</c>: fused where the CPU has FMA (MultiplyAddEstimate), multiply + add where it has not.</summary>
     public string MultiplyAdd(string a, string b, string c)
-        => IsScalar || !_fma ? $"{a} * {b} + {c}" : $"{_api}.MultiplyAddEstimate({a}, {b}, {c})";
+        => IsScalar || !_fma ? $"({a} * {b} + {c})" : $"{_api}.MultiplyAddEstimate({a}, {b}, {c})";
 
     public string Sqrt(string v) => IsScalar ? $"global::System.MathF.Sqrt({v})" : $"{_api}.Sqrt({v})";
 
