@@ -45,24 +45,22 @@ public static class ReferenceLayers
         return (dw, db, dx);
     }
 
-    /// <summary>The activation <paramref name="act"/> at <paramref name="x"/>.</summary>
-    public static double Activate(Act act, double x) => act switch
-    {
-        Act.Identity => x,
-        Act.ReLU => x > 0 ? x : 0,
-        Act.Sigmoid => 1 / (1 + Math.Exp(-x)),
-        Act.Tanh => Math.Tanh(x),
-        _ => throw new ArgumentOutOfRangeException(nameof(act), act, null),
-    };
+    /// <summary>
+    /// The activation <paramref name="act"/> at <paramref name="x"/>, with each function's default α (LeakyReLU 0.01,
+    /// PReLU 0.25, ELU 1); see <see cref="ReferenceActivations.Activate"/>.
+    /// </summary>
+    public static double Activate(Act act, double x) => ReferenceActivations.Activate(act, x, DefaultAlpha(act));
 
-    /// <summary>Derivative of <paramref name="act"/> at the pre-activation <paramref name="x"/> (ReLU′(0) = 0).</summary>
-    public static double Derivative(Act act, double x) => act switch
+    /// <summary>Derivative of <paramref name="act"/> at the pre-activation <paramref name="x"/> (ReLU′(0) = 0), default α as <see cref="Activate"/>.</summary>
+    public static double Derivative(Act act, double x) => ReferenceActivations.Derivative(act, x, DefaultAlpha(act));
+
+    /// <summary>α when <see cref="ActivationAttribute.Alpha"/> is unset: LeakyReLU 0.01, PReLU 0.25, ELU 1, else 0 (unused).</summary>
+    public static double DefaultAlpha(Act act) => act switch
     {
-        Act.Identity => 1,
-        Act.ReLU => x > 0 ? 1 : 0,
-        Act.Sigmoid => Activate(Act.Sigmoid, x) * (1 - Activate(Act.Sigmoid, x)),
-        Act.Tanh => 1 - Math.Tanh(x) * Math.Tanh(x),
-        _ => throw new ArgumentOutOfRangeException(nameof(act), act, null),
+        Act.LeakyReLU => 0.01,
+        Act.PReLU => 0.25,
+        Act.ELU => 1,
+        _ => 0,
     };
 
     /// <summary>Softmax cross-entropy averaged over rows; returns the loss and <c>∂L/∂z = (softmax(z) − onehot)/rows</c>.</summary>

@@ -1,0 +1,28 @@
+using System.Runtime.Intrinsics;
+
+namespace KernelGen.Ops;
+
+/// <summary>
+/// An activation whose derivative cannot be written through its output (GELU and SiLU are not monotonic), so the
+/// backward pass takes it at the <em>input</em> <c>x</c>: the forward pass keeps the pre-activation. Like
+/// <see cref="IActivationOperator"/>, the function and its derivative for a scalar and every vector width.
+/// </summary>
+public interface IInputDerivativeOperator
+{
+    /// <summary><c>f(x)</c>.</summary>
+    static abstract float Invoke(float x);
+    /// <summary><c>f(x)</c> per lane.</summary>
+    static abstract Vector128<float> Invoke(Vector128<float> x);
+    /// <summary><c>f(x)</c> per lane.</summary>
+    static abstract Vector256<float> Invoke(Vector256<float> x);
+    /// <summary><c>f(x)</c> per lane.</summary>
+    static abstract Vector512<float> Invoke(Vector512<float> x);
+    /// <summary><c>f′(x)</c> at the input <c>x</c>.</summary>
+    static abstract float DerivativeAt(float x);
+    /// <summary><c>f′(x)</c> per lane, at the input.</summary>
+    static abstract Vector128<float> DerivativeAt(Vector128<float> x);
+    /// <summary><c>f′(x)</c> per lane, at the input.</summary>
+    static abstract Vector256<float> DerivativeAt(Vector256<float> x);
+    /// <summary><c>f′(x)</c> per lane, at the input.</summary>
+    static abstract Vector512<float> DerivativeAt(Vector512<float> x);
+}
