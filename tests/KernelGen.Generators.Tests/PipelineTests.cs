@@ -41,9 +41,25 @@ public class PipelineTests
         public partial class MixedRegressor;
         """;
 
+    /// <summary>Issue 4's blocks: batch norm folded into a bias-free dense layer with LeakyReLU fused, dropout, maxout, PReLU, GELU, AdamW.</summary>
+    public const string TechniqueNet = """
+        using KernelGen;
+
+        [Network(Inputs = 12, BatchSize = 8, Seed = 5)]
+        [Dense(20, Bias = false)] [BatchNorm] [Activation(Act.LeakyReLU, Alpha = 0.1f)] [Dropout(0.25f)]
+        [Dense(6)] [Maxout(2)]
+        [Dense(9)] [Activation(Act.PReLU)]
+        [Dense(5)] [Activation(Act.GELU)]
+        [Dense(3)]
+        [SoftmaxCrossEntropy]
+        [Adam(WeightDecay = 1e-4f, Decoupled = true)]
+        public partial class TechniqueNet;
+        """;
+
     [Theory]
     [InlineData("DigitsNet", DigitsNet)]
     [InlineData("MixedRegressor", MixedRegressor)]
+    [InlineData("TechniqueNet", TechniqueNet)]
     public void Generated_code_matches_the_snapshot(string name, string source)
     {
         GeneratorHarness.Run run = GeneratorHarness.RunGenerator(source);
