@@ -63,7 +63,29 @@ internal static class Bench
             Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12:0.00}", "  TrainStep (whole)", batch, step));
             Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12:0.00} {3,9:0.0} {4,6:0}%", "  Predict (whole)", batch, predictFlops / pg / 1000, pg, 100 * pg / peak));
         }
+        Fashion(isa, inv);
         return 0;
+    }
+
+    /// <summary>Issue 4's FashionMlp (batch norm, LeakyReLU, dropout, AdamW): whole step, the update alone, Predict.</summary>
+    private static void Fashion(Isa isa, CultureInfo inv)
+    {
+        using var net = new FashionMlp(isa: isa);
+        var r = new Random(2);
+        int batch = FashionMlp.BatchSize;
+        var inputs = new float[batch * FashionMlp.InputSize];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)r.NextDouble();
+        var labels = new int[batch];
+        for (int i = 0; i < batch; i++) labels[i] = r.Next(10);
+        var outputs = new float[batch * FashionMlp.OutputSize];
+        Console.WriteLine($"FashionMlp 784→256 BN ReLU Dropout→128 BN LeakyReLU Dropout→10, AdamW, {net.Isa} kernels, {FashionMlp.ParameterCount:N0} parameters:");
+        double step = MeasureNanoseconds(() => net.TrainStep(inputs, labels)) / 1000;
+        net.ComputeGradients(inputs, labels);
+        double update = MeasureNanoseconds(net.ApplyUpdate);
+        double predict = MeasureNanoseconds(() => net.Predict(inputs, outputs)) / 1000;
+        double one = MeasureNanoseconds(() => net.Predict(inputs.AsSpan(0, FashionMlp.InputSize), outputs.AsSpan(0, FashionMlp.OutputSize))) / 1000;
+        Console.WriteLine(string.Format(inv, "  TrainStep batch {0}: {1:0.0} µs; ApplyUpdate (finite check + AdamW + running statistics): {2:0.0} µs = {3:0.000} ns/parameter", batch, step, update / 1000, update / FashionMlp.ParameterCount));
+        Console.WriteLine(string.Format(inv, "  Predict (batch norm folded) batch {0}: {1:0.0} µs; batch 1: {2:0.00} µs", batch, predict, one));
     }
 
     /// <summary>Nanoseconds per call of <paramref name="action"/>: calibrated to ~2 ms per timed loop, median of 15 loops.</summary>
