@@ -25,6 +25,7 @@ internal static class SelfTest
         {
             new Subject("DigitsNet", isa => new DigitsNet(isa: isa), DigitsNet.Info),
             new Subject("ReferenceMlp", isa => new ReferenceMlp(isa: isa), ReferenceMlp.Info),
+            new Subject("FashionMlp", isa => new FashionMlp(isa: isa), FashionMlp.Info), // batch norm, dropout, LeakyReLU, folding
         };
         Isa[] widths = new[] { Isa.Vector512, Isa.Vector256, Isa.Vector128, Isa.Scalar }
             .Where(w => only is null ? all || IsaSupport.IsAccelerated(w) : w == only).ToArray();
@@ -40,21 +41,40 @@ internal static class SelfTest
             for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(r.NextDouble() * 2 - 1);
             int[] labels = Enumerable.Range(0, rows).Select(_ => r.Next(s.Info.Outputs)).ToArray();
             float[] parameters = new float[s.Info.ParameterCount];
-            foreach (LayerInfo l in s.Info.Layers.Where(l => l.Kind == LayerKind.Dense))
+            foreach (LayerInfo l in s.Info.Layers)
             {
-                for (int i = 0; i < l.Inputs * l.Outputs; i++) parameters[l.WeightOffset + i] = (float)((r.NextDouble() * 2 - 1) * Math.Sqrt(3.0 / l.Inputs));
-                if (l.HasBias) for (int i = 0; i < l.Outputs; i++) parameters[l.BiasOffset + i] = (float)(r.NextDouble() - 0.5);
+                if (l.Kind == LayerKind.Dense)
+                {
+                    for (int i = 0; i < l.Inputs * l.Outputs; i++) parameters[l.WeightOffset + i] = (float)((r.NextDouble() * 2 - 1) * Math.Sqrt(3.0 / l.Inputs));
+                    if (l.HasBias) for (int i = 0; i < l.Outputs; i++) parameters[l.BiasOffset + i] = (float)(r.NextDouble() - 0.5);
+                }
+                else if (l.Kind == LayerKind.BatchNorm)
+                {
+                    for (int i = 0; i < l.Outputs; i++) parameters[l.WeightOffset + i] = (float)(0.5 + r.NextDouble());
+                    for (int i = 0; i < l.Outputs; i++) parameters[l.BiasOffset + i] = (float)(r.NextDouble() - 0.5);
+                }
             }
-            ReferenceNetwork.Result expected = ReferenceNetwork.Classify(s.Info, parameters.Select(v => (double)v).ToArray(), inputs, labels);
+            int seed;
+            using (IClassifier probe = s.Create(Isa.Scalar)) seed = probe.Seed;
+            double[] pd = parameters.Select(v => (double)v).ToArray();
+            // Training mode with dropout on (masks from the network's seed at step 0); Predict in inference mode (batch norm
+            // folded, running statistics at their initial 0 and 1).
+            ReferenceNetwork.Result expected = ReferenceNetwork.Classify(s.Info, pd, inputs, labels, new ReferenceNetwork.Options(Seed: seed));
+            double[] predicted = ReferenceNetwork.Predict(s.Info, pd, inputs, rows);
 
             var columns = new List<(string Name, Func<IClassifier, float[], double> Error)>
             {
-                ("forward", (net, outputs) => Error(outputs, expected.Outputs, 0, outputs.Length)),
+                ("predict", (net, outputs) => Error(outputs, predicted, 0, outputs.Length)),
             };
-            foreach ((LayerInfo l, int index) in s.Info.Layers.Select((l, i) => (l, i)).Where(t => t.l.Kind == LayerKind.Dense).Reverse())
+            var layers = s.Info.Layers;
+            foreach ((LayerInfo l, int index) in layers.Select((l, i) => (l, i)).Where(t => t.l.ParameterCount > 0).Reverse())
             {
-                columns.Add(($"L{index} dW", (net, _) => Error(net.Gradients, expected.Gradients, l.WeightOffset, l.Inputs * l.Outputs)));
-                if (l.HasBias) columns.Add(($"L{index} db", (net, _) => Error(net.Gradients, expected.Gradients, l.BiasOffset, l.Outputs)));
+                string w = l.Kind == LayerKind.BatchNorm ? "dγ" : "dW", b = l.Kind == LayerKind.BatchNorm ? "dβ" : "db";
+                int length = l.Kind == LayerKind.Dense ? l.Inputs * l.Outputs : l.Outputs;
+                columns.Add(($"L{index} {w}", (net, _) => Error(net.Gradients, expected.Gradients, l.WeightOffset, length)));
+                // A dense bias right before batch norm has gradient 0 (the batch mean absorbs it): no relative error to take.
+                bool vanishes = l.Kind == LayerKind.Dense && index + 1 < layers.Count && layers[index + 1].Kind == LayerKind.BatchNorm;
+                if (l.BiasOffset >= 0 && !vanishes) columns.Add(($"L{index} {b}", (net, _) => Error(net.Gradients, expected.Gradients, l.BiasOffset, l.Outputs)));
             }
             Console.WriteLine($"{s.Name} ({rows} rows)".PadRight(24) + string.Concat(columns.Select(c => c.Name.PadLeft(11))));
             foreach (Isa isa in widths)
