@@ -13,7 +13,6 @@ namespace KernelGen.Generators.Emit;
 /// </summary>
 internal static class ActivationEmitter
 {
-    private const string Aggressive = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
     {
@@ -57,7 +56,7 @@ internal static class ActivationEmitter
                 EmitColumns(w, t, n, (v, c) =>
                 {
                     w.Line($"{v.Type} s = {v.Zero};");
-                    w.Line($"for (nint r = 0; r < rows; r++) s = {v.MultiplyAdd(v.Load("d", $"r * {Int(n)} + {c}"), Min0(v, v.Load("x", $"r * {Int(n)} + {c}")), "s")};");
+                    w.Line($"for (nint r = 0; r < rows; r++) s = {v.MultiplyAdd(v.Load("d", $"r * {Int(n)} + {c}"), v.Min(v.Load("x", $"r * {Int(n)} + {c}"), v.Zero), "s")};");
                     w.Line(v.Store("s", "dalpha", c));
                 });
             }
@@ -81,9 +80,6 @@ internal static class ActivationEmitter
     }
 
     private static string AlphaText(Node node) => node.Activation.TakesAlpha() ? $" (α = {Float(node.Alpha)})" : string.Empty;
-
-    private static string Min0(VectorTarget v, string x)
-        => v.IsScalar ? $"global::System.MathF.Min({x}, 0f)" : $"global::System.Runtime.Intrinsics.{v.IsaName}.Min({x}, {v.Zero})";
 
     /// <summary>
     /// Emits an element-wise loop over <paramref name="count"/> floats whose body writes a fresh output

@@ -11,7 +11,6 @@ namespace KernelGen.Generators.Emit;
 /// </summary>
 internal static class BatchNormEmitter
 {
-    private const string Aggressive = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
     {
@@ -37,9 +36,9 @@ internal static class BatchNormEmitter
                 w.Line($"s2 = {v.MultiplyAdd("e", "e", "s2")};");
                 w.Close();
                 w.Line($"{v.Type} m = s1 * {v.Broadcast("invRows")};");
-                w.Line($"{v.Type} variance = {Max(v, $"s2 * {v.Broadcast("invRows")} - m * m", v.Zero)};");
+                w.Line($"{v.Type} variance = {v.Max($"s2 * {v.Broadcast("invRows")} - m * m", v.Zero)};");
                 w.Line(v.Store("k + m", "stats", c));
-                w.Line(v.Store($"{One(v)} / {v.Sqrt($"variance + {v.Broadcast(Float(eps))}")}", "stats", $"{Int(stride)} + {c}"));
+                w.Line(v.Store($"{v.One} / {v.Sqrt($"variance + {v.Broadcast(Float(eps))}")}", "stats", $"{Int(stride)} + {c}"));
                 w.Line(v.Store("variance", "stats", $"{Int(2 * stride)} + {c}"));
             });
             w.Close();
@@ -47,7 +46,7 @@ internal static class BatchNormEmitter
             ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
             {
                 w.Line(v.Store(v.Load("running", c), "stats", c));
-                w.Line(v.Store($"{One(v)} / {v.Sqrt($"{v.Load("running", $"{Int(n)} + {c}")} + {v.Broadcast(Float(eps))}")}", "stats", $"{Int(stride)} + {c}"));
+                w.Line(v.Store($"{v.One} / {v.Sqrt($"{v.Load("running", $"{Int(n)} + {c}")} + {v.Broadcast(Float(eps))}")}", "stats", $"{Int(stride)} + {c}"));
             });
             w.Close();
             w.Line("// y = f(γ·(x − μ)/σ + β)");
@@ -95,9 +94,4 @@ internal static class BatchNormEmitter
             w.Line();
         }
     }
-
-    private static string One(VectorTarget v) => v.IsScalar ? "1f" : v.Type + ".One";
-
-    private static string Max(VectorTarget v, string a, string b)
-        => v.IsScalar ? $"global::System.MathF.Max({a}, {b})" : $"global::System.Runtime.Intrinsics.{v.IsaName}.Max({a}, {b})";
 }

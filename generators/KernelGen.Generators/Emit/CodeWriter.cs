@@ -6,6 +6,9 @@ namespace KernelGen.Generators.Emit;
 /// <summary>Indented source text. Numbers are always written with the invariant culture.</summary>
 internal sealed class CodeWriter
 {
+    /// <summary>Hot generated methods skip tier-0 so the first steps are not 10× slow.</summary>
+    public const string Aggressive = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
     private readonly StringBuilder _text = new();
     private int _indent;
 

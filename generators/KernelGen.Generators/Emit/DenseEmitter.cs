@@ -61,7 +61,7 @@ internal static class DenseEmitter
         bool bias = node.Layer.Bias;
         w.Line($"/// <summary>{Describe(node)}. Forward, {t.IsaName}.</summary>");
         w.Line($"// x: [rows × {Int(k)}], w: [{Int(n)} × {Int(k)}], {(bias ? $"b: [{Int(n)}], " : string.Empty)}y: [rows × {Int(n)}].");
-        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        w.Line(Aggressive);
         w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float w, {(bias ? "ref float b, " : string.Empty)}ref float y, int rows)");
         if (!t.IsScalar && k < lanes)
         {
@@ -168,7 +168,7 @@ internal static class DenseEmitter
         bool bias = node.Layer.Bias;
         w.Line($"/// <summary>{Describe(node)}. Weight gradient dW = dZᵀ·X{(bias ? ", db = Σ_rows dZ" : string.Empty)}, {t.IsaName}.</summary>");
         w.Line($"// x: [rows × {Int(k)}], dz: [rows × {Int(n)}], dw: [{Int(n)} × {Int(k)}]{(bias ? $", db: [{Int(n)}]" : string.Empty)}. Overwrites dw and db.");
-        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        w.Line(Aggressive);
         OptimizerSpec opt = node.Plan.Spec.Optimizer;
         bool decay = node.DecayInGradient;
         if (decay) w.Line($"// Coupled {opt.Regularization} weight decay fused into the store: dW += {OptimizerEmitter.DecayGradient(opt, VectorTarget.Scalar, "w")} (w: this layer's weights; biases are not decayed).");
@@ -294,7 +294,7 @@ internal static class DenseEmitter
         bool fuse = prev.GradientIncludesDerivative;
         w.Line($"/// <summary>{Describe(node)}. Input gradient dX = dZ·W{(fuse ? $", times {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
         w.Line($"// dz: [rows × {Int(n)}], w: [{Int(n)} × {Int(k)}], dx: [rows × {Int(k)}]{(fuse ? $", yp: [rows × {Int(k)}] ({prev.Name} output)" : string.Empty)}. Overwrites dx.");
-        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        w.Line(Aggressive);
         w.Open($"private static void {node.Name}_BackwardInput_{t.Suffix}(ref float dz, ref float w, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows)");
         if (t.IsScalar || k < lanes)
         {

@@ -10,7 +10,6 @@ namespace KernelGen.Generators.Emit;
 /// </summary>
 internal static class DropoutEmitter
 {
-    private const string Aggressive = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
     private const string Mask = "global::KernelGen.Ops.DropoutMask";
 
     public static string ThresholdConst(Node node) => node.Name + "_KeepThreshold";

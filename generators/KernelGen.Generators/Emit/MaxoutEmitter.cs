@@ -11,7 +11,6 @@ namespace KernelGen.Generators.Emit;
 /// </summary>
 internal static class MaxoutEmitter
 {
-    private const string Aggressive = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
     {
@@ -26,7 +25,7 @@ internal static class MaxoutEmitter
             {
                 var sb = new StringBuilder("{ ");
                 sb.Append($"{v.Type} m = {v.Load("x", $"r * {Int(width)} + {c}")}; ");
-                for (int j = 1; j < k; j++) sb.Append($"m = {Max(v, "m", v.Load("x", $"r * {Int(width)} + {Int(j * n)} + {c}"))}; ");
+                for (int j = 1; j < k; j++) sb.Append($"m = {v.Max("m", v.Load("x", $"r * {Int(width)} + {Int(j * n)} + {c}"))}; ");
                 sb.Append(v.Store("m", "y", i)).Append(" }");
                 return sb.ToString();
             });
@@ -45,7 +44,7 @@ internal static class MaxoutEmitter
                 string X(int j) => v.Load("x", $"r * {Int(width)} + {Int(j * n)} + {c}");
                 string at(int j) => $"r * {Int(width)} + {Int(j * n)} + {c}";
                 sb.Append($"{v.Type} m = {X(0)}; ");
-                for (int j = 1; j < k; j++) sb.Append($"m = {Max(v, "m", X(j))}; ");
+                for (int j = 1; j < k; j++) sb.Append($"m = {v.Max("m", X(j))}; ");
                 sb.Append($"{v.Type} g = {v.Load("d", i)}; ");
                 if (v.IsScalar)
                 {
@@ -55,11 +54,10 @@ internal static class MaxoutEmitter
                 }
                 else
                 {
-                    string api = "global::System.Runtime.Intrinsics." + v.IsaName;
                     sb.Append($"{v.Type} taken = {v.Zero}; ");
                     for (int j = 0; j < k; j++)
                     {
-                        sb.Append($"{v.Type} e{j} = {api}.AndNot({api}.Equals({X(j)}, m), taken); ");
+                        sb.Append($"{v.Type} e{j} = {v.EqualsAndNot(X(j), "m", "taken")}; ");
                         sb.Append(v.Store($"g & e{j}", "dx", at(j))).Append(' ');
                         if (j < k - 1) sb.Append($"taken |= e{j}; ");
                     }
@@ -71,7 +69,4 @@ internal static class MaxoutEmitter
             w.Line();
         }
     }
-
-    private static string Max(VectorTarget v, string a, string b)
-        => v.IsScalar ? $"global::System.MathF.Max({a}, {b})" : $"global::System.Runtime.Intrinsics.{v.IsaName}.Max({a}, {b})";
 }

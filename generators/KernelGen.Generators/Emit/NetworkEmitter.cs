@@ -28,7 +28,6 @@ internal readonly struct GeneratedFile
 internal static class NetworkEmitter
 {
     public const string Version = "0.1.0";
-    private const string Aggressive = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
     public static IReadOnlyList<GeneratedFile> Emit(NetworkSpec spec, TargetFacts facts, CancellationToken ct = default)
     {
@@ -292,7 +291,8 @@ internal static class NetworkEmitter
         string modeP = (bn ? ", bool train" : string.Empty) + (dropout ? ", bool drop, long step" : string.Empty);
         string modeA = (bn ? ", train" : string.Empty) + (dropout ? ", drop, step" : string.Empty);
         string foldP = folded ? ", ref float f" : string.Empty, foldA = folded ? ", ref f" : string.Empty;
-        string instanceP = dropout ? ", int seed" : string.Empty, instanceA = dropout ? ", _seed" : string.Empty;
+        // The dropout stream: the instance passes its seed; Forward/Backward hand theirs on.
+        string instanceP = dropout ? ", int seed" : string.Empty, instanceA = dropout ? ", _seed" : string.Empty, seedA = dropout ? ", seed" : string.Empty;
 
         // ---- training
         string tType = classifier ? "int" : "float";
@@ -466,8 +466,8 @@ internal static class NetworkEmitter
         w.Line();
 
         // ---- dispatch
-        EmitDispatch(w, "Forward", $"ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP}", $"ref x, ref ws, ref p{stA}, rows{modeA}{instanceA.Replace("_seed", "seed")}", targets);
-        EmitDispatch(w, "Backward", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}", $"ref x, ref ws, ref p, ref g, rows{modeA}{instanceA.Replace("_seed", "seed")}", targets);
+        EmitDispatch(w, "Forward", $"ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP}", $"ref x, ref ws, ref p{stA}, rows{modeA}{seedA}", targets);
+        EmitDispatch(w, "Backward", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}", $"ref x, ref ws, ref p, ref g, rows{modeA}{seedA}", targets);
         EmitDispatch(w, "Infer", $"ref float x, ref float ws, ref float p{stP}{foldP}, int rows", $"ref x, ref ws, ref p{stA}{foldA}, rows", targets);
 
         EmitRunKernel(w, plan, targets);

@@ -13,7 +13,6 @@ namespace KernelGen.Generators.Emit;
 /// </summary>
 internal static class OptimizerEmitter
 {
-    private const string Aggressive = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
     public static string Describe(OptimizerSpec o)
     {

@@ -97,7 +97,16 @@ public static class ReferenceNetwork
     private static double Running(Options o, LayerInfo layer, int index, bool variance)
         => o.RunningStatistics is { } s ? s[layer.StatisticsOffset + (variance ? layer.Outputs : 0) + index] : variance ? 1.0 : 0.0;
 
-    private static uint DropoutKey(Options o, int position) => DropoutMask.Key(o.Seed, o.Step, position);
+    /// <summary>Inverted dropout of layer <paramref name="position"/>: kept values × 1/(1 − p), the rest 0; a copy when off.</summary>
+    private static double[] Dropout(Options o, LayerInfo layer, int position, double[] values)
+    {
+        if (!(o.Training && o.Dropout)) return (double[])values.Clone();
+        uint key = DropoutMask.Key(o.Seed, o.Step, position), threshold = DropoutMask.Threshold(layer.Rate);
+        double scale = 1.0 / (1.0 - layer.Rate);
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++) result[i] = DropoutMask.Keep(i, key, threshold) ? values[i] * scale : 0;
+        return result;
+    }
 
     /// <summary>acts[l] is the input of layer l (acts[^1] the output); stats[l] is batch norm's (mean, 1/σ) per feature.</summary>
     private static (double[][] Activations, (double[] Mean, double[] InvStd)?[] Stats) Run(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, int rows, Options o, out double[] batchStatistics)
@@ -164,13 +173,8 @@ public static class ReferenceNetwork
                     break;
                 }
                 case LayerKind.Dropout:
-                {
-                    bool on = o.Training && o.Dropout;
-                    uint key = DropoutKey(o, l), threshold = DropoutMask.Threshold(layer.Rate);
-                    double scale = 1.0 / (1.0 - layer.Rate);
-                    for (int i = 0; i < y.Length; i++) y[i] = !on ? x[i] : DropoutMask.Keep(i, key, threshold) ? x[i] * scale : 0;
+                    y = Dropout(o, layer, l, x);
                     break;
-                }
                 case LayerKind.Maxout:
                 {
                     int k = layer.Pieces;
@@ -249,13 +253,8 @@ public static class ReferenceNetwork
                     break;
                 }
                 case LayerKind.Dropout:
-                {
-                    bool on = o.Training && o.Dropout;
-                    uint key = DropoutKey(o, l), threshold = DropoutMask.Threshold(layer.Rate);
-                    double scale = 1.0 / (1.0 - layer.Rate);
-                    for (int i = 0; i < d.Length; i++) dx[i] = !on ? d[i] : DropoutMask.Keep(i, key, threshold) ? d[i] * scale : 0;
+                    dx = Dropout(o, layer, l, d); // the same mask scales the gradient
                     break;
-                }
                 case LayerKind.Maxout:
                 {
                     int k = layer.Pieces;

@@ -75,6 +75,15 @@ internal sealed class VectorTarget
 
     public string Sqrt(string v) => IsScalar ? $"global::System.MathF.Sqrt({v})" : $"{_api}.Sqrt({v})";
 
+    public string One => IsScalar ? "1f" : Type + ".One";
+
+    public string Max(string a, string b) => IsScalar ? $"global::System.MathF.Max({a}, {b})" : $"{_api}.Max({a}, {b})";
+
+    public string Min(string a, string b) => IsScalar ? $"global::System.MathF.Min({a}, {b})" : $"{_api}.Min({a}, {b})";
+
+    /// <summary>Vector targets: all-ones lanes where a == b and the lane is not in <paramref name="taken"/>.</summary>
+    public string EqualsAndNot(string a, string b, string taken) => $"{_api}.AndNot({_api}.Equals({a}, {b}), {taken})";
+
     public string Broadcast(string scalar) => IsScalar ? scalar : $"{_api}.Create({scalar})";
 
     /// <summary>Horizontal sum, folding halves (KernelGen.Ops.Lanes; cheaper than Vector512.Sum).</summary>
