@@ -195,6 +195,7 @@ internal static class OptimizerEmitter
 
     internal static IEnumerable<string> StateNames(OptimizerSpec o) => o.Kind switch
     {
+        OptimizerKind.Sgd => Array.Empty<string>(),
         OptimizerKind.Adam => new[] { "m", "v" },
         OptimizerKind.AdaGrad or OptimizerKind.RmsProp => new[] { "h" },
         _ => new[] { "v" },
