@@ -75,7 +75,7 @@ public static class Idx
     }
 
     /// <summary>Opens <paramref name="path"/>, decompressing when it starts with the gzip magic; the length is known only for plain files.</summary>
-    private static Stream Open(string path, out long? plainLength)
+    internal static Stream Open(string path, out long? plainLength)
     {
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
         try
