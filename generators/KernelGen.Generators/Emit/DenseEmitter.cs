@@ -172,7 +172,7 @@ internal static class DenseEmitter
         OptimizerSpec opt = node.Plan.Spec.Optimizer;
         bool decay = node.DecayInGradient;
         if (decay) w.Line($"// Coupled {opt.Regularization} weight decay fused into the store: dW += {OptimizerEmitter.DecayGradient(opt, VectorTarget.Scalar, "w")} (w: this layer's weights; biases are not decayed).");
-        w.Open($"private static void {node.Name}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, " : string.Empty)}int rows)");
+        w.Open($"private static void {node.Name}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, float lambda, " : string.Empty)}int rows)");
         if (t.IsScalar || k < lanes)
         {
             if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops for dW.");

@@ -201,7 +201,8 @@ internal static class NetworkEmitter
             string init = extra.Count > 0 ? " { " + string.Join(", ", extra) + " }" : string.Empty;
             w.Line($"        new(global::KernelGen.LayerKind.{l.Kind}, {Int(l.Inputs)}, {Int(l.Outputs)}, global::KernelGen.Act.{(l.Kind == LayerKind.Activation ? l.Act.ToString() : "Identity")}, global::KernelGen.Init.{l.Init}, {(l.Kind == LayerKind.Dense && l.Bias ? "true" : "false")}, {weights}, {bias}){init},");
         }
-        w.Line("    });");
+        string slotNames = string.Join(", ", OptimizerEmitter.StateNames(spec.Optimizer).Select(n => "\"" + n + "\""));
+        w.Line($"    }}) {{ Optimizer = \"{OptimizerEmitter.Describe(spec.Optimizer)}\", OptimizerSlots = new string[] {{ {slotNames} }}, WeightDecay = {Float(spec.Optimizer.WeightDecay)} }};");
         w.Line();
 
         // ---- state
@@ -216,6 +217,10 @@ internal static class NetworkEmitter
         w.Line("private readonly global::KernelGen.Isa _isa;");
         w.Line("private readonly int _seed;");
         w.Line("private long _step;");
+        w.Line($"private float _baseLearningRate = {Float(spec.Optimizer.LearningRate)}; // η₀ of the schedule (BaseLearningRate)");
+        w.Line($"private float _weightDecay = {Float(spec.Optimizer.WeightDecay)}; // λ (WeightDecay)");
+        w.Line("private readonly bool[] _frozen = new bool[" + Int(spec.Layers.Count) + "]; // per layer: no update, no decay (SetFrozen)");
+        w.Line("private int _frozenCount;");
         if (bn)
         {
             w.Line("private int _batchRows; // rows of the last training-mode forward, whose batch statistics the next update folds into the running ones");
@@ -264,8 +269,44 @@ internal static class NetworkEmitter
         w.Line("public global::KernelGen.Isa Isa => _isa;");
         w.Line("/// <summary>The seed of the initialisation and of the dropout masks.</summary>");
         w.Line("public int Seed => _seed;");
-        w.Line("/// <summary>Optimizer steps taken (the schedule's t).</summary>");
-        w.Line("public long Step => _step;");
+        w.Line("/// <summary>Optimizer steps taken (the schedule's t and Adam's bias correction). Settable to resume from a checkpoint; not negative.</summary>");
+        w.Open("public long Step");
+        w.Line("get => _step;");
+        w.Line("set { global::System.ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(Step)); _step = value; }");
+        w.Close();
+        w.Line($"/// <summary>The schedule's base learning rate η₀ (declared {Float(spec.Optimizer.LearningRate)}); finite and positive. Hyper-parameter search sets it.</summary>");
+        w.Open("public float BaseLearningRate");
+        w.Line("get => _baseLearningRate;");
+        w.Line($"set {{ {G}.PositiveFinite(value, nameof(BaseLearningRate)); _baseLearningRate = value; }}");
+        w.Close();
+        bool declaredDecay = spec.Optimizer.WeightDecay > 0f;
+        w.Line(declaredDecay
+            ? $"/// <summary>Weight-decay strength λ ({(spec.Optimizer.Decoupled ? "decoupled" : spec.Optimizer.Regularization.ToString())}, declared {Float(spec.Optimizer.WeightDecay)}); finite and ≥ 0.</summary>"
+            : "/// <summary>Weight-decay strength λ: 0, as declared. Declare WeightDecay on the optimizer to tune it; setting another value throws.</summary>");
+        w.Open("public float WeightDecay");
+        w.Line("get => _weightDecay;");
+        w.Line(declaredDecay
+            ? $"set {{ {G}.NonNegativeFinite(value, nameof(WeightDecay)); _weightDecay = value; }}"
+            : $"set {{ if (value != 0f) throw new global::System.InvalidOperationException(\"{name} declares no weight decay: its kernels have no decay term. Declare WeightDecay on the optimizer attribute to tune it.\"); }}");
+        w.Close();
+        w.Line("/// <summary>Whether layer <paramref name=\"layer\"/> (0-based position in the attribute stack) is frozen.</summary>");
+        w.Line($"public bool IsFrozen(int layer) => _frozen[{G}.LayerWithParameters(layer, Info, nameof(layer))];");
+        w.Line("/// <summary>Freezes (or thaws) the parameters of one layer: the optimizer skips them (no update, no weight decay, no state change)");
+        w.Line("/// and their gradients read 0 after an update. Batch-norm running statistics still follow training-mode batches.</summary>");
+        w.Open("public void SetFrozen(int layer, bool frozen = true)");
+        w.Line($"int k = {G}.LayerWithParameters(layer, Info, nameof(layer));");
+        w.Line("if (_frozen[k] == frozen) return;");
+        w.Line("_frozen[k] = frozen;");
+        w.Line("_frozenCount += frozen ? 1 : -1;");
+        w.Close();
+        w.Line(slots > 0
+            ? $"/// <summary>Optimizer state slot <paramref name=\"slot\"/> ({string.Join(", ", OptimizerEmitter.StateNames(spec.Optimizer).Select((n, k) => Int(k) + ": " + n))}), canonical parameter layout, ParameterCount floats.</summary>"
+            : "/// <summary>This optimizer keeps no state: every slot is out of range.</summary>");
+        w.Open($"public {Span} OptimizerState(int slot)");
+        w.Line($"global::System.ArgumentOutOfRangeException.ThrowIfNegative(slot);");
+        w.Line($"global::System.ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, {Int(slots)});");
+        w.Line(slots > 0 ? "return _state.Slice(slot * ParameterCapacity, ParameterCount);" : "return default;");
+        w.Close();
         w.Line("/// <summary>The learning rate the next update uses (the declared schedule at <see cref=\"Step\"/>).</summary>");
         w.Line("public float LearningRate => LearningRateAt(_step);");
         w.Line("/// <summary>");
@@ -293,6 +334,9 @@ internal static class NetworkEmitter
         string foldP = folded ? ", ref float f" : string.Empty, foldA = folded ? ", ref f" : string.Empty;
         // The dropout stream: the instance passes its seed; Forward/Backward hand theirs on.
         string instanceP = dropout ? ", int seed" : string.Empty, instanceA = dropout ? ", _seed" : string.Empty, seedA = dropout ? ", seed" : string.Empty;
+        // Coupled weight decay: λ is a runtime value (WeightDecay), handed to the dW kernels through Backward.
+        bool coupled = spec.Optimizer.CoupledDecay;
+        string lambdaP = coupled ? ", float lambda" : string.Empty, lambdaA = coupled ? ", lambda" : string.Empty, lambdaI = coupled ? ", _weightDecay" : string.Empty;
 
         // ---- training
         string tType = classifier ? "int" : "float";
@@ -382,7 +426,7 @@ internal static class NetworkEmitter
         if (dropout) w.Line("long step = _step;");
         w.Line($"Forward(ref x, ref ws, ref p{stA}, rows{modeA}{instanceA});");
         w.Line($"float loss = LossAndGradient(ref ws, {tName}, rows);");
-        w.Line($"Backward(ref x, ref ws, ref p, ref g, rows{modeA}{instanceA});");
+        w.Line($"Backward(ref x, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
         if (bn) w.Line("_batchRows = train ? rows : 0;");
         if (spec.Optimizer.CoupledDecay) w.Line($"loss += (float)Penalty(); // {spec.Optimizer.Regularization} weight decay; its gradient is fused into the dW kernels");
         w.Line("global::System.GC.KeepAlive(this); // the blocks' finalizer must not run while kernels hold raw references");
@@ -467,7 +511,7 @@ internal static class NetworkEmitter
 
         // ---- dispatch
         EmitDispatch(w, "Forward", $"ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP}", $"ref x, ref ws, ref p{stA}, rows{modeA}{seedA}", targets);
-        EmitDispatch(w, "Backward", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}", $"ref x, ref ws, ref p, ref g, rows{modeA}{seedA}", targets);
+        EmitDispatch(w, "Backward", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}", $"ref x, ref ws, ref p, ref g, rows{modeA}{seedA}{lambdaA}", targets);
         EmitDispatch(w, "Infer", $"ref float x, ref float ws, ref float p{stP}{foldP}, int rows", $"ref x, ref ws, ref p{stA}{foldA}, rows", targets);
 
         EmitRunKernel(w, plan, targets);
@@ -511,7 +555,7 @@ internal static class NetworkEmitter
 
             w.Line($"/// <summary>Backward through every layer in reverse, {t.IsaName} kernels. No ∂L/∂x is computed below the first layer with parameters (nothing there learns).</summary>");
             w.Line(Aggressive);
-            w.Open($"private static void Backward_{t.Suffix}(ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP})");
+            w.Open($"private static void Backward_{t.Suffix}(ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP})");
             for (int i = plan.Nodes.Count - 1; i >= 0; i--)
             {
                 string? call = BackwardCall(plan.Nodes[i], t);
@@ -594,7 +638,7 @@ internal static class NetworkEmitter
             case "Forward":
                 return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{RefAt("ws", n.YConst)}, rows)";
             case "BackwardWeights":
-                return $"{n.Name}_BackwardWeights_{t.Suffix}({input}, {RefAt("ws", n.DConst)}, {RefAt("g", n.WConst)}, {(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}{(n.DecayInGradient ? RefAt("p", n.WConst) + ", " : string.Empty)}rows)";
+                return $"{n.Name}_BackwardWeights_{t.Suffix}({input}, {RefAt("ws", n.DConst)}, {RefAt("g", n.WConst)}, {(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}{(n.DecayInGradient ? RefAt("p", n.WConst) + ", lambda, " : string.Empty)}rows)";
             default:
                 string yp = prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
                 return $"{n.Name}_BackwardInput_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("p", n.WConst)}, {RefAt("ws", prev.DConst)}, {yp}rows)";
@@ -632,6 +676,7 @@ internal static class NetworkEmitter
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float g = ref _gradients.Ref;");
         w.Line("ref float ws = ref _workspace.Ref;");
+        if (plan.Spec.Optimizer.CoupledDecay) w.Line("float lambda = _weightDecay;");
         w.Line("// An unknown (layer, pass) throws from the default case, before any kernel has run.");
         w.Line("long kernel = (uint)pass <= 2u ? (long)layer * 3 + (int)pass : -1; // a pass outside the enum matches no case");
         w.Open("switch (_isa)");

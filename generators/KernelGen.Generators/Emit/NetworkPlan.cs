@@ -89,14 +89,17 @@ internal sealed class Node
 /// <summary>A contiguous run of parameters and whether weight decay applies to it.</summary>
 internal readonly struct ParameterSegment
 {
-    public ParameterSegment(string start, int length, bool decay, string what)
+    public ParameterSegment(string start, int length, bool decay, string what, int layer)
     {
+        Layer = layer;
         Start = start;
         Length = length;
         Decay = decay;
         What = what;
     }
 
+    /// <summary>0-based position of the owning layer in the attribute stack (what SetFrozen names).</summary>
+    public int Layer { get; }
     public string Start { get; }
     public int Length { get; }
     public bool Decay { get; }
@@ -137,12 +140,12 @@ internal sealed class NetworkPlan
             {
                 n.WeightOffset = p;
                 p += n.Inputs * n.Outputs;
-                segments.Add(new ParameterSegment(n.WConst, n.Inputs * n.Outputs, true, "weights of " + n.Name));
+                segments.Add(new ParameterSegment(n.WConst, n.Inputs * n.Outputs, true, "weights of " + n.Name, n.Layer.Index));
                 if (n.Layer.Bias)
                 {
                     n.BiasOffset = p;
                     p += n.Outputs;
-                    segments.Add(new ParameterSegment(n.BConst, n.Outputs, false, "bias of " + n.Name));
+                    segments.Add(new ParameterSegment(n.BConst, n.Outputs, false, "bias of " + n.Name, n.Layer.Index));
                 }
             }
             else if (n.IsBatchNorm)
@@ -150,13 +153,13 @@ internal sealed class NetworkPlan
                 n.WeightOffset = p;
                 n.BiasOffset = p + n.Outputs;
                 p += 2 * n.Outputs;
-                segments.Add(new ParameterSegment(n.WConst, 2 * n.Outputs, false, "γ and β of " + n.Name));
+                segments.Add(new ParameterSegment(n.WConst, 2 * n.Outputs, false, "γ and β of " + n.Name, n.Layer.Index));
             }
             else if (n.IsPReLU)
             {
                 n.WeightOffset = p;
                 p += n.Outputs;
-                segments.Add(new ParameterSegment(n.WConst, n.Outputs, false, "α of " + n.Name));
+                segments.Add(new ParameterSegment(n.WConst, n.Outputs, false, "α of " + n.Name, n.Layer.Index));
             }
         }
         ParameterCount = p;

@@ -36,12 +36,13 @@ internal static class OptimizerEmitter
     public static string DecayGradient(OptimizerSpec o, VectorTarget t, string w)
     {
         string c(float f) => t.Broadcast(Float(f));
+        string lambda = t.Broadcast("lambda"); // λ is the kernel's runtime argument (WeightDecay)
         string sign = $"global::KernelGen.Ops.Lanes.Sign({w})";
         return o.Regularization switch
         {
-            RegKind.L2 => $"{c(o.WeightDecay)} * {w}",
-            RegKind.L1 => $"{c(o.WeightDecay)} * {sign}",
-            _ => $"{c(o.WeightDecay)} * ({c(o.ElasticNetBeta)} * {w} + {sign})",
+            RegKind.L2 => $"{lambda} * {w}",
+            RegKind.L1 => $"{lambda} * {sign}",
+            _ => $"{lambda} * ({c(o.ElasticNetBeta)} * {w} + {sign})",
         };
     }
 
@@ -56,9 +57,9 @@ internal static class OptimizerEmitter
 
     private static void EmitSchedule(CodeWriter w, ScheduleSpec s, float lr)
     {
-        string eta = Float(lr);
-        w.Line("/// <summary>The learning rate of update number t + 1 (t = steps taken).</summary>");
-        w.Open("private static float LearningRateAt(long t)");
+        string eta = "(double)_baseLearningRate";
+        w.Line($"/// <summary>The learning rate of update number t + 1 (t = steps taken); η₀ = BaseLearningRate (declared {Float(lr)}).</summary>");
+        w.Open("private float LearningRateAt(long t)");
         string rate = s.Kind switch
         {
             ScheduleKind.StepDecay => $"{eta} * global::System.Math.Pow({Float(s.Gamma)}, t / {Int(s.StepSize)})",
@@ -91,9 +92,9 @@ internal static class OptimizerEmitter
         }
         string value = o.Regularization switch
         {
-            RegKind.L2 => $"{Float(o.WeightDecay)} * 0.5 * squares",
-            RegKind.L1 => $"{Float(o.WeightDecay)} * magnitudes",
-            _ => $"{Float(o.WeightDecay)} * (0.5 * {Float(o.ElasticNetBeta)} * squares + magnitudes)",
+            RegKind.L2 => "_weightDecay * 0.5 * squares",
+            RegKind.L1 => "_weightDecay * magnitudes",
+            _ => $"_weightDecay * (0.5 * {Float(o.ElasticNetBeta)} * squares + magnitudes)",
         };
         w.Line($"return {value};");
         w.Close();
@@ -109,6 +110,12 @@ internal static class OptimizerEmitter
         w.Line("ref float g = ref _gradients.Ref;");
         w.Line(o.StateSlots > 0 ? "ref float s = ref _state!.Ref;" : "ref float s = ref g; // SGD keeps no state");
         w.Line("float lr = LearningRateAt(_step);");
+        w.Line("bool anyFrozen = _frozenCount != 0;");
+        w.Open("if (anyFrozen)");
+        w.Line("// Frozen layers have no gradient: zeroed before the clipping norm, and the kernel skips their segments.");
+        foreach (ParameterSegment seg in plan.Segments)
+            w.Line($"if (_frozen[{Int(seg.Layer)}]) _gradients.Slice({seg.Start}, {Int(seg.Length)}).Clear();");
+        w.Close();
         if (o.ClipNorm > 0f)
         {
             w.Line($"double norm = global::System.Math.Sqrt(global::KernelGen.Runtime.Penalties.SumOfSquares(_gradients.Slice(0, ParameterCount)));");
@@ -128,7 +135,8 @@ internal static class OptimizerEmitter
         {
             w.Line("float c1 = 0f, c2 = 0f;");
         }
-        NetworkEmitter.EmitSwitch(w, "Update", "ref p, ref g, ref s, lr, scale, c1, c2", targets);
+        string wd = o.DecoupledDecay ? ", _weightDecay" : string.Empty;
+        NetworkEmitter.EmitSwitch(w, "Update", $"ref p, ref g, ref s, lr, scale, c1, c2{wd}, ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_frozen), anyFrozen", targets);
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
@@ -141,8 +149,9 @@ internal static class OptimizerEmitter
         w.Line($"/// <summary>{Describe(o)}: one fused pass, {t.IsaName}.</summary>");
         w.Line($"// State: {(o.StateSlots == 0 ? "none" : string.Join(", ", StateNames(o).Select((n, k) => $"{n} at s[{Int(k)}·{Int(capacity)}]")))}. scale: gradient clipping factor.");
         w.Line(Aggressive);
-        w.Open($"private static void Update_{t.Suffix}(ref float p, ref float g, ref float s, float lr, float scale, float c1, float c2)");
-        if (o.DecoupledDecay) w.Line($"float keep = 1f - lr * {Float(o.WeightDecay)}; // decoupled decay: w ← w·(1 − η·λ)");
+        w.Line("// frozen: per layer, skip its segments (anyFrozen: at least one is set).");
+        w.Open($"private static void Update_{t.Suffix}(ref float p, ref float g, ref float s, float lr, float scale, float c1, float c2{(o.DecoupledDecay ? ", float wd" : string.Empty)}, ref bool frozen, bool anyFrozen)");
+        if (o.DecoupledDecay) w.Line("float keep = 1f - lr * wd; // decoupled decay: w ← w·(1 − η·λ)");
         if (!t.IsScalar)
         {
             w.Line($"{t.Type} lrV = {t.Broadcast("lr")}, scaleV = {t.Broadcast("scale")}, c1V = {t.Broadcast("c1")}, c2V = {t.Broadcast("c2")};");
@@ -150,28 +159,32 @@ internal static class OptimizerEmitter
         }
         if (!o.DecoupledDecay)
         {
+            w.Open("if (!anyFrozen)");
             w.Line($"// {Int(capacity)} = {Int(plan.ParameterCount)} parameters padded with zeros to a multiple of 16: no tail at any width; the padding's gradient is 0 and stays 0.");
             w.Open($"for (nint i = 0; i < {Int(capacity)}; i += {Int(t.Lanes)})");
             Element(w, o, t, "i", decay: false);
             w.Close();
+            w.Line("return;");
+            w.Close();
         }
-        else
         {
-            w.Line("// Decay applies to dense weights only (not biases, batch-norm γ/β or PReLU α): one loop per segment, vectors then a scalar tail.");
+            w.Line(o.DecoupledDecay
+                ? "// Decay applies to dense weights only (not biases, batch-norm γ/β or PReLU α): one loop per segment, vectors then a scalar tail."
+                : "// Some layer is frozen: one loop per segment, vectors then a scalar tail, frozen segments skipped.");
             var scalar = VectorTarget.Scalar;
             foreach (ParameterSegment seg in plan.Segments)
             {
-                w.Open();
-                w.Line($"// {seg.What}: {Int(seg.Length)} floats{(seg.Decay ? ", decayed" : string.Empty)}.");
+                w.Open($"if (!{VectorTarget.Unsafe}.Add(ref frozen, {Int(seg.Layer)}))");
+                w.Line($"// {seg.What}: {Int(seg.Length)} floats{(seg.Decay && o.DecoupledDecay ? ", decayed" : string.Empty)}.");
                 w.Line($"nint i = {seg.Start};");
                 if (!t.IsScalar && seg.Length >= t.Lanes)
                 {
                     w.Open($"for (; i <= {seg.Start} + {Int(seg.Length - t.Lanes)}; i += {Int(t.Lanes)})");
-                    Element(w, o, t, "i", seg.Decay);
+                    Element(w, o, t, "i", seg.Decay && o.DecoupledDecay);
                     w.Close();
                 }
                 w.Open($"for (; i < {seg.Start} + {Int(seg.Length)}; i++)");
-                Element(w, o, scalar, "i", seg.Decay);
+                Element(w, o, scalar, "i", seg.Decay && o.DecoupledDecay);
                 w.Close();
                 w.Close();
             }
@@ -180,7 +193,7 @@ internal static class OptimizerEmitter
         w.Line();
     }
 
-    private static IEnumerable<string> StateNames(OptimizerSpec o) => o.Kind switch
+    internal static IEnumerable<string> StateNames(OptimizerSpec o) => o.Kind switch
     {
         OptimizerKind.Adam => new[] { "m", "v" },
         OptimizerKind.AdaGrad or OptimizerKind.RmsProp => new[] { "h" },

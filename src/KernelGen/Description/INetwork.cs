@@ -9,8 +9,23 @@ public interface INetwork : IDisposable
     NetworkInfo Info { get; }
     /// <summary>The kernel width this instance runs.</summary>
     Isa Isa { get; }
-    /// <summary>Number of optimizer steps taken.</summary>
-    long Step { get; }
+    /// <summary>Number of optimizer steps taken (the schedule's t, Adam's bias correction); settable to resume from a checkpoint.</summary>
+    long Step { get; set; }
+
+    /// <summary>The schedule's base learning rate η₀ (initially the declared one).</summary>
+    float BaseLearningRate { get; set; }
+
+    /// <summary>Weight-decay strength λ (initially the declared one; networks declared without decay accept only 0).</summary>
+    float WeightDecay { get; set; }
+
+    /// <summary>Optimizer state slot <paramref name="slot"/> (<see cref="NetworkInfo.OptimizerSlots"/>), canonical parameter layout.</summary>
+    Span<float> OptimizerState(int slot);
+
+    /// <summary>Whether the parameters of layer <paramref name="layer"/> (0-based position in the attribute stack) are frozen.</summary>
+    bool IsFrozen(int layer);
+
+    /// <summary>Freezes or thaws one layer's parameters: frozen ones get no update, no weight decay, no optimizer-state change.</summary>
+    void SetFrozen(int layer, bool frozen = true);
     /// <summary>All parameters, canonical order: per dense layer, weights <c>[out, in]</c> row-major, then bias.</summary>
     Span<float> Parameters { get; }
     /// <summary>Gradient of the last computed loss with respect to <see cref="Parameters"/>, same layout.</summary>

@@ -51,6 +51,15 @@ public sealed class NetworkInfo
     public int ParameterCount { get; }
     /// <summary>Length of the running statistics (every batch norm's mean and variance).</summary>
     public int StatisticsCount { get; }
+
+    /// <summary>The declared optimizer, in words (e.g. "AdamW (η = 0.001, decoupled weight decay λ = 0.0001)").</summary>
+    public string Optimizer { get; init; } = string.Empty;
+
+    /// <summary>Names of the optimizer's state slots (Adam: "m", "v"; momentum: "v"; AdaGrad/RMSProp: "h"; SGD: none), in slot order.</summary>
+    public IReadOnlyList<string> OptimizerSlots { get; init; } = Array.Empty<string>();
+
+    /// <summary>The declared weight-decay strength λ (0 when none).</summary>
+    public float WeightDecay { get; init; }
 }
 
 /// <summary>One declared layer. For a dense layer the weights are <c>[Outputs, Inputs]</c> row-major at

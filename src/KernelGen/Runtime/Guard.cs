@@ -60,6 +60,30 @@ public static class Guard
         throw new InvalidOperationException($"Gradients[{i}] is {gradients[i]}: ApplyUpdate needs finite gradients; nothing was changed.");
     }
 
+    /// <summary>A hyper-parameter set at run time: finite and &gt; 0.</summary>
+    public static void PositiveFinite(float value, string name)
+    {
+        if (!(float.IsFinite(value) && value > 0f))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite and greater than 0.");
+    }
+
+    /// <summary>A hyper-parameter set at run time: finite and ≥ 0.</summary>
+    public static void NonNegativeFinite(float value, string name)
+    {
+        if (!(float.IsFinite(value) && value >= 0f))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite and at least 0.");
+    }
+
+    /// <summary>Checks that <paramref name="layer"/> is the position of a layer with parameters; returns it.</summary>
+    public static int LayerWithParameters(int layer, NetworkInfo info, string name)
+    {
+        if ((uint)layer >= (uint)info.Layers.Count)
+            throw new ArgumentOutOfRangeException(name, layer, $"{info.Name} has layers 0 to {info.Layers.Count - 1} (positions in the attribute stack).");
+        if (info.Layers[layer].ParameterCount == 0)
+            throw new ArgumentException($"Layer {layer} of {info.Name} ({info.Layers[layer].Kind}) has no parameters to freeze; layers with parameters are dense, batch norm and PReLU.", name);
+        return layer;
+    }
+
     /// <summary>Checks that there is at least one row.</summary>
     public static void NotEmpty(int rows, string name)
     {
