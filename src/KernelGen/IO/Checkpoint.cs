@@ -1,0 +1,307 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+
+namespace KernelGen.IO;
+
+/// <summary>
+/// Saves and restores a network through <see cref="INetwork"/> as a standard safetensors file (readable by
+/// <c>safetensors.torch.load_file</c>). Per layer k of <see cref="NetworkInfo.Layers"/>, PyTorch-like names and
+/// shapes in the canonical layout: dense <c>L{k}.weight</c> [out, in] and <c>L{k}.bias</c> [out]; batch norm
+/// <c>L{k}.weight</c> (γ), <c>L{k}.bias</c> (β), <c>L{k}.running_mean</c>, <c>L{k}.running_var</c> [n]; PReLU
+/// <c>L{k}.alpha</c> [n]. Optimizer state slot s: <c>optimizer.{s}.L{k}.weight</c> etc., shaped as the parameter.
+/// The metadata holds the format version, network name, layer signature, step and optimizer.
+/// </summary>
+public static class Checkpoint
+{
+    /// <summary>The value of the <c>format</c> metadata entry.</summary>
+    public const string Format = "kernelgen.checkpoint";
+    /// <summary>The current <c>format_version</c>.</summary>
+    public const int FormatVersion = 1;
+
+    private static readonly string[] Reserved =
+    {
+        "format", "format_version", "network", "layers", "inputs", "outputs", "step", "optimizer", "optimizer_slots",
+        "base_learning_rate", "weight_decay",
+    };
+
+    /// <summary>One tensor of the network: its name, shape, and where its values live.</summary>
+    private readonly record struct Slice(string Name, int[] Shape, Source From, int Offset, int Length, int Layer);
+
+    private enum Source { Parameters, Statistics }
+
+    /// <summary>
+    /// The layer signature stored as the <c>layers</c> metadata: per layer its kind, inputs and outputs
+    /// (dense without bias and activation functions marked), joined by ';'.
+    /// </summary>
+    public static string Signature(NetworkInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var s = new StringBuilder();
+        foreach (LayerInfo layer in info.Layers)
+        {
+            if (s.Length > 0) s.Append(';');
+            s.Append(layer.Kind);
+            if (layer.Kind == LayerKind.Dense && !layer.HasBias) s.Append("(nobias)");
+            if (layer.Kind == LayerKind.Activation) s.Append('(').Append(layer.Activation).Append(')');
+            s.Append(CultureInfo.InvariantCulture, $"/{layer.Inputs}/{layer.Outputs}");
+        }
+        return s.ToString();
+    }
+
+    /// <summary>
+    /// Writes parameters, running statistics, optimizer state and step of <paramref name="net"/> to <paramref name="path"/>,
+    /// atomically (a failure leaves an existing file untouched). <paramref name="metadata"/> is added (its keys must not
+    /// be the reserved ones); <paramref name="extraTensors"/> (e.g. fitted preprocessing, names prefixed by the caller)
+    /// are stored alongside and read back with <see cref="ReadExtra"/>.
+    /// </summary>
+    public static void Save(INetwork net, string path, IReadOnlyDictionary<string, string>? metadata = null,
+        IEnumerable<(string Name, int[] Shape, float[] Data)>? extraTensors = null)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        NetworkInfo info = net.Info;
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (metadata is not null)
+        {
+            foreach (KeyValuePair<string, string> kv in metadata)
+            {
+                if (Array.IndexOf(Reserved, kv.Key) >= 0)
+                    throw new ArgumentException($"Metadata key '{kv.Key}' is reserved; the checkpoint writes it ({string.Join(", ", Reserved)}).", nameof(metadata));
+                meta[kv.Key] = kv.Value ?? throw new ArgumentException($"Metadata '{kv.Key}' is null.", nameof(metadata));
+            }
+        }
+        meta["format"] = Format;
+        meta["format_version"] = FormatVersion.ToString(CultureInfo.InvariantCulture);
+        meta["network"] = info.Name;
+        meta["layers"] = Signature(info);
+        meta["inputs"] = info.Inputs.ToString(CultureInfo.InvariantCulture);
+        meta["outputs"] = info.Outputs.ToString(CultureInfo.InvariantCulture);
+        meta["step"] = net.Step.ToString(CultureInfo.InvariantCulture);
+        meta["optimizer"] = info.Optimizer;
+        meta["optimizer_slots"] = string.Join(",", info.OptimizerSlots);
+        meta["base_learning_rate"] = net.BaseLearningRate.ToString("R", CultureInfo.InvariantCulture);
+        meta["weight_decay"] = net.WeightDecay.ToString("R", CultureInfo.InvariantCulture);
+
+        var tensors = new List<SafeTensor>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        ReadOnlySpan<float> parameters = net.Parameters, statistics = net.RunningStatistics;
+        foreach (Slice s in Slices(info))
+        {
+            ReadOnlySpan<float> from = s.From == Source.Parameters ? parameters : statistics;
+            tensors.Add(SafeTensor.FromFloats(s.Name, s.Shape, from.Slice(s.Offset, s.Length)));
+            names.Add(s.Name);
+        }
+        for (int slot = 0; slot < info.OptimizerSlots.Count; slot++)
+        {
+            ReadOnlySpan<float> state = net.OptimizerState(slot);
+            foreach (Slice s in Slices(info))
+            {
+                if (s.From != Source.Parameters) continue;
+                string name = StateName(info, slot, s.Name);
+                tensors.Add(SafeTensor.FromFloats(name, s.Shape, state.Slice(s.Offset, s.Length)));
+                names.Add(name);
+            }
+        }
+        if (extraTensors is not null)
+        {
+            foreach ((string name, int[] shape, float[] data) in extraTensors)
+            {
+                ArgumentException.ThrowIfNullOrEmpty(name, nameof(extraTensors));
+                if (names.Contains(name) || name.StartsWith("optimizer.", StringComparison.Ordinal) || IsLayerName(name))
+                    throw new ArgumentException($"Extra tensor '{name}' would collide with the network's tensors (L{{k}}.*, optimizer.*); prefix it, e.g. 'preprocess.{name}'.", nameof(extraTensors));
+                if (!names.Add(name)) throw new ArgumentException($"Two extra tensors are called '{name}'.", nameof(extraTensors));
+                tensors.Add(SafeTensor.FromFloats(name, shape, data));
+            }
+        }
+        SafeTensors.Save(path, tensors, meta);
+    }
+
+    /// <summary>
+    /// Restores <paramref name="net"/> from <paramref name="path"/>: parameters, running statistics, optimizer state,
+    /// step, base learning rate and weight decay. Everything is read and checked first (well-formed file, same network
+    /// name and layer signature, every tensor present with its shape, all values finite); on any problem an
+    /// <see cref="InvalidDataException"/> naming the file and what was expected and found is thrown and
+    /// <paramref name="net"/> is unchanged.
+    /// </summary>
+    public static void Load(INetwork net, string path)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        NetworkInfo info = net.Info;
+        SafeTensorFile file = SafeTensors.Load(path);
+        IReadOnlyDictionary<string, string> meta = file.Metadata;
+
+        string format = Meta(file, "format");
+        if (format != Format) throw Invalid(path, $"format is '{format}'; expected '{Format}'.");
+        string version = Meta(file, "format_version");
+        if (version != FormatVersion.ToString(CultureInfo.InvariantCulture))
+            throw Invalid(path, $"format_version is '{version}'; this library reads version {FormatVersion}.");
+        string network = Meta(file, "network"), layers = Meta(file, "layers"), signature = Signature(info);
+        if (network != info.Name || layers != signature)
+            throw Invalid(path, $"a checkpoint of network '{network}' (layers {layers}); expected '{info.Name}' (layers {signature}). Use LoadLayers to copy single layers between networks.");
+        string slots = Meta(file, "optimizer_slots"), expectedSlots = string.Join(",", info.OptimizerSlots);
+        if (slots != expectedSlots)
+            throw Invalid(path, $"optimizer state slots are '{slots}' (optimizer {meta.GetValueOrDefault("optimizer")}); expected '{expectedSlots}' ({info.Optimizer}).");
+        if (!long.TryParse(Meta(file, "step"), NumberStyles.None, CultureInfo.InvariantCulture, out long step))
+            throw Invalid(path, $"step is '{meta["step"]}'; expected an integer ≥ 0.");
+        float baseLearningRate = FloatMeta(file, "base_learning_rate");
+        float weightDecay = FloatMeta(file, "weight_decay");
+
+        // Read everything into staging arrays; the network is not touched until all of it has passed.
+        float[] parameters = new float[info.ParameterCount];
+        float[] statistics = new float[info.StatisticsCount];
+        float[][] state = new float[info.OptimizerSlots.Count][];
+        foreach (Slice s in Slices(info))
+            Read(file, s.Name, s.Shape, (s.From == Source.Parameters ? parameters : statistics).AsSpan(s.Offset, s.Length));
+        for (int slot = 0; slot < state.Length; slot++)
+        {
+            state[slot] = new float[info.ParameterCount];
+            foreach (Slice s in Slices(info))
+            {
+                if (s.From == Source.Parameters) Read(file, StateName(info, slot, s.Name), s.Shape, state[slot].AsSpan(s.Offset, s.Length));
+            }
+        }
+
+        float oldBase = net.BaseLearningRate;
+        try
+        {
+            net.BaseLearningRate = baseLearningRate;
+            net.WeightDecay = weightDecay;
+        }
+        catch (ArgumentException e)
+        {
+            net.BaseLearningRate = oldBase;
+            throw Invalid(path, $"base_learning_rate {baseLearningRate} / weight_decay {weightDecay} are not accepted by {info.Name} ({e.Message}).");
+        }
+        parameters.CopyTo(net.Parameters);
+        statistics.CopyTo(net.RunningStatistics);
+        for (int slot = 0; slot < state.Length; slot++) state[slot].CopyTo(net.OptimizerState(slot));
+        net.Step = step;
+    }
+
+    /// <summary>
+    /// Transfer learning: copies the parameters (and batch-norm running statistics) of the listed layers from
+    /// <paramref name="path"/>, a checkpoint of possibly another network, into the same layers of <paramref name="net"/>.
+    /// Each listed layer's tensors must exist there with the same shapes; otherwise nothing is changed and an
+    /// <see cref="InvalidDataException"/> says which tensor was expected. Optimizer state and step are not touched.
+    /// </summary>
+    public static void LoadLayers(INetwork net, string path, params int[] layers)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(layers);
+        NetworkInfo info = net.Info;
+        if (layers.Length == 0) throw new ArgumentException("List at least one layer.", nameof(layers));
+        var chosen = new HashSet<int>();
+        foreach (int k in layers)
+        {
+            if ((uint)k >= (uint)info.Layers.Count)
+                throw new ArgumentOutOfRangeException(nameof(layers), k, $"{info.Name} has layers 0 to {info.Layers.Count - 1}.");
+            LayerInfo layer = info.Layers[k];
+            if (layer.ParameterCount == 0 && layer.StatisticsCount == 0)
+                throw new ArgumentException($"Layer {k} of {info.Name} ({layer.Kind}) has no parameters to load.", nameof(layers));
+            chosen.Add(k);
+        }
+        SafeTensorFile file = SafeTensors.Load(path);
+        var staged = new List<(Slice Slice, float[] Values)>();
+        foreach (Slice s in Slices(info))
+        {
+            if (!chosen.Contains(s.Layer)) continue;
+            var values = new float[s.Length];
+            Read(file, s.Name, s.Shape, values);
+            staged.Add((s, values));
+        }
+        Span<float> parameters = net.Parameters, statistics = net.RunningStatistics;
+        foreach ((Slice s, float[] values) in staged)
+            values.CopyTo((s.From == Source.Parameters ? parameters : statistics).Slice(s.Offset, s.Length));
+    }
+
+    /// <summary>The extra tensors of <see cref="Save"/> whose names start with <paramref name="prefix"/>, sorted by name.</summary>
+    public static IReadOnlyList<(string Name, int[] Shape, float[] Data)> ReadExtra(string path, string prefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(prefix);
+        SafeTensorFile file = SafeTensors.Load(path);
+        var extra = new List<(string, int[], float[])>();
+        foreach (SafeTensor t in file.Tensors)
+        {
+            if (!t.Name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            if (t.DType != TensorDType.F32) throw Invalid(path, $"tensor '{t.Name}' is {t.DType}; expected F32.");
+            extra.Add((t.Name, t.ShapeArray(), t.ToFloats()));
+        }
+        return extra;
+    }
+
+    /// <summary>The metadata of the checkpoint at <paramref name="path"/> (after checking the file is well-formed).</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path) => SafeTensors.Load(path).Metadata;
+
+    /// <summary>Every tensor of the network in canonical order, with its shape and location.</summary>
+    private static IEnumerable<Slice> Slices(NetworkInfo info)
+    {
+        for (int k = 0; k < info.Layers.Count; k++)
+        {
+            LayerInfo layer = info.Layers[k];
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense:
+                    yield return new($"L{k}.weight", new[] { layer.Outputs, layer.Inputs }, Source.Parameters, layer.WeightOffset, layer.Outputs * layer.Inputs, k);
+                    if (layer.HasBias) yield return new($"L{k}.bias", new[] { layer.Outputs }, Source.Parameters, layer.BiasOffset, layer.Outputs, k);
+                    break;
+                case LayerKind.BatchNorm:
+                    int n = layer.Outputs;
+                    yield return new($"L{k}.weight", new[] { n }, Source.Parameters, layer.WeightOffset, n, k);
+                    yield return new($"L{k}.bias", new[] { n }, Source.Parameters, layer.BiasOffset, n, k);
+                    yield return new($"L{k}.running_mean", new[] { n }, Source.Statistics, layer.StatisticsOffset, n, k);
+                    yield return new($"L{k}.running_var", new[] { n }, Source.Statistics, layer.StatisticsOffset + n, n, k);
+                    break;
+                case LayerKind.Activation when layer.Activation == Act.PReLU:
+                    yield return new($"L{k}.alpha", new[] { layer.Outputs }, Source.Parameters, layer.WeightOffset, layer.Outputs, k);
+                    break;
+            }
+        }
+    }
+
+    private static string StateName(NetworkInfo info, int slot, string tensor) => $"optimizer.{info.OptimizerSlots[slot]}.{tensor}";
+
+    private static bool IsLayerName(string name)
+    {
+        if (name.Length < 2 || name[0] != 'L' || !char.IsAsciiDigit(name[1])) return false;
+        int i = 1;
+        while (i < name.Length && char.IsAsciiDigit(name[i])) i++;
+        return i == name.Length || name[i] == '.';
+    }
+
+    /// <summary>Checks tensor <paramref name="name"/> exists, is F32 of <paramref name="shape"/> and finite, and copies it into <paramref name="destination"/>.</summary>
+    private static void Read(SafeTensorFile file, string name, int[] shape, Span<float> destination)
+    {
+        SafeTensor t = file.Find(name)
+            ?? throw Invalid(file.Source, $"tensor '{name}' [{string.Join(", ", shape)}] is missing.");
+        if (t.DType != TensorDType.F32)
+            throw Invalid(file.Source, $"tensor '{name}' is {t.DType}; expected F32.");
+        if (!t.HasShape(shape))
+            throw Invalid(file.Source, $"tensor '{name}' has shape [{string.Join(", ", t.ShapeArray())}]; expected [{string.Join(", ", shape)}].");
+        t.CopyTo(destination);
+        for (int i = 0; i < destination.Length; i++)
+        {
+            if (!float.IsFinite(destination[i]))
+                throw Invalid(file.Source, $"tensor '{name}' holds {destination[i]} at index {i}; every value must be finite.");
+        }
+    }
+
+    private static string Meta(SafeTensorFile file, string key)
+        => file.Metadata.TryGetValue(key, out string? value) ? value
+            : throw Invalid(file.Source, $"metadata '{key}' is missing; is this a KernelGen checkpoint?");
+
+    private static float FloatMeta(SafeTensorFile file, string key)
+    {
+        string text = Meta(file, key);
+        if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) || !float.IsFinite(v))
+            throw Invalid(file.Source, $"metadata '{key}' is '{text}'; expected a finite number.");
+        return v;
+    }
+
+    private static InvalidDataException Invalid(string path, string problem) => new($"{path}: {problem}");
+}

@@ -1,0 +1,475 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace KernelGen.IO;
+
+/// <summary>Element types of the safetensors format (the names are the format's).</summary>
+public enum TensorDType
+{
+    /// <summary>Boolean, one byte.</summary>
+    BOOL,
+    /// <summary>Unsigned 8-bit integer.</summary>
+    U8,
+    /// <summary>Signed 8-bit integer.</summary>
+    I8,
+    /// <summary>8-bit float, 5 exponent bits.</summary>
+    F8_E5M2,
+    /// <summary>8-bit float, 4 exponent bits.</summary>
+    F8_E4M3,
+    /// <summary>Signed 16-bit integer.</summary>
+    I16,
+    /// <summary>Unsigned 16-bit integer.</summary>
+    U16,
+    /// <summary>IEEE half.</summary>
+    F16,
+    /// <summary>bfloat16.</summary>
+    BF16,
+    /// <summary>Signed 32-bit integer.</summary>
+    I32,
+    /// <summary>Unsigned 32-bit integer.</summary>
+    U32,
+    /// <summary>IEEE single.</summary>
+    F32,
+    /// <summary>Signed 64-bit integer.</summary>
+    I64,
+    /// <summary>Unsigned 64-bit integer.</summary>
+    U64,
+    /// <summary>IEEE double.</summary>
+    F64,
+}
+
+/// <summary>One named tensor: element type, shape (row-major) and its raw little-endian bytes.</summary>
+public sealed class SafeTensor
+{
+    private readonly byte[] _data;
+    private readonly int[] _shape;
+
+    /// <summary>A tensor over raw little-endian <paramref name="data"/> (not copied); its length must be the shape's product × element size.</summary>
+    public SafeTensor(string name, TensorDType dtype, int[] shape, byte[] data)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(data);
+        if (name == SafeTensors.MetadataKey) throw new ArgumentException($"'{SafeTensors.MetadataKey}' is reserved for the metadata.", nameof(name));
+        long elements = 1;
+        foreach (int d in shape)
+        {
+            if (d < 0) throw new ArgumentException($"Tensor '{name}': shape [{string.Join(", ", shape)}] has a negative dimension.", nameof(shape));
+            elements *= d;
+            if (elements > Array.MaxLength) throw new ArgumentException($"Tensor '{name}': shape [{string.Join(", ", shape)}] is too large.", nameof(shape));
+        }
+        if (data.LongLength != elements * SafeTensors.SizeOf(dtype))
+            throw new ArgumentException($"Tensor '{name}' ({dtype} [{string.Join(", ", shape)}]) needs {elements * SafeTensors.SizeOf(dtype)} bytes; data has {data.Length}.", nameof(data));
+        Name = name;
+        DType = dtype;
+        _shape = (int[])shape.Clone();
+        _data = data;
+    }
+
+    /// <summary>The tensor's name (unique in a file).</summary>
+    public string Name { get; }
+    /// <summary>The element type.</summary>
+    public TensorDType DType { get; }
+    /// <summary>The dimensions, outermost first.</summary>
+    public ReadOnlySpan<int> Shape => _shape;
+    /// <summary>Number of elements (product of the shape; 1 for a scalar).</summary>
+    public int ElementCount => _data.Length / SafeTensors.SizeOf(DType);
+    /// <summary>The raw little-endian bytes.</summary>
+    public ReadOnlySpan<byte> Data => _data;
+
+    /// <summary>The shape as a new array.</summary>
+    public int[] ShapeArray() => (int[])_shape.Clone();
+
+    /// <summary>Whether the shape equals <paramref name="shape"/>.</summary>
+    public bool HasShape(ReadOnlySpan<int> shape) => shape.SequenceEqual(_shape);
+
+    /// <summary>An F32 tensor holding a copy of <paramref name="values"/>.</summary>
+    public static SafeTensor FromFloats(string name, int[] shape, ReadOnlySpan<float> values)
+        => new(name, TensorDType.F32, shape, ToBytes(MemoryMarshal.AsBytes(values), 4));
+
+    /// <summary>An I32 tensor holding a copy of <paramref name="values"/>.</summary>
+    public static SafeTensor FromInt32s(string name, int[] shape, ReadOnlySpan<int> values)
+        => new(name, TensorDType.I32, shape, ToBytes(MemoryMarshal.AsBytes(values), 4));
+
+    /// <summary>An I64 tensor holding a copy of <paramref name="values"/>.</summary>
+    public static SafeTensor FromInt64s(string name, int[] shape, ReadOnlySpan<long> values)
+        => new(name, TensorDType.I64, shape, ToBytes(MemoryMarshal.AsBytes(values), 8));
+
+    /// <summary>The values of an F32 tensor, bit-exact (throws <see cref="InvalidOperationException"/> for another type).</summary>
+    public float[] ToFloats() => ReadAs<float>(TensorDType.F32);
+    /// <summary>The values of an I32 tensor.</summary>
+    public int[] ToInt32s() => ReadAs<int>(TensorDType.I32);
+    /// <summary>The values of an I64 tensor.</summary>
+    public long[] ToInt64s() => ReadAs<long>(TensorDType.I64);
+
+    /// <summary>Copies the F32 values into <paramref name="destination"/> (same length).</summary>
+    public void CopyTo(Span<float> destination)
+    {
+        if (DType != TensorDType.F32) throw new InvalidOperationException($"Tensor '{Name}' is {DType}, not F32.");
+        if (destination.Length != ElementCount) throw new ArgumentException($"Tensor '{Name}' has {ElementCount} values; destination has {destination.Length}.", nameof(destination));
+        Span<byte> bytes = MemoryMarshal.AsBytes(destination);
+        _data.CopyTo(bytes);
+        if (!BitConverter.IsLittleEndian) Swap(bytes, 4);
+    }
+
+    private T[] ReadAs<T>(TensorDType expected) where T : unmanaged
+    {
+        if (DType != expected) throw new InvalidOperationException($"Tensor '{Name}' is {DType}, not {expected}.");
+        var values = new T[ElementCount];
+        Span<byte> bytes = MemoryMarshal.AsBytes(values.AsSpan());
+        _data.CopyTo(bytes);
+        if (!BitConverter.IsLittleEndian) Swap(bytes, SafeTensors.SizeOf(expected));
+        return values;
+    }
+
+    private static byte[] ToBytes(ReadOnlySpan<byte> native, int size)
+    {
+        byte[] bytes = native.ToArray();
+        if (!BitConverter.IsLittleEndian) Swap(bytes, size);
+        return bytes;
+    }
+
+    private static void Swap(Span<byte> bytes, int size)
+    {
+        if (size == 4) BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, int>(bytes), MemoryMarshal.Cast<byte, int>(bytes));
+        else if (size == 8) BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, long>(bytes), MemoryMarshal.Cast<byte, long>(bytes));
+    }
+}
+
+/// <summary>The contents of a safetensors file: string metadata and tensors sorted ordinally by name.</summary>
+public sealed class SafeTensorFile
+{
+    private readonly Dictionary<string, SafeTensor> _byName;
+
+    internal SafeTensorFile(string source, IReadOnlyDictionary<string, string> metadata, List<SafeTensor> tensors)
+    {
+        Source = source;
+        Metadata = metadata;
+        tensors.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        Tensors = tensors;
+        _byName = new Dictionary<string, SafeTensor>(StringComparer.Ordinal);
+        foreach (SafeTensor t in tensors) _byName.Add(t.Name, t);
+    }
+
+    /// <summary>The file it was read from.</summary>
+    public string Source { get; }
+    /// <summary>The <c>__metadata__</c> entries (empty when the file has none).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+    /// <summary>The tensors, sorted ordinally by name.</summary>
+    public IReadOnlyList<SafeTensor> Tensors { get; }
+
+    /// <summary>The tensor called <paramref name="name"/>, or null.</summary>
+    public SafeTensor? Find(string name) => _byName.GetValueOrDefault(name);
+}
+
+/// <summary>
+/// The safetensors format (Hugging Face; what <c>safetensors.torch.load_file</c> reads): an 8-byte little-endian
+/// header length N, N bytes of UTF-8 JSON (<c>{"__metadata__": {str: str}, name: {"dtype", "shape",
+/// "data_offsets": [begin, end]}}</c>, padded with spaces to a multiple of 8), then the tensors' little-endian
+/// bytes, contiguous, offsets relative to the data section. <see cref="Save"/> writes atomically (temporary file,
+/// flushed to disk, renamed over the target); <see cref="Load"/> checks everything and throws
+/// <see cref="InvalidDataException"/> naming the file and the problem.
+/// </summary>
+public static class SafeTensors
+{
+    /// <summary>The header key holding the string metadata.</summary>
+    public const string MetadataKey = "__metadata__";
+    /// <summary>Largest header read (as the reference implementation: 100 MB).</summary>
+    public const int MaxHeaderBytes = 100_000_000;
+
+    /// <summary>Bytes per element of <paramref name="dtype"/>.</summary>
+    public static int SizeOf(TensorDType dtype) => dtype switch
+    {
+        TensorDType.BOOL or TensorDType.U8 or TensorDType.I8 or TensorDType.F8_E5M2 or TensorDType.F8_E4M3 => 1,
+        TensorDType.I16 or TensorDType.U16 or TensorDType.F16 or TensorDType.BF16 => 2,
+        TensorDType.I32 or TensorDType.U32 or TensorDType.F32 => 4,
+        TensorDType.I64 or TensorDType.U64 or TensorDType.F64 => 8,
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Not a safetensors dtype."),
+    };
+
+    /// <summary>
+    /// Writes <paramref name="tensors"/> and <paramref name="metadata"/> to <paramref name="path"/> atomically: into
+    /// <c>path.tmp-XXXXXXXX</c> in the same directory, flushed to disk, then renamed over <paramref name="path"/>.
+    /// If anything fails the temporary file is deleted and an existing file at <paramref name="path"/> is untouched.
+    /// Tensor names must be unique; they are written sorted ordinally, so the same content gives the same bytes.
+    /// </summary>
+    public static void Save(string path, IEnumerable<SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        List<SafeTensor> sorted = Sorted(tensors);
+        byte[] header = Header(sorted, metadata);
+        AtomicFile.Write(path, stream =>
+        {
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (SafeTensor t in sorted) stream.Write(t.Data);
+        });
+    }
+
+    /// <summary>The serialised bytes of <see cref="Save"/>, in memory.</summary>
+    public static byte[] Serialize(IEnumerable<SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        List<SafeTensor> sorted = Sorted(tensors);
+        byte[] header = Header(sorted, metadata);
+        var stream = new MemoryStream();
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        stream.Write(length);
+        stream.Write(header);
+        foreach (SafeTensor t in sorted) stream.Write(t.Data);
+        return stream.ToArray();
+    }
+
+    /// <summary>Reads and checks the whole file.</summary>
+    /// <exception cref="InvalidDataException">The file is not a well-formed safetensors file; the message names it and the problem.</exception>
+    public static SafeTensorFile Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        long length = new FileInfo(path).Length;
+        if (length > Array.MaxLength)
+            throw new InvalidDataException($"{path}: {length} bytes; files over {Array.MaxLength} bytes are not read.");
+        return Parse(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Checks and parses safetensors <paramref name="bytes"/>; <paramref name="source"/> names them in errors.</summary>
+    public static SafeTensorFile Parse(ReadOnlySpan<byte> bytes, string source)
+    {
+        if (bytes.Length < 8)
+            throw Invalid(source, $"truncated: {bytes.Length} bytes; a safetensors file starts with an 8-byte header length.");
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (n < 2 || n > MaxHeaderBytes)
+            throw Invalid(source, $"the header length is {n}; expected 2 to {MaxHeaderBytes} bytes (is this a safetensors file?).");
+        if ((long)n > bytes.Length - 8)
+            throw Invalid(source, $"truncated: the header length is {n} bytes but only {bytes.Length - 8} follow.");
+        ReadOnlySpan<byte> header = bytes.Slice(8, (int)n);
+        ReadOnlySpan<byte> data = bytes[(8 + (int)n)..];
+        if (header[0] != (byte)'{')
+            throw Invalid(source, $"the header starts with byte 0x{header[0]:X2}; expected '{{' (a JSON object).");
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(header.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+        }
+        catch (JsonException e)
+        {
+            throw Invalid(source, $"the header is not well-formed JSON ({e.Message}).", e);
+        }
+        using (document)
+        {
+            JsonElement root = document.RootElement;
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            var entries = new List<(string Name, TensorDType DType, int[] Shape, long Begin, long End)>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (JsonProperty p in root.EnumerateObject())
+            {
+                if (!names.Add(p.Name)) throw Invalid(source, $"the header names '{p.Name}' twice.");
+                if (p.Name == MetadataKey)
+                {
+                    if (p.Value.ValueKind != JsonValueKind.Object)
+                        throw Invalid(source, $"{MetadataKey} is {p.Value.ValueKind}; expected an object of strings.");
+                    foreach (JsonProperty m in p.Value.EnumerateObject())
+                    {
+                        if (m.Value.ValueKind != JsonValueKind.String)
+                            throw Invalid(source, $"{MetadataKey}.{m.Name} is {m.Value.ValueKind}; metadata values must be strings.");
+                        if (!metadata.TryAdd(m.Name, m.Value.GetString()!)) throw Invalid(source, $"{MetadataKey} names '{m.Name}' twice.");
+                    }
+                    continue;
+                }
+                entries.Add(Entry(source, p));
+            }
+
+            // Contiguous: sorted by offset, the first begins at 0, each begins where the previous ends, the last ends the file.
+            entries.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+            long at = 0;
+            string previous = "the start of the data";
+            foreach (var e in entries)
+            {
+                if (e.Begin < at)
+                    throw Invalid(source, $"tensor '{e.Name}' (bytes {e.Begin}..{e.End}) overlaps {previous} (ending at {at}).");
+                if (e.Begin > at)
+                    throw Invalid(source, $"tensor '{e.Name}' begins at byte {e.Begin}, leaving a gap after {previous} (ending at {at}); tensors must be contiguous.");
+                if (e.End > data.Length)
+                    throw Invalid(source, $"truncated: tensor '{e.Name}' ends at data byte {e.End}, but the data section has {data.Length} bytes.");
+                at = e.End;
+                previous = $"tensor '{e.Name}'";
+            }
+            if (at != data.Length)
+                throw Invalid(source, $"the data section has {data.Length} bytes but the tensors end at {at}: {data.Length - at} bytes of trailing data.");
+
+            var tensors = new List<SafeTensor>(entries.Count);
+            foreach (var e in entries)
+                tensors.Add(new SafeTensor(e.Name, e.DType, e.Shape, data[(int)e.Begin..(int)e.End].ToArray()));
+            return new SafeTensorFile(source, metadata, tensors);
+        }
+    }
+
+    private static (string, TensorDType, int[], long, long) Entry(string source, JsonProperty p)
+    {
+        string name = p.Name;
+        if (name.Length == 0) throw Invalid(source, "a tensor has an empty name.");
+        if (p.Value.ValueKind != JsonValueKind.Object)
+            throw Invalid(source, $"tensor '{name}' is {p.Value.ValueKind}; expected {{\"dtype\", \"shape\", \"data_offsets\"}}.");
+        TensorDType? dtype = null;
+        int[]? shape = null;
+        long[]? offsets = null;
+        foreach (JsonProperty f in p.Value.EnumerateObject())
+        {
+            switch (f.Name)
+            {
+                case "dtype":
+                    if (f.Value.ValueKind != JsonValueKind.String || !TryParseDType(f.Value.GetString()!, out TensorDType d))
+                        throw Invalid(source, $"tensor '{name}' has dtype {f.Value.GetRawText()}; expected one of {string.Join(", ", Enum.GetNames<TensorDType>())}.");
+                    dtype = d;
+                    break;
+                case "shape":
+                    shape = Integers(source, name, f, int.MaxValue).ConvertAll(v => (int)v).ToArray();
+                    break;
+                case "data_offsets":
+                    List<long> o = Integers(source, name, f, long.MaxValue);
+                    if (o.Count != 2 || o[0] > o[1])
+                        throw Invalid(source, $"tensor '{name}' has data_offsets {f.Value.GetRawText()}; expected [begin, end] with begin ≤ end.");
+                    offsets = o.ToArray();
+                    break;
+                default:
+                    throw Invalid(source, $"tensor '{name}' has an unknown field '{f.Name}'; expected dtype, shape and data_offsets.");
+            }
+        }
+        if (dtype is not TensorDType type || shape is null || offsets is null)
+            throw Invalid(source, $"tensor '{name}' lacks {(dtype is null ? "dtype" : shape is null ? "shape" : "data_offsets")}.");
+        long bytes = SizeOf(type);
+        foreach (int dim in shape)
+        {
+            bytes *= dim;
+            if (bytes > Array.MaxLength)
+                throw Invalid(source, $"tensor '{name}' has shape [{string.Join(", ", shape)}]: too large.");
+        }
+        if (offsets[1] - offsets[0] != bytes)
+            throw Invalid(source, $"tensor '{name}' is {type} [{string.Join(", ", shape)}], {bytes} bytes, but its data_offsets [{offsets[0]}, {offsets[1]}] span {offsets[1] - offsets[0]}.");
+        return (name, type, shape, offsets[0], offsets[1]);
+    }
+
+    private static List<long> Integers(string source, string name, JsonProperty f, long max)
+    {
+        if (f.Value.ValueKind != JsonValueKind.Array)
+            throw Invalid(source, $"tensor '{name}' has {f.Name} {f.Value.GetRawText()}; expected an array of integers.");
+        var values = new List<long>();
+        foreach (JsonElement v in f.Value.EnumerateArray())
+        {
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out long x) || x < 0 || x > max)
+                throw Invalid(source, $"tensor '{name}' has {f.Name} {f.Value.GetRawText()}; expected integers from 0 to {max}.");
+            values.Add(x);
+        }
+        return values;
+    }
+
+    private static bool TryParseDType(string text, out TensorDType dtype)
+    {
+        foreach (TensorDType d in Enum.GetValues<TensorDType>())
+        {
+            if (string.Equals(d.ToString(), text, StringComparison.Ordinal)) { dtype = d; return true; }
+        }
+        dtype = default;
+        return false;
+    }
+
+    private static List<SafeTensor> Sorted(IEnumerable<SafeTensor> tensors)
+    {
+        var sorted = new List<SafeTensor>(tensors);
+        sorted.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        for (int i = 0; i < sorted.Count; i++)
+        {
+            if (sorted[i] is null) throw new ArgumentException("A tensor is null.", nameof(tensors));
+            if (i > 0 && sorted[i].Name == sorted[i - 1].Name)
+                throw new ArgumentException($"Two tensors are called '{sorted[i].Name}'; names must be unique.", nameof(tensors));
+        }
+        return sorted;
+    }
+
+    /// <summary>The JSON header, padded with spaces to a multiple of 8 bytes.</summary>
+    private static byte[] Header(List<SafeTensor> sorted, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                var keys = new List<string>(metadata.Keys);
+                keys.Sort(string.CompareOrdinal);
+                json.WriteStartObject(MetadataKey);
+                foreach (string key in keys)
+                {
+                    string value = metadata[key] ?? throw new ArgumentException($"Metadata '{key}' is null.", nameof(metadata));
+                    json.WriteString(key, value);
+                }
+                json.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (SafeTensor t in sorted)
+            {
+                json.WriteStartObject(t.Name);
+                json.WriteString("dtype", t.DType.ToString());
+                json.WriteStartArray("shape");
+                foreach (int d in t.Shape) json.WriteNumberValue(d);
+                json.WriteEndArray();
+                json.WriteStartArray("data_offsets");
+                json.WriteNumberValue(offset);
+                json.WriteNumberValue(offset + t.Data.Length);
+                json.WriteEndArray();
+                json.WriteEndObject();
+                offset += t.Data.Length;
+            }
+            json.WriteEndObject();
+        }
+        while (buffer.Length % 8 != 0) buffer.WriteByte((byte)' ');
+        return buffer.ToArray();
+    }
+
+    private static InvalidDataException Invalid(string source, string problem, Exception? inner = null)
+        => new($"{source}: {problem}", inner);
+}
+
+/// <summary>Writes a file so that a reader sees either the old content or the complete new one, never a part.</summary>
+public static class AtomicFile
+{
+    /// <summary>
+    /// Calls <paramref name="write"/> on a new file <c>path.tmp-XXXXXXXX</c> in the same directory, flushes it to disk,
+    /// then renames it over <paramref name="path"/>. When <paramref name="write"/> or anything else throws, the
+    /// temporary file is deleted, <paramref name="path"/> is untouched, and the exception propagates.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
+        string full = Path.GetFullPath(path);
+        string temporary = $"{full}.tmp-{Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant()}";
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temporary); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+}
