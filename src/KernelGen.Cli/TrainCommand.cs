@@ -29,6 +29,8 @@ public static class TrainCommand
         public int Patience;
         public string? Save;
         public int? Rows;
+        public double ValidationFraction = 0.2;
+        public string Preprocess = "standardize";
     }
 
     /// <summary>Runs the command; returns the exit code.</summary>
@@ -72,6 +74,15 @@ public static class TrainCommand
                 case "--patience": o.Patience = Program.PositiveInt(option, value); break;
                 case "--save": o.Save = value; break;
                 case "--rows": o.Rows = Program.PositiveInt(option, value); break;
+                case "--validation":
+                    if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out o.ValidationFraction) || !(o.ValidationFraction >= 0 && o.ValidationFraction < 1))
+                        throw new ArgumentException($"--validation '{value}' is not a fraction in [0, 1).");
+                    break;
+                case "--preprocess":
+                    if (value is not ("standardize" or "standardize_global" or "zero_center" or "zca_whiten" or "pca_whiten" or "none"))
+                        throw new ArgumentException($"--preprocess '{value}' is not one of standardize, standardize_global, zero_center, zca_whiten, pca_whiten, none.");
+                    o.Preprocess = value;
+                    break;
                 default: throw new ArgumentException($"unknown option '{option}'.");
             }
         }
@@ -91,7 +102,7 @@ public static class TrainCommand
         var trainer = new Trainer<DigitsNet>(net, train, o.Seed);
         var fit = Fit(o, trainer, validation, new FitOptions { Epochs = epochs, Patience = o.Patience, RestoreBest = o.Patience > 0 }, steps: (train.Count + DigitsNet.BatchSize - 1) / DigitsNet.BatchSize, null);
         Evaluation test = net.Evaluate(validation.Features, validation.Labels);
-        return Report(o, "DigitsNet on digits", "digits", net.Info.Name, net.Isa, fit, test, epochs, null);
+        return Report(o, "DigitsNet on digits", "digits", DigitsNet.Info.Name, net.Isa, fit, test, epochs, null);
     }
 
     private static int Fashion(Options o)
@@ -111,9 +122,12 @@ public static class TrainCommand
             for (int i = 0; i < rows; i++) keep[i] = i;
             trainAll = trainAll.Subset(keep);
         }
-        (Dataset train, Dataset validation) = trainAll.Split(0.2, o.Seed);
-        // Standardisation per feature with the training part's statistics only; validation and test get the same.
-        Preprocessor standardize = Preprocessor.FitStandardize(train.Features, train.FeatureCount);
+        // --validation 0 trains on every training image (no validation rows, no best-epoch choice).
+        Dataset train = trainAll;
+        Dataset? validation = null;
+        if (o.ValidationFraction > 0) (train, validation) = trainAll.Split(o.ValidationFraction, o.Seed);
+        // Fitted on the training part only; validation and test get the same statistics.
+        Preprocessor? standardize = o.Preprocess == "none" ? null : Preprocessor.Fit(Preprocessor.ParseKind(o.Preprocess), train);
         bool tuned = o.Recipe == "tuned";
         ImageAugmentation? augmentation = null;
         if (tuned)
@@ -123,15 +137,15 @@ public static class TrainCommand
         }
         else
         {
-            standardize.ApplyTo(train);
+            standardize?.ApplyTo(train);
         }
-        standardize.ApplyTo(validation);
-        standardize.ApplyTo(test);
+        if (validation is not null) standardize?.ApplyTo(validation);
+        standardize?.ApplyTo(test);
         double loadSeconds = Stopwatch.GetElapsedTime(loadStart).TotalSeconds;
 
         using var net = new FashionMlp(seed: o.Seed, isa: o.Isa);
-        Info(o, $"FashionMlp · 784 → 256 BN ReLU Dropout(0.2) → 128 BN LeakyReLU Dropout(0.2) → 10 · {net.Info.Optimizer} · {FashionMlp.ParameterCount:N0} parameters · batch {FashionMlp.BatchSize} · kernels {net.Isa}");
-        Info(o, string.Create(CultureInfo.InvariantCulture, $"fashion-mnist ({dir}): {train.Count} training, {validation.Count} validation, {test.Count} test rows; standardised per pixel with training statistics; loaded in {loadSeconds:F1} s"));
+        Info(o, $"FashionMlp · 784 → 256 BN ReLU Dropout(0.2) → 128 BN LeakyReLU Dropout(0.2) → 10 · {FashionMlp.Info.Optimizer} · {FashionMlp.ParameterCount:N0} parameters · batch {FashionMlp.BatchSize} · kernels {net.Isa}");
+        Info(o, string.Create(CultureInfo.InvariantCulture, $"fashion-mnist ({dir}): {train.Count} training, {validation?.Count ?? 0} validation, {test.Count} test rows; preprocessing {o.Preprocess} fitted on the training rows; loaded in {loadSeconds:F1} s"));
         if (tuned) Info(o, $"recipe tuned: random horizontal flip (p = 0.5) and shift (±2 px) of the raw images, cosine learning-rate decay over {epochs} epochs");
         var trainer = new Trainer<FashionMlp>(net, train, o.Seed);
         if (augmentation is not null) trainer.Transform = new AugmentThenStandardize(augmentation, standardize);
@@ -142,7 +156,7 @@ public static class TrainCommand
             // Cosine decay per epoch from η₀ to η₀/50, through the run-time BaseLearningRate.
             schedule = m => net.BaseLearningRate = eta0 * (float)(0.02 + 0.98 * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(m.Epoch, epochs) / epochs)));
         }
-        FitResult fit = Fit(o, trainer, validation, new FitOptions { Epochs = epochs, Patience = o.Patience, RestoreBest = true, Metric = StopMetric.ValidationAccuracy }, (train.Count + FashionMlp.BatchSize - 1) / FashionMlp.BatchSize, schedule);
+        FitResult fit = Fit(o, trainer, validation, new FitOptions { Epochs = epochs, Patience = o.Patience, RestoreBest = validation is not null, Metric = StopMetric.ValidationAccuracy }, (train.Count + FashionMlp.BatchSize - 1) / FashionMlp.BatchSize, schedule);
         Evaluation testEval = net.Evaluate(test.Features, test.Labels);
         if (o.Save is string path)
         {
@@ -150,22 +164,22 @@ public static class TrainCommand
             {
                 ["dataset"] = "fashion-mnist",
                 ["recipe"] = o.Recipe,
-                ["preprocessing"] = standardize.KindName,
+                ["preprocessing"] = standardize?.KindName ?? "none",
                 ["testAccuracy"] = testEval.Accuracy.ToString("R", CultureInfo.InvariantCulture),
             };
-            Checkpoint.Save(net, path, metadata, standardize.Export("preprocessing."));
+            Checkpoint.Save(net, path, metadata, standardize?.Export("preprocessing."));
             Info(o, $"checkpoint: {path} (weights, running statistics, optimizer state, step, standardisation statistics)");
         }
-        return Report(o, $"FashionMlp on Fashion-MNIST ({o.Recipe})", "fashion-mnist", net.Info.Name, net.Isa, fit, testEval, epochs, o.Recipe);
+        return Report(o, $"FashionMlp on Fashion-MNIST ({o.Recipe})", "fashion-mnist", FashionMlp.Info.Name, net.Isa, fit, testEval, epochs, o.Recipe);
     }
 
     /// <summary>The tuned recipe's batch transform: augmentation of the raw batch, then the fitted standardisation.</summary>
     private sealed class AugmentThenStandardize : IBatchTransform
     {
         private readonly ImageAugmentation _augmentation;
-        private readonly Preprocessor _preprocessor;
+        private readonly Preprocessor? _preprocessor;
 
-        public AugmentThenStandardize(ImageAugmentation augmentation, Preprocessor preprocessor)
+        public AugmentThenStandardize(ImageAugmentation augmentation, Preprocessor? preprocessor)
         {
             _augmentation = augmentation;
             _preprocessor = preprocessor;
@@ -174,11 +188,11 @@ public static class TrainCommand
         public void Apply(Span<float> inputs, int rows, int epoch, ReadOnlySpan<int> rowIds)
         {
             _augmentation.Apply(inputs, rows, epoch, rowIds);
-            _preprocessor.Apply(inputs);
+            _preprocessor?.Apply(inputs);
         }
     }
 
-    private static FitResult Fit<TNet>(Options o, Trainer<TNet> trainer, Dataset validation, FitOptions fitOptions, int steps, Action<EpochMetrics>? afterEpoch)
+    private static FitResult Fit<TNet>(Options o, Trainer<TNet> trainer, Dataset? validation, FitOptions fitOptions, int steps, Action<EpochMetrics>? afterEpoch)
         where TNet : IClassifier
     {
         FitResult? result = null;
