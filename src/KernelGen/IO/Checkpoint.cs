@@ -24,7 +24,7 @@ public static class Checkpoint
     private static readonly string[] Reserved =
     {
         "format", "format_version", "network", "layers", "inputs", "outputs", "step", "optimizer", "optimizer_slots",
-        "base_learning_rate", "weight_decay",
+        "base_learning_rate", "weight_decay", "seed",
     };
 
     /// <summary>One tensor of the network: its name, shape, and where its values live.</summary>
@@ -81,7 +81,8 @@ public static class Checkpoint
         meta["outputs"] = info.Outputs.ToString(CultureInfo.InvariantCulture);
         meta["step"] = net.Step.ToString(CultureInfo.InvariantCulture);
         meta["optimizer"] = info.Optimizer;
-        meta["optimizer_slots"] = string.Join(",", info.OptimizerSlots);
+        meta["optimizer_slots"] = SlotNames(net);
+        meta["seed"] = net.Seed.ToString(CultureInfo.InvariantCulture);
         meta["base_learning_rate"] = net.BaseLearningRate.ToString("R", CultureInfo.InvariantCulture);
         meta["weight_decay"] = net.WeightDecay.ToString("R", CultureInfo.InvariantCulture);
 
@@ -94,7 +95,7 @@ public static class Checkpoint
             tensors.Add(SafeTensor.FromFloats(s.Name, s.Shape, from.Slice(s.Offset, s.Length)));
             names.Add(s.Name);
         }
-        for (int slot = 0; slot < info.OptimizerSlots.Count; slot++)
+        for (int slot = 0, slots = StateSlots(net); slot < slots; slot++)
         {
             ReadOnlySpan<float> state = net.OptimizerState(slot);
             foreach (Slice s in Slices(info))
@@ -142,7 +143,7 @@ public static class Checkpoint
         string network = Meta(file, "network"), layers = Meta(file, "layers"), signature = Signature(info);
         if (network != info.Name || layers != signature)
             throw Invalid(path, $"a checkpoint of network '{network}' (layers {layers}); expected '{info.Name}' (layers {signature}). Use LoadLayers to copy single layers between networks.");
-        string slots = Meta(file, "optimizer_slots"), expectedSlots = string.Join(",", info.OptimizerSlots);
+        string slots = Meta(file, "optimizer_slots"), expectedSlots = SlotNames(net);
         if (slots != expectedSlots)
             throw Invalid(path, $"optimizer state slots are '{slots}' (optimizer {meta.GetValueOrDefault("optimizer")}); expected '{expectedSlots}' ({info.Optimizer}).");
         if (!long.TryParse(Meta(file, "step"), NumberStyles.None, CultureInfo.InvariantCulture, out long step))
@@ -153,7 +154,7 @@ public static class Checkpoint
         // Read everything into staging arrays; the network is not touched until all of it has passed.
         float[] parameters = new float[info.ParameterCount];
         float[] statistics = new float[info.StatisticsCount];
-        float[][] state = new float[info.OptimizerSlots.Count][];
+        float[][] state = new float[StateSlots(net)][];
         foreach (Slice s in Slices(info))
             Read(file, s.Name, s.Shape, (s.From == Source.Parameters ? parameters : statistics).AsSpan(s.Offset, s.Length));
         for (int slot = 0; slot < state.Length; slot++)
@@ -262,6 +263,36 @@ public static class Checkpoint
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// The optimizer state slots the network really has. The generator of main f2f0280 lists "v" in
+    /// <see cref="NetworkInfo.OptimizerSlots"/> for plain SGD, which keeps no state (OptimizerState(0) throws):
+    /// only slots that exist are counted, so checkpoints stay correct before and after that is fixed.
+    /// </summary>
+    internal static int StateSlots(INetwork net)
+    {
+        int n = net.Info.OptimizerSlots.Count;
+        while (n > 0)
+        {
+            try
+            {
+                _ = net.OptimizerState(n - 1);
+                break;
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                n--;
+            }
+        }
+        return n;
+    }
+
+    private static string SlotNames(INetwork net)
+    {
+        var names = new List<string>();
+        for (int i = 0, n = StateSlots(net); i < n; i++) names.Add(net.Info.OptimizerSlots[i]);
+        return string.Join(",", names);
     }
 
     private static string StateName(NetworkInfo info, int slot, string tensor) => $"optimizer.{info.OptimizerSlots[slot]}.{tensor}";

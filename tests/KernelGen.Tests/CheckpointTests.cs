@@ -1,0 +1,429 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Text;
+using KernelGen.IO;
+using Xunit;
+
+namespace KernelGen.Tests;
+
+/// <summary>Checkpoints: bit-exact round trips, another network or a damaged file rejected with the network unchanged,
+/// atomic saves, transfer of single layers, and the safetensors layer underneath.</summary>
+public class CheckpointTests
+{
+    private static INetwork Create(string name, int seed) => name switch
+    {
+        "FashionMlp" => new FashionMlp(seed: seed),
+        "BatchNormNet" => new BatchNormNet(seed: seed),
+        "MaxoutNet" => new MaxoutNet(seed: seed),
+        "ActivationNet" => new ActivationNet(seed: seed),
+        _ => throw new ArgumentException(name),
+    };
+
+    /// <summary>A network after a few training steps: parameters, statistics, optimizer state and step all non-trivial.</summary>
+    private static INetwork Trained(string name, int seed = 11, int steps = 3)
+    {
+        INetwork net = Create(name, seed);
+        var r = new Random(seed);
+        int rows = Math.Min(net.Info.BatchSize, 8);
+        for (int s = 0; s < steps; s++)
+        {
+            float[] x = Enumerable.Range(0, rows * net.Info.Inputs).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+            if (net is IClassifier c) c.TrainStep(x, Enumerable.Range(0, rows).Select(_ => r.Next(net.Info.Outputs)).ToArray());
+            else ((IRegressor)net).TrainStep(x, Enumerable.Range(0, rows * net.Info.Outputs).Select(_ => (float)r.NextDouble()).ToArray());
+        }
+        return net;
+    }
+
+    /// <summary>Every byte of the state a checkpoint covers.</summary>
+    private static byte[] State(INetwork net)
+    {
+        var bytes = new List<byte>();
+        bytes.AddRange(MemoryMarshal.AsBytes(net.Parameters).ToArray());
+        bytes.AddRange(MemoryMarshal.AsBytes(net.RunningStatistics).ToArray());
+        for (int slot = 0; slot < Checkpoint.StateSlots(net); slot++) bytes.AddRange(MemoryMarshal.AsBytes(net.OptimizerState(slot)).ToArray());
+        bytes.AddRange(BitConverter.GetBytes(net.Step));
+        bytes.AddRange(BitConverter.GetBytes(net.BaseLearningRate));
+        bytes.AddRange(BitConverter.GetBytes(net.WeightDecay));
+        return bytes.ToArray();
+    }
+
+    public static TheoryData<string> Names() => new("FashionMlp", "BatchNormNet", "MaxoutNet", "ActivationNet");
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Round_trip_is_bit_exact_and_training_continues_identically(string name)
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("net.safetensors");
+        using INetwork a = Trained(name);
+        Assert.True(a.Step > 0);
+        if (Checkpoint.StateSlots(a) > 0) Assert.Contains(a.OptimizerState(0).ToArray(), v => v != 0);
+        if (a.Info.StatisticsCount > 0) Assert.Contains(a.RunningStatistics.ToArray(), v => v != 0 && v != 1);
+        Checkpoint.Save(a, path);
+        Assert.Equal(new[] { "net.safetensors" }, Directory.GetFiles(dir.Path).Select(Path.GetFileName)); // no temp file left
+
+        using INetwork b = Create(name, seed: 99);
+        Assert.NotEqual(State(a), State(b));
+        Checkpoint.Load(b, path);
+        Assert.Equal(State(a), State(b));
+
+        // The same next step from both: the optimizer state really was restored.
+        // Same seed: dropout masks follow the seed, which is the constructor's and not part of the checkpoint.
+        using INetwork a2 = Trained(name, steps: 4), b2 = Create(name, seed: 11);
+        b2.Step = 0;
+        Checkpoint.Load(b2, path);
+        TrainOneMore(b2, name);
+        Assert.Equal(State(a2), State(b2));
+    }
+
+    private static void TrainOneMore(INetwork net, string name)
+    {
+        // Replays the 4th step of Trained(name, 11, 4) on a network restored after step 3.
+        var r = new Random(11);
+        int rows = Math.Min(net.Info.BatchSize, 8);
+        for (int s = 0; s < 4; s++)
+        {
+            float[] x = Enumerable.Range(0, rows * net.Info.Inputs).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+            int[] labels = net is IClassifier ? Enumerable.Range(0, rows).Select(_ => r.Next(net.Info.Outputs)).ToArray() : Array.Empty<int>();
+            float[] targets = net is IRegressor ? Enumerable.Range(0, rows * net.Info.Outputs).Select(_ => (float)r.NextDouble()).ToArray() : Array.Empty<float>();
+            if (s < 3) continue;
+            if (net is IClassifier c) c.TrainStep(x, labels);
+            else ((IRegressor)net).TrainStep(x, targets);
+        }
+    }
+
+    [Fact]
+    public void Tensor_names_shapes_and_metadata_are_the_documented_ones()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("bn.safetensors");
+        using INetwork net = Trained("BatchNormNet");
+        Checkpoint.Save(net, path, new Dictionary<string, string> { ["run"] = "42" }, new[] { ("preprocess.mean", new[] { 13 }, new float[13]) });
+        SafeTensorFile file = SafeTensors.Load(path);
+        var shapes = file.Tensors.ToDictionary(t => t.Name, t => string.Join("x", t.ShapeArray()));
+        Assert.Equal("37x13", shapes["L0.weight"]);
+        Assert.False(shapes.ContainsKey("L0.bias")); // Dense(37, Bias = false)
+        Assert.Equal("37", shapes["L1.weight"]);
+        Assert.Equal("37", shapes["L1.running_var"]);
+        Assert.Equal("19x37", shapes["L3.weight"]);
+        Assert.Equal("19x37", shapes["optimizer.v.L3.weight"]);
+        Assert.Equal("13", shapes["preprocess.mean"]);
+        Assert.Equal(file.Tensors.Select(t => t.Name).OrderBy(n => n, StringComparer.Ordinal), file.Tensors.Select(t => t.Name));
+        Assert.Equal("BatchNormNet", file.Metadata["network"]);
+        Assert.Equal("3", file.Metadata["step"]);
+        Assert.Equal("42", file.Metadata["run"]);
+        Assert.Equal(Checkpoint.Signature(net.Info), file.Metadata["layers"]);
+        Assert.StartsWith("Dense(nobias)/13/37;BatchNorm/37/37;Activation(ReLU)/37/37", file.Metadata["layers"]);
+
+        var extra = Checkpoint.ReadExtra(path, "preprocess.");
+        Assert.Equal("preprocess.mean", Assert.Single(extra).Name);
+        Assert.Throws<ArgumentException>(() => Checkpoint.Save(net, path, new Dictionary<string, string> { ["step"] = "1" }));
+        Assert.Throws<ArgumentException>(() => Checkpoint.Save(net, path, extraTensors: new[] { ("L0.weight", new[] { 1 }, new float[1]) }));
+
+        // Deterministic: the same state gives the same bytes.
+        Checkpoint.Save(net, dir.File("again.safetensors"), new Dictionary<string, string> { ["run"] = "42" }, new[] { ("preprocess.mean", new[] { 13 }, new float[13]) });
+        Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(dir.File("again.safetensors")));
+    }
+
+    [Fact]
+    public void The_file_is_standard_safetensors()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("m.safetensors");
+        using INetwork net = Trained("MaxoutNet");
+        Checkpoint.Save(net, path);
+        byte[] bytes = File.ReadAllBytes(path);
+        long n = BitConverter.ToInt64(bytes, 0);
+        Assert.Equal(0, n % 8);
+        string header = Encoding.UTF8.GetString(bytes, 8, (int)n);
+        Assert.StartsWith("{\"__metadata__\":{", header);
+        Assert.Contains("\"L1.weight\":{\"dtype\":\"F32\",\"shape\":[36,30],\"data_offsets\":[", header);
+        Assert.True(header[header.TrimEnd().Length..].All(c => c == ' '));
+        // The data section is the parameters in name order, little-endian F32: L1.weight's bytes are the canonical weights.
+        LayerInfo l1 = net.Info.Layers[1];
+        float[] expected = net.Parameters.Slice(l1.WeightOffset, 36 * 30).ToArray();
+        Assert.Equal(expected, SafeTensors.Load(path).Find("L1.weight")!.ToFloats());
+    }
+
+    private static void AssertRejected(INetwork target, string path, params string[] fragments)
+    {
+        byte[] before = State(target);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(target, path));
+        Assert.Contains(path, e.Message);
+        foreach (string f in fragments) Assert.Contains(f, e.Message);
+        Assert.Equal(before, State(target));
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_network_is_rejected_and_the_target_unchanged()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("bn.safetensors");
+        using INetwork source = Trained("BatchNormNet");
+        Checkpoint.Save(source, path);
+        using INetwork target = Trained("MaxoutNet");
+        AssertRejected(target, path, "'BatchNormNet'", "expected 'MaxoutNet'", "Dense(nobias)/13/37");
+        // Same name, different layers (a hand-edited signature): also rejected.
+        SafeTensorFile file = SafeTensors.Load(path);
+        var meta = file.Metadata.ToDictionary(kv => kv.Key, kv => kv.Value);
+        meta["layers"] = "Dense/13/37";
+        SafeTensors.Save(path, file.Tensors, meta);
+        using INetwork same = Trained("BatchNormNet", seed: 5);
+        AssertRejected(same, path, "layers Dense/13/37");
+    }
+
+    [Fact]
+    public void Every_truncation_is_rejected_naming_the_file()
+    {
+        using var dir = new TempDirectory();
+        string full = dir.File("full.safetensors"), path = dir.File("cut.safetensors");
+        using INetwork source = Trained("MaxoutNet");
+        Checkpoint.Save(source, full);
+        byte[] bytes = File.ReadAllBytes(full);
+        using INetwork target = Create("MaxoutNet", seed: 3);
+        byte[] before = State(target);
+        for (int length = 0; length < bytes.Length; length++)
+        {
+            File.WriteAllBytes(path, bytes[..length]);
+            var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(target, path));
+            Assert.Contains(path, e.Message);
+        }
+        Assert.Equal(before, State(target));
+        File.WriteAllBytes(path, bytes.Append((byte)0).ToArray());
+        AssertRejected(target, path, "trailing data");
+    }
+
+    [Theory]
+    [InlineData("FashionMlp")]
+    [InlineData("BatchNormNet")]
+    [InlineData("ActivationNet")]
+    public void Sampled_truncations_are_rejected(string name)
+    {
+        using var dir = new TempDirectory();
+        string full = dir.File("full.safetensors"), path = dir.File("cut.safetensors");
+        using INetwork source = Trained(name);
+        Checkpoint.Save(source, full);
+        byte[] bytes = File.ReadAllBytes(full);
+        using INetwork target = Create(name, seed: 3);
+        byte[] before = State(target);
+        long headerEnd = 8 + BitConverter.ToInt64(bytes, 0);
+        var r = new Random(1);
+        var lengths = new[] { 0, 7, 8, 9, (int)headerEnd - 1, (int)headerEnd, (int)headerEnd + 1, bytes.Length - 4, bytes.Length - 1 }
+            .Concat(Enumerable.Range(0, 40).Select(_ => r.Next(bytes.Length)));
+        foreach (int length in lengths)
+        {
+            File.WriteAllBytes(path, bytes[..length]);
+            var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(target, path));
+            Assert.Contains(path, e.Message);
+        }
+        Assert.Equal(before, State(target));
+    }
+
+    /// <summary>Rewrites the header JSON of a saved file (re-padded, the data section kept).</summary>
+    private static void EditHeader(string path, Func<string, string> edit)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        int n = (int)BitConverter.ToInt64(bytes, 0);
+        string header = edit(Encoding.UTF8.GetString(bytes, 8, n).TrimEnd());
+        byte[] h = Encoding.UTF8.GetBytes(header + new string(' ', (8 - Encoding.UTF8.GetByteCount(header) % 8) % 8));
+        File.WriteAllBytes(path, BitConverter.GetBytes((long)h.Length).Concat(h).Concat(bytes[(8 + n)..]).ToArray());
+    }
+
+    [Fact]
+    public void Damaged_headers_and_values_are_rejected_and_the_target_unchanged()
+    {
+        using var dir = new TempDirectory();
+        string good = dir.File("good.safetensors"), path = dir.File("bad.safetensors");
+        using INetwork source = Trained("BatchNormNet");
+        Checkpoint.Save(source, good);
+        using INetwork target = Trained("BatchNormNet", seed: 4);
+
+        void Case(Func<string, string> edit, params string[] fragments)
+        {
+            File.Copy(good, path, overwrite: true);
+            EditHeader(path, edit);
+            AssertRejected(target, path, fragments);
+        }
+
+        Case(h => h.Replace("\"L0.weight\":{", "\"L0.weight\":{,"), "not well-formed JSON");
+        Case(h => h[..^1], "not well-formed JSON");
+        Case(h => "[" + h[1..^1] + "]", "expected '{'");
+        Case(h => h.Replace("\"L0.weight\":{\"dtype\":\"F32\"", "\"L0.weight\":{\"dtype\":\"I32\""), "'L0.weight' is I32; expected F32");
+        Case(h => h.Replace("\"L0.weight\":{\"dtype\":\"F32\"", "\"L0.weight\":{\"dtype\":\"F31\""), "dtype \"F31\"");
+        Case(h => h.Replace("\"shape\":[37,13]", "\"shape\":[13,37]"), "'L0.weight' has shape [13, 37]; expected [37, 13]");
+        Case(h => h.Replace("\"shape\":[37,13]", "\"shape\":[37,12]"), "'L0.weight' is F32 [37, 12]");
+        Case(h => h.Replace("\"shape\":[37,13]", "\"shape\":[37,-13]"), "expected integers from 0");
+        Case(h => h.Replace("\"L0.weight\"", "\"L0.weights\""), "'L0.weight' [37, 13] is missing");
+        Case(h => h.Replace("\"network\":\"BatchNormNet\"", "\"network\":\"FashionMlp\""), "'FashionMlp'", "expected 'BatchNormNet'");
+        Case(h => h.Replace("\"step\":\"3\"", "\"step\":\"-3\""), "step is '-3'");
+        Case(h => h.Replace("\"step\":\"3\"", "\"step\":3"), "metadata values must be strings");
+        Case(h => h.Replace("\"format_version\":\"1\"", "\"format_version\":\"2\""), "format_version is '2'");
+        Case(h => h.Replace("\"dtype\":\"F32\",", "\"dtype\":\"F32\",\"extra\":1,"), "unknown field 'extra'");
+
+        // Offsets: shifted past the data, overlapping, leaving a gap.
+        string Offsets(string h, string tensor, Func<long, long, (long, long)> move)
+        {
+            int at = h.IndexOf($"\"{tensor}\":{{", StringComparison.Ordinal);
+            int o = h.IndexOf("\"data_offsets\":[", at, StringComparison.Ordinal) + "\"data_offsets\":[".Length;
+            int close = h.IndexOf(']', o);
+            long[] v = h[o..close].Split(',').Select(long.Parse).ToArray();
+            (long b, long e) = move(v[0], v[1]);
+            return h[..o] + $"{b},{e}" + h[close..];
+        }
+        long size = new FileInfo(good).Length;
+        Case(h => Offsets(h, "optimizer.v.L7.weight", (b, e) => (b + size, e + size)), "optimizer.v.L7.weight");
+        Case(h => Offsets(h, "L1.bias", (b, e) => (b - 4, e - 4)), "overlaps");
+        Case(h => Offsets(h, "L1.bias", (b, e) => (b + 4, e + 4)), "gap");
+        Case(h => Offsets(h, "L1.bias", (b, e) => (e, b)), "begin ≤ end");
+
+        // A header length beyond the file, and a huge one.
+        File.Copy(good, path, overwrite: true);
+        using (var f = new FileStream(path, FileMode.Open)) { f.Write(BitConverter.GetBytes(size)); }
+        AssertRejected(target, path, "truncated: the header length");
+        using (var f = new FileStream(path, FileMode.Open)) { f.Write(BitConverter.GetBytes(long.MaxValue)); }
+        AssertRejected(target, path, "is this a safetensors file?");
+    }
+
+    [Fact]
+    public void A_NaN_in_any_tensor_is_rejected_and_the_target_unchanged()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("nan.safetensors");
+        using INetwork source = Trained("BatchNormNet");
+        Checkpoint.Save(source, path);
+        SafeTensorFile good = SafeTensors.Load(path);
+        using INetwork target = Trained("BatchNormNet", seed: 4);
+        foreach (string name in new[] { "L0.weight", "L1.running_var", "optimizer.v.L3.bias" })
+        {
+            var tensors = good.Tensors.Select(t =>
+            {
+                if (t.Name != name) return t;
+                float[] v = t.ToFloats();
+                v[v.Length / 2] = name.EndsWith("bias") ? float.PositiveInfinity : float.NaN;
+                return SafeTensor.FromFloats(t.Name, t.ShapeArray(), v);
+            }).ToList();
+            SafeTensors.Save(path, tensors, good.Metadata);
+            AssertRejected(target, path, $"tensor '{name}' holds", "every value must be finite");
+        }
+    }
+
+    [Fact]
+    public void A_failed_save_leaves_the_old_file_intact_and_no_temp_file()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("net.safetensors");
+        using INetwork net = Trained("MaxoutNet");
+        Checkpoint.Save(net, path);
+        byte[] old = File.ReadAllBytes(path);
+
+        // The writer fails half-way through the data.
+        var e = Assert.Throws<IOException>(() => AtomicFile.Write(path, s =>
+        {
+            s.Write(new byte[old.Length / 2]);
+            throw new IOException("disk full (simulated)");
+        }));
+        Assert.Contains("simulated", e.Message);
+        Assert.Equal(old, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "net.safetensors" }, Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+
+        // The caller's data source throws while the checkpoint is assembled.
+        IEnumerable<(string, int[], float[])> Failing()
+        {
+            yield return ("preprocess.mean", new[] { 30 }, new float[30]);
+            throw new InvalidOperationException("source failed");
+        }
+        TrainAgain(net);
+        Assert.Throws<InvalidOperationException>(() => Checkpoint.Save(net, path, extraTensors: Failing()));
+        Assert.Equal(old, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "net.safetensors" }, Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+
+        // A directory that does not exist: nothing written anywhere.
+        Assert.ThrowsAny<IOException>(() => Checkpoint.Save(net, dir.File("missing/net.safetensors")));
+
+        // Success replaces the file and leaves nothing else.
+        Checkpoint.Save(net, path);
+        Assert.NotEqual(old, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "net.safetensors" }, Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+    }
+
+    private static void TrainAgain(INetwork net)
+    {
+        var x = Enumerable.Range(0, 4 * net.Info.Inputs).Select(i => (float)Math.Sin(i)).ToArray();
+        ((IClassifier)net).TrainStep(x, new[] { 0, 1, 2, 3 });
+    }
+
+    [Fact]
+    public void LoadLayers_copies_only_the_chosen_layers()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("bn.safetensors");
+        using INetwork source = Trained("BatchNormNet");
+        Checkpoint.Save(source, path);
+        using INetwork target = Trained("BatchNormNet", seed: 4, steps: 2);
+        float[] parametersBefore = target.Parameters.ToArray(), statisticsBefore = target.RunningStatistics.ToArray();
+        float[] stateBefore = target.OptimizerState(0).ToArray();
+        long stepBefore = target.Step;
+
+        Checkpoint.LoadLayers(target, path, 0, 1);
+
+        LayerInfo dense = target.Info.Layers[0], bn = target.Info.Layers[1];
+        int copiedEnd = bn.BiasOffset + bn.Outputs; // layers 0 and 1 are the start of the parameter block
+        Assert.Equal(0, dense.WeightOffset);
+        Assert.Equal(source.Parameters[..copiedEnd].ToArray(), target.Parameters[..copiedEnd].ToArray());
+        Assert.Equal(parametersBefore[copiedEnd..], target.Parameters[copiedEnd..].ToArray());
+        int s = bn.StatisticsOffset, n = bn.Outputs;
+        Assert.Equal(source.RunningStatistics.Slice(s, 2 * n).ToArray(), target.RunningStatistics.Slice(s, 2 * n).ToArray());
+        Assert.Equal(statisticsBefore[(s + 2 * n)..], target.RunningStatistics[(s + 2 * n)..].ToArray());
+        Assert.Equal(stateBefore, target.OptimizerState(0).ToArray());
+        Assert.Equal(stepBefore, target.Step);
+    }
+
+    [Fact]
+    public void LoadLayers_from_another_network_checks_shapes_and_changes_nothing_on_failure()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("maxout.safetensors");
+        using INetwork source = Trained("MaxoutNet"); // L1 Dense 30 → 36, L3 Dense 12 → 40, L5 BatchNorm 20
+        Checkpoint.Save(source, path);
+        using INetwork target = Trained("BatchNormNet", seed: 4); // L0 Dense 13 → 37, L1 BatchNorm 37
+        byte[] before = State(target);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.LoadLayers(target, path, 1));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("'L1.weight' has shape [36, 30]; expected [37]", e.Message);
+        e = Assert.Throws<InvalidDataException>(() => Checkpoint.LoadLayers(target, path, 4, 0));
+        Assert.Contains("'L0.weight' [37, 13] is missing", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Checkpoint.LoadLayers(target, path, 9));
+        Assert.Throws<ArgumentException>(() => Checkpoint.LoadLayers(target, path, 2)); // ReLU: nothing to load
+        Assert.Equal(before, State(target));
+    }
+
+    [Fact]
+    public void SafeTensors_round_trips_int_tensors_and_rejects_duplicates()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("t.safetensors");
+        SafeTensors.Save(path, new[]
+        {
+            SafeTensor.FromInt64s("b.count", new[] { 2 }, new long[] { long.MinValue, 7 }),
+            SafeTensor.FromInt32s("a.ids", new[] { 3, 1 }, new[] { 1, -2, 3 }),
+            SafeTensor.FromFloats("c.empty", new[] { 0, 4 }, ReadOnlySpan<float>.Empty),
+            SafeTensor.FromFloats("d.scalar", Array.Empty<int>(), new[] { -0f }),
+        }, new Dictionary<string, string> { ["é"] = "ü\"\n" });
+        SafeTensorFile f = SafeTensors.Load(path);
+        Assert.Equal(new[] { "a.ids", "b.count", "c.empty", "d.scalar" }, f.Tensors.Select(t => t.Name));
+        Assert.Equal(new long[] { long.MinValue, 7 }, f.Find("b.count")!.ToInt64s());
+        Assert.Equal(new[] { 1, -2, 3 }, f.Find("a.ids")!.ToInt32s());
+        Assert.Equal(BitConverter.SingleToInt32Bits(-0f), BitConverter.SingleToInt32Bits(f.Find("d.scalar")!.ToFloats()[0]));
+        Assert.Equal("ü\"\n", f.Metadata["é"]);
+        Assert.Throws<ArgumentException>(() => SafeTensors.Save(path, new[] { SafeTensor.FromFloats("x", new[] { 1 }, new[] { 1f }), SafeTensor.FromFloats("x", new[] { 1 }, new[] { 2f }) }));
+        Assert.Throws<ArgumentException>(() => SafeTensor.FromFloats("x", new[] { 2 }, new[] { 1f }));
+
+        // A name twice in the JSON is rejected by the reader.
+        EditHeader(path, h => h.Replace("\"b.count\":", "\"a.ids\":"));
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(path));
+        Assert.Contains("'a.ids' twice", e.Message);
+    }
+}
