@@ -92,13 +92,13 @@ public sealed class GradientCheckReport
         }
     }
 
-    /// <summary>Largest relative error over the tensors.</summary>
+    /// <summary>Largest relative error over the tensors whose gradient does not vanish (a vanishing one's ratio is noise over noise).</summary>
     public double MaxRelativeError
     {
         get
         {
             double m = 0;
-            foreach (GradientCheckEntry e in Entries) m = Math.Max(m, e.RelativeError);
+            foreach (GradientCheckEntry e in Entries) if (e.Verdict != GradientVerdict.Vanishing) m = Math.Max(m, e.RelativeError);
             return m;
         }
     }
