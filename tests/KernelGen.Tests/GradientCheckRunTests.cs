@@ -155,7 +155,12 @@ internal sealed class CorruptClassifier : IClassifier
 
     public NetworkInfo Info => _inner.Info;
     public Isa Isa => _inner.Isa;
-    public long Step => _inner.Step;
+    public long Step { get => _inner.Step; set => _inner.Step = value; }
+    public float BaseLearningRate { get => _inner.BaseLearningRate; set => _inner.BaseLearningRate = value; }
+    public float WeightDecay { get => _inner.WeightDecay; set => _inner.WeightDecay = value; }
+    public Span<float> OptimizerState(int slot) => _inner.OptimizerState(slot);
+    public bool IsFrozen(int layer) => _inner.IsFrozen(layer);
+    public void SetFrozen(int layer, bool frozen = true) => _inner.SetFrozen(layer, frozen);
     public Span<float> Parameters => _inner.Parameters;
     public Span<float> Gradients => _inner.Gradients;
     public float LearningRate => _inner.LearningRate;

@@ -28,7 +28,7 @@ public sealed record ImageAugmentationOptions(int Width, int Height, float FlipP
 /// <see cref="Rng"/>(hash(Seed, epoch), row id), so the result depends only on (seed, epoch, row id) — not on the batch it
 /// is in or its position. One scratch image is preallocated: <b>not thread-safe</b>, one caller at a time per instance.
 /// </summary>
-public sealed class ImageAugmentation
+public sealed class ImageAugmentation : KernelGen.Training.IBatchTransform
 {
     private readonly float[] _scratch;
 
@@ -64,6 +64,9 @@ public sealed class ImageAugmentation
         if (rowIds.Length != rowCount) throw new ArgumentException($"rowIds has {rowIds.Length} values; expected {rowCount} (rowCount).", nameof(rowIds));
         for (int i = 0; i < rowCount; i++) Augment(rows.Slice(i * ImageSize, ImageSize), epoch, rowIds[i]);
     }
+
+    /// <summary>As a trainer's batch transform: augments the gathered batch, each image by its dataset row.</summary>
+    void KernelGen.Training.IBatchTransform.Apply(Span<float> inputs, int rows, int epoch, ReadOnlySpan<int> rowIds) => Apply(inputs, rows, epoch, rowIds);
 
     /// <summary>Augments one image in place (as <see cref="Apply(Span{float}, int, long, ReadOnlySpan{int})"/> does for each row).</summary>
     public void Apply(Span<float> image, long epoch, int rowId)
