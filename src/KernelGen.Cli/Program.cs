@@ -21,8 +21,10 @@ public static class Program
               digits (default): DigitsNet (64 → 100 ReLU → 10, SGD) on the bundled 8×8 digits, 4:1 train/validation split, 30 epochs.
               fashion-mnist: FashionMlp on Fashion-MNIST from --data DIR or /usr/share/datasets/fashion-mnist
               (apt-get install -y dataset-fashion-mnist); 4:1 train/validation split of the 60,000 training images,
-              standardised with the training part's statistics, 10 epochs; --recipe tuned adds flips, shifts and a
-              cosine learning-rate decay (30 epochs). Prints a table, writes the curves (DATASET-curves.svg), and with
+              standardised with the training part's statistics, 10 epochs. --recipe tuned: cosine learning-rate decay
+              over 30 epochs, trained on all 60,000 images (unless --validation is given). --validation F (0.2), --preprocess
+              KIND, --flip P, --shift PX, --noise SD (augmentation of the raw images), --cosine on|off override the recipe.
+              Prints a table, writes the curves (DATASET-curves.svg), and with
               --json ends with one JSON line: {"testAccuracy": …, "epochs": [{"epoch": 1, "trainLoss": …, …}, …]}.
           kernelgen info
               Print the kernel width this CPU runs.

@@ -322,6 +322,31 @@ public sealed class Preprocessor
         return rows;
     }
 
+    /// <summary>Whether <see cref="Invert"/> is available (zero-centring and standardisation: element-wise kinds).</summary>
+    public bool IsInvertible => _matrix is null;
+
+    /// <summary>
+    /// Undoes <see cref="Apply(Span{float})"/> in place for the element-wise kinds (x = y / scale + mean), e.g. to augment
+    /// raw images inside a standardised batch; equal to the original up to float rounding. Allocation-free. Projection
+    /// kinds (PCA, whitening) throw <see cref="InvalidOperationException"/>.
+    /// </summary>
+    public void Invert(Span<float> data)
+    {
+        if (_matrix is not null) throw new InvalidOperationException($"A {KindName} preprocessor is a projection; only zero-centring and standardisation can be inverted.");
+        int rows = Guard.Rows(data.Length, InputFeatures, nameof(data), "InputFeatures");
+        int d = InputFeatures;
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> y = data.Slice(r * d, d);
+            for (int i = 0; i < d; i++)
+            {
+                float scale = _scale is null ? 1f : _scale[Kind == PreprocessingKind.StandardizeGlobal ? 0 : i];
+                float mean = _mean[Kind == PreprocessingKind.StandardizeGlobal ? 0 : i];
+                y[i] = y[i] / scale + mean;
+            }
+        }
+    }
+
     /// <summary>Writes the preprocessed <paramref name="input"/> (<c>rows × InputFeatures</c>) to <paramref name="output"/>
     /// (<c>rows × OutputFeatures</c>); the two must not overlap (use <see cref="Apply(Span{float})"/> for in place). Allocation-free.</summary>
     public void Transform(ReadOnlySpan<float> input, Span<float> output)
