@@ -24,7 +24,7 @@ internal static class Bench
             Console.WriteLine(string.Format(inv, "  Vector{0,-4} {1,7:0.0} GFLOP/s{2}", lanes * 32, g,
                 Runtime.IsaSupport.IsAccelerated(lanes switch { 16 => Isa.Vector512, 8 => Isa.Vector256, _ => Isa.Vector128 }) ? string.Empty : "  (not accelerated)"));
         }
-        using var net = new ReferenceMlp(isa: isa);
+        using var net = new ReferenceMlp(isa: isa, threads: 1);
         Console.WriteLine($"ReferenceMlp 784→256→128→10, {net.Isa} kernels; median of 15 timed loops; % of the best peak above.");
         Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12} {3,9} {4,7}", "kernel", "batch", "µs", "GFLOP/s", "% peak"));
         var r = new Random(1);
@@ -67,25 +67,32 @@ internal static class Bench
         return 0;
     }
 
-    /// <summary>Issue 4's FashionMlp (batch norm, LeakyReLU, dropout, AdamW): whole step, the update alone, Predict.</summary>
+    /// <summary>Issue 4's FashionMlp (batch norm, LeakyReLU, dropout, AdamW): whole step, the update alone, Predict; one thread, then every processor.</summary>
     private static void Fashion(Isa isa, CultureInfo inv)
     {
-        using var net = new FashionMlp(isa: isa);
-        var r = new Random(2);
-        int batch = FashionMlp.BatchSize;
-        var inputs = new float[batch * FashionMlp.InputSize];
-        for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)r.NextDouble();
-        var labels = new int[batch];
-        for (int i = 0; i < batch; i++) labels[i] = r.Next(10);
-        var outputs = new float[batch * FashionMlp.OutputSize];
-        Console.WriteLine($"FashionMlp 784→256 BN ReLU Dropout→128 BN LeakyReLU Dropout→10, AdamW, {net.Isa} kernels, {FashionMlp.ParameterCount:N0} parameters:");
-        double step = MeasureNanoseconds(() => net.TrainStep(inputs, labels)) / 1000;
-        net.ComputeGradients(inputs, labels);
-        double update = MeasureNanoseconds(net.ApplyUpdate);
-        double predict = MeasureNanoseconds(() => net.Predict(inputs, outputs)) / 1000;
-        double one = MeasureNanoseconds(() => net.Predict(inputs.AsSpan(0, FashionMlp.InputSize), outputs.AsSpan(0, FashionMlp.OutputSize))) / 1000;
-        Console.WriteLine(string.Format(inv, "  TrainStep batch {0}: {1:0.0} µs; ApplyUpdate (finite check + AdamW + running statistics): {2:0.0} µs = {3:0.000} ns/parameter", batch, step, update / 1000, update / FashionMlp.ParameterCount));
-        Console.WriteLine(string.Format(inv, "  Predict (batch norm folded) batch {0}: {1:0.0} µs; batch 1: {2:0.00} µs", batch, predict, one));
+        var counts = Environment.ProcessorCount > 1 ? new[] { 1, Environment.ProcessorCount } : new[] { 1 };
+        double single = 0;
+        foreach (int threads in counts)
+        {
+            using var net = new FashionMlp(isa: isa, threads: threads);
+            var r = new Random(2);
+            int batch = FashionMlp.BatchSize;
+            var inputs = new float[batch * FashionMlp.InputSize];
+            for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)r.NextDouble();
+            var labels = new int[batch];
+            for (int i = 0; i < batch; i++) labels[i] = r.Next(10);
+            var outputs = new float[batch * FashionMlp.OutputSize];
+            Console.WriteLine($"FashionMlp 784→256 BN ReLU Dropout→128 BN LeakyReLU Dropout→10, AdamW, {net.Isa} kernels, {FashionMlp.ParameterCount:N0} parameters, {net.Threads} thread(s):");
+            double step = MeasureNanoseconds(() => net.TrainStep(inputs, labels)) / 1000;
+            if (threads == 1) single = step;
+            net.ComputeGradients(inputs, labels);
+            double update = MeasureNanoseconds(net.ApplyUpdate);
+            double predict = MeasureNanoseconds(() => net.Predict(inputs, outputs)) / 1000;
+            double one = MeasureNanoseconds(() => net.Predict(inputs.AsSpan(0, FashionMlp.InputSize), outputs.AsSpan(0, FashionMlp.OutputSize))) / 1000;
+            string speedup = threads > 1 ? string.Format(inv, " ({0:0.00}× one thread)", single / step) : string.Empty;
+            Console.WriteLine(string.Format(inv, "  TrainStep batch {0}: {1:0.0} µs{4}; ApplyUpdate (finite check + AdamW + running statistics): {2:0.0} µs = {3:0.000} ns/parameter", batch, step, update / 1000, update / FashionMlp.ParameterCount, speedup));
+            Console.WriteLine(string.Format(inv, "  Predict (batch norm folded) batch {0}: {1:0.0} µs; batch 1: {2:0.00} µs", batch, predict, one));
+        }
     }
 
     /// <summary>Nanoseconds per call of <paramref name="action"/>: calibrated to ~2 ms per timed loop, median of 15 loops.</summary>

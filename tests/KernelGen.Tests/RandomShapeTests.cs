@@ -77,7 +77,7 @@ public class RandomShapeTests
             var r = new Random(shape.GetHashCode());
             foreach (Isa isa in Networks.Widths)
             {
-                using var net = (INetwork)Activator.CreateInstance(type, new object?[] { null, isa })!;
+                using var net = (INetwork)Activator.CreateInstance(type, new object?[] { null, isa, null })!;
                 Assert.Equal(isa, net.Isa);
                 float[] parameters = Values.Parameters(net.Info, r);
                 for (int trial = 0; trial < 3; trial++)

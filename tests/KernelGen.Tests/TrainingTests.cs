@@ -8,6 +8,7 @@ using Xunit;
 namespace KernelGen.Tests;
 
 /// <summary>The trainer (seed deck 003: mini-batches, validation, early stopping) and the run-time hyper-parameters it relies on.</summary>
+[Collection("Allocation")]
 public class TrainingTests
 {
     private static (Dataset Train, Dataset Validation) Digits(int seed = 7) => KernelGen.Data.Digits.Load().Split(0.2, seed);

@@ -168,15 +168,17 @@ internal static class DenseEmitter
         bool bias = node.Layer.Bias;
         w.Line($"/// <summary>{Describe(node)}. Weight gradient dW = dZᵀ·X{(bias ? ", db = Σ_rows dZ" : string.Empty)}, {t.IsaName}.</summary>");
         w.Line($"// x: [rows × {Int(k)}], dz: [rows × {Int(n)}], dw: [{Int(n)} × {Int(k)}]{(bias ? $", db: [{Int(n)}]" : string.Empty)}. Overwrites dw and db.");
+        w.Line($"// outputs: how many outputs (rows of dW) from dz/dw/db as passed: {Int(n)} for all, or a thread's share — a multiple of the tile,");
+        w.Line("// the last share ending at the layer's end, so every element is computed the same way whatever the split.");
         w.Line(Aggressive);
         OptimizerSpec opt = node.Plan.Spec.Optimizer;
         bool decay = node.DecayInGradient;
         if (decay) w.Line($"// Coupled {opt.Regularization} weight decay fused into the store: dW += {OptimizerEmitter.DecayGradient(opt, VectorTarget.Scalar, "w")} (w: this layer's weights; biases are not decayed).");
-        w.Open($"private static void {node.Name}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, float lambda, " : string.Empty)}int rows)");
+        w.Open($"private static void {node.Name}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, float lambda, " : string.Empty)}int rows, int outputs)");
         if (t.IsScalar || k < lanes)
         {
             if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops for dW.");
-            w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
+            w.Open("for (nint o = 0; o < outputs; o++)");
             w.Open($"for (nint i = 0; i < {Int(k)}; i++)");
             w.Line("float s = 0f;");
             w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("x", $"r * {Int(k)} + i")};");
@@ -191,7 +193,6 @@ internal static class DenseEmitter
             int vectorBlock = tiles.KVectors, tileOutputs = Math.Min(tiles.WeightOutputs, n);
             int chunked = vectors / vectorBlock * vectorBlock * lanes, rest = vectors % vectorBlock;
             w.Line($"// Register blocking for {Int(tiles.Registers)} vector registers: tile {Int(tileOutputs)} outputs × {Int(vectorBlock)} vectors of k = {Int(tileOutputs * vectorBlock)} accumulators + {Int(vectorBlock + 1)} operands; {Int(k)} = {Int(vectors)} × {Int(lanes)}{(tail == 0 ? string.Empty : $" + {Int(tail)} (last vector overlaps: dW is overwritten, so recomputing lanes is harmless)")}.");
-            int blocked = n / tileOutputs * tileOutputs;
             void Columns(int outputs, string o)
             {
                 if (chunked > 0)
@@ -213,23 +214,27 @@ internal static class DenseEmitter
                     w.Close();
                 }
             }
-            if (blocked > 0)
-            {
-                w.Open($"for (nint o = 0; o < {Int(blocked)}; o += {Int(tileOutputs)})");
-                Columns(tileOutputs, "o");
-                w.Close();
-            }
+            w.Open();
+            w.Line("nint o = 0;");
+            w.Open($"for (; o <= outputs - {Int(tileOutputs)}; o += {Int(tileOutputs)})");
+            Columns(tileOutputs, "o");
+            w.Close();
             if (n % tileOutputs != 0)
             {
-                w.Open();
-                Columns(n % tileOutputs, Int(blocked));
+                w.Open("if (o < outputs)");
+                w.Line($"// The last {Int(n % tileOutputs)} outputs of the layer.");
+                Columns(n % tileOutputs, "o");
                 w.Close();
             }
+            w.Close();
         }
         if (bias) EmitBiasGradient(w, node, t);
         w.Close();
         w.Line();
     }
+
+    /// <summary>The dW kernel's output tile at this width: threads share dW out in whole tiles.</summary>
+    public static int WeightTile(Node node, VectorTarget t) => t.IsScalar || node.Inputs < t.Lanes ? 1 : Math.Min(t.Tiles.WeightOutputs, node.Outputs);
 
     private static void DwTile(CodeWriter w, Node node, VectorTarget t, int outputs, string o, int vectors, string kExpr)
     {
@@ -260,29 +265,34 @@ internal static class DenseEmitter
         int n = node.Outputs, lanes = t.Lanes;
         if (t.IsScalar || n < lanes)
         {
-            w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
+            w.Open("for (nint o = 0; o < outputs; o++)");
             w.Line("float s = 0f;");
             w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")};");
             w.Line($"{VectorTarget.At("db", "o")} = s;");
             w.Close();
             return;
         }
-        int full = n / lanes * lanes;
         void Column(string o)
         {
             w.Line($"{t.Type} s = {t.Zero};");
             w.Line($"for (nint r = 0; r < rows; r++) s += {t.Load("dz", $"r * {Int(n)} + {o}")};");
             w.Line(t.Store("s", "db", o));
         }
-        w.Open($"for (nint o = 0; o < {Int(full)}; o += {Int(lanes)})");
-        Column("o");
+        w.Line("// db per output is Σ_rows dz in row order, whatever the vector grouping: a share may overlap its last vector.");
+        w.Line("nint ob = 0;");
+        w.Open($"for (; ob <= outputs - {Int(lanes)}; ob += {Int(lanes)})");
+        Column("ob");
         w.Close();
-        if (n % lanes != 0)
-        {
-            w.Open();
-            Column(Int(n - lanes));
-            w.Close();
-        }
+        w.Open($"if (ob < outputs && outputs >= {Int(lanes)})");
+        Column($"(outputs - {Int(lanes)})");
+        w.Close();
+        w.Open("else");
+        w.Open("for (; ob < outputs; ob++)");
+        w.Line("float s = 0f;");
+        w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + ob")};");
+        w.Line($"{VectorTarget.At("db", "ob")} = s;");
+        w.Close();
+        w.Close();
     }
 
     // ---------------------------------------------------------------- dX

@@ -81,7 +81,7 @@ internal static class NetworkEmitter
             Summary(w, spec);
             w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"KernelGen.Generators\", \"{Version}\")]");
             string iface = spec.Loss == LossKind.SoftmaxCrossEntropy ? "global::KernelGen.IClassifier" : "global::KernelGen.IRegressor";
-            w.Open($"partial class {spec.ClassName} : {iface}");
+            w.Open($"partial class {spec.ClassName} : {iface}, global::KernelGen.Runtime.IParallelPhases");
         }
         else
         {
@@ -179,6 +179,14 @@ internal static class NetworkEmitter
         }
         w.Line($"private const int Probabilities = {Int(plan.ProbabilitiesOffset)}; // [{Int(spec.BatchSize)} × {Int(spec.Outputs)}]");
         w.Line($"private const int WorkspaceLength = {Int(plan.WorkspaceLength)};");
+        w.Line($"private const int InputsCopy = WorkspaceLength; // [{Int(spec.BatchSize)} × {Int(spec.Inputs)}] with threads: a step's inputs, where every worker can read them");
+        w.Line($"private const int InputsCopyLength = {Int(NetworkPlan.RoundUp(spec.BatchSize * spec.Inputs))};");
+        w.Line($"// Threads: a phase (one dense layer's forward, its backward, the update) is split only when it is big enough; the split never");
+        w.Line($"// changes how an element is computed, so results are bit-identical for any thread count.");
+        w.Line($"private const long ParallelFlops = {ThreadsPlan.ParallelFlops}L; // {ThreadsPlan.FlopsReason}");
+        w.Line($"private const int ParallelParameters = {Int(ThreadsPlan.ParallelParameters)}; // {ThreadsPlan.ParametersReason}");
+        bool parallelWork = ThreadsPlan.HasParallelWork(plan);
+        w.Line($"private const bool HasParallelWork = {(parallelWork ? "true" : "false")}; // whether any phase at BatchSize rows reaches the thresholds");
         w.Line();
 
         // ---- description
@@ -221,6 +229,10 @@ internal static class NetworkEmitter
         w.Line($"private float _weightDecay = {Float(spec.Optimizer.WeightDecay)}; // λ (WeightDecay)");
         w.Line("private readonly bool[] _frozen = new bool[" + Int(spec.Layers.Count) + "]; // per layer: no update, no decay (SetFrozen)");
         w.Line("private int _frozenCount;");
+        w.Line("private readonly global::KernelGen.Runtime.WorkerPool? _pool; // null: one thread");
+        w.Line("private int _partRows; // rows of the phase the workers run");
+        w.Line("private float _partLr, _partScale, _partC1, _partC2; // the update phase's arguments");
+        w.Line("private bool _partAnyFrozen;");
         if (bn)
         {
             w.Line("private int _batchRows; // rows of the last training-mode forward, whose batch statistics the next update folds into the running ones");
@@ -232,15 +244,20 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Creates the network: one block each for parameters, gradients and workspace, initialised from the seed.</summary>");
         w.Line($"/// <param name=\"seed\">Initialisation seed (and dropout stream); default {Int(spec.Seed)} (from [Network]).</param>");
         w.Line("/// <param name=\"isa\">Kernel width; <see cref=\"global::KernelGen.Isa.Auto\"/> picks the widest the CPU accelerates.</param>");
-        w.Open($"public {name}(int? seed = null, global::KernelGen.Isa isa = global::KernelGen.Isa.Auto)");
+        w.Line("/// <param name=\"threads\">Threads a training step uses (1 to 256; default: the processor count). Results do not depend on it.</param>");
+        w.Open($"public {name}(int? seed = null, global::KernelGen.Isa isa = global::KernelGen.Isa.Auto, int? threads = null)");
         w.Line("_isa = global::KernelGen.Runtime.IsaSupport.Resolve(isa, nameof(isa));");
+        w.Line("int t = threads ?? global::System.Environment.ProcessorCount;");
+        w.Line("if (t < 1 || t > 256) throw new global::System.ArgumentOutOfRangeException(nameof(threads), t, \"Expected 1 to 256 threads.\");");
         w.Line("_parameters = new global::KernelGen.Runtime.AlignedBuffer(ParameterCapacity);");
         w.Line("_gradients = new global::KernelGen.Runtime.AlignedBuffer(ParameterCapacity);");
-        w.Line("_workspace = new global::KernelGen.Runtime.AlignedBuffer(WorkspaceLength);");
+        w.Line("bool parallel = t > 1 && HasParallelWork;");
+        w.Line("_workspace = new global::KernelGen.Runtime.AlignedBuffer(parallel ? WorkspaceLength + InputsCopyLength : WorkspaceLength);");
         if (slots > 0) w.Line($"_state = new global::KernelGen.Runtime.AlignedBuffer({Int(slots)} * ParameterCapacity);");
         if (bn) w.Line("_statistics = new global::KernelGen.Runtime.AlignedBuffer(StatisticsCount);");
         if (folded) w.Line("_folded = new global::KernelGen.Runtime.AlignedBuffer(FoldedLength);");
         w.Line($"int s = _seed = seed ?? {Int(spec.Seed)};");
+        w.Line("if (parallel) _pool = new global::KernelGen.Runtime.WorkerPool(t - 1);");
         w.Line("// One random stream per layer (stream = layer position), so adding a layer leaves the others' draws alone.");
         foreach (Node n in plan.Nodes.Where(n => n.HasParameters))
         {
@@ -267,6 +284,8 @@ internal static class NetworkEmitter
         // ---- properties
         w.Line("/// <summary>The kernel width this instance runs.</summary>");
         w.Line("public global::KernelGen.Isa Isa => _isa;");
+        w.Line("/// <summary>Threads a training step runs on (1 when the network is too small for any phase to be split).</summary>");
+        w.Line("public int Threads => _pool is null ? 1 : _pool.Parts;");
         w.Line("/// <summary>The seed of the initialisation and of the dropout masks.</summary>");
         w.Line("public int Seed => _seed;");
         w.Line("/// <summary>Optimizer steps taken (the schedule's t and Adam's bias correction). Settable to resume from a checkpoint; not negative.</summary>");
@@ -424,9 +443,15 @@ internal static class NetworkEmitter
         w.Line("ref float ws = ref _workspace.Ref;");
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
         if (dropout) w.Line("long step = _step;");
-        w.Line($"Forward(ref x, ref ws, ref p{stA}, rows{modeA}{instanceA});");
+        w.Open("if (_pool is not null)");
+        w.Line("inputs.CopyTo(_workspace.Slice(InputsCopy, inputs.Length));");
+        w.Line($"ref float xc = ref {VectorTarget.At("ws", "InputsCopy")};");
+        w.Line($"ForwardParallel(ref xc, ref ws, ref p{stA}, rows{modeA}{instanceA});");
+        w.Close();
+        w.Line($"else Forward(ref x, ref ws, ref p{stA}, rows{modeA}{instanceA});");
         w.Line($"float loss = LossAndGradient(ref ws, {tName}, rows);");
-        w.Line($"Backward(ref x, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
+        w.Line($"if (_pool is not null) BackwardParallel(ref {VectorTarget.At("ws", "InputsCopy")}, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
+        w.Line($"else Backward(ref x, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
         if (bn) w.Line("_batchRows = train ? rows : 0;");
         if (spec.Optimizer.CoupledDecay) w.Line($"loss += (float)Penalty(); // {spec.Optimizer.Regularization} weight decay; its gradient is fused into the dW kernels");
         w.Line("global::System.GC.KeepAlive(this); // the blocks' finalizer must not run while kernels hold raw references");
@@ -515,6 +540,7 @@ internal static class NetworkEmitter
         EmitDispatch(w, "Infer", $"ref float x, ref float ws, ref float p{stP}{foldP}, int rows", $"ref x, ref ws, ref p{stA}{foldA}, rows", targets);
 
         EmitRunKernel(w, plan, targets);
+        EmitParallel(w, plan, targets, $"ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP}", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}");
 
         foreach (VectorTarget t in targets)
         {
@@ -568,6 +594,7 @@ internal static class NetworkEmitter
         // ---- disposal
         w.Line("/// <summary>Frees the native blocks. Afterwards every member but Dispose throws ObjectDisposedException.</summary>");
         w.Open("public void Dispose()");
+        w.Line("_pool?.Dispose();");
         w.Line("_parameters.Dispose();");
         w.Line("_gradients.Dispose();");
         w.Line("_workspace.Dispose();");
@@ -638,7 +665,7 @@ internal static class NetworkEmitter
             case "Forward":
                 return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{RefAt("ws", n.YConst)}, rows)";
             case "BackwardWeights":
-                return $"{n.Name}_BackwardWeights_{t.Suffix}({input}, {RefAt("ws", n.DConst)}, {RefAt("g", n.WConst)}, {(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}{(n.DecayInGradient ? RefAt("p", n.WConst) + ", lambda, " : string.Empty)}rows)";
+                return $"{n.Name}_BackwardWeights_{t.Suffix}({input}, {RefAt("ws", n.DConst)}, {RefAt("g", n.WConst)}, {(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}{(n.DecayInGradient ? RefAt("p", n.WConst) + ", lambda, " : string.Empty)}rows, {Int(n.Outputs)})";
             default:
                 string yp = prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
                 return $"{n.Name}_BackwardInput_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("p", n.WConst)}, {RefAt("ws", prev.DConst)}, {yp}rows)";
@@ -694,6 +721,121 @@ internal static class NetworkEmitter
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
+    }
+
+    /// <summary>Phase numbers: dense node k's forward is 2k, its backward 2k + 1; the update is 2 × nodes.</summary>
+    private static int ForwardPhase(Node n) => 2 * n.Number;
+    private static int BackwardPhase(Node n) => 2 * n.Number + 1;
+
+    /// <summary>
+    /// The threaded step: ForwardParallel/BackwardParallel walk the layers like Forward_/Backward_, but each dense layer is
+    /// a phase split over the worker pool — forward and dX by rows, dW by output tiles (each thread owns whole rows of dW,
+    /// so no sum changes order) — and the element-wise layers run on the calling thread between phases.
+    /// </summary>
+    private static void EmitParallel(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets, string forwardParameters, string backwardParameters)
+    {
+        const string R = "global::KernelGen.Runtime.WorkerPool.Range";
+        const string U = VectorTarget.Unsafe;
+        bool coupled = plan.Spec.Optimizer.CoupledDecay;
+        int update = 2 * plan.Nodes.Count;
+
+        void Serial(Func<VectorTarget, string?> Call)
+        {
+            w.Open("switch (_isa)");
+            foreach (VectorTarget t in targets)
+            {
+                string? call = Call(t);
+                if (call is null) continue;
+                w.Line($"{(t.IsScalar ? "default" : $"case global::KernelGen.Isa.{t.IsaName}")}: {call.TrimEnd(';')}; break;");
+            }
+            w.Close();
+        }
+
+        w.Line("/// <summary>Forward with each dense layer split over the threads (by rows); other layers on this thread.</summary>");
+        w.Open($"private void ForwardParallel({forwardParameters})");
+        w.Line("_partRows = rows;");
+        foreach (Node n in plan.Nodes)
+        {
+            if (n.IsDense) w.Line($"Parallel({Int(ForwardPhase(n))}, {Int(2 * n.Inputs * n.Outputs)}L * rows); // {n.Name} forward");
+            else Serial(t => ForwardCall(n, t, Input(n), "train", "drop"));
+        }
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>Backward with each dense layer's dW (by output tiles) and dX (by rows) split over the threads; other layers on this thread.</summary>");
+        w.Open($"private void BackwardParallel({backwardParameters})");
+        w.Line("_partRows = rows;");
+        for (int i = plan.Nodes.Count - 1; i >= 0; i--)
+        {
+            Node n = plan.Nodes[i];
+            if (n.IsDense) w.Line($"Parallel({Int(BackwardPhase(n))}, {Int(2 * n.Inputs * n.Outputs * (n.NeedsInputGradient ? 2 : 1))}L * rows); // {n.Name} dW{(n.NeedsInputGradient ? " and dX" : string.Empty)}");
+            else if (BackwardCall(n, VectorTarget.Scalar) is not null) Serial(t => BackwardCall(n, t));
+        }
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>Runs a phase on every thread when it is worth it, else whole on this one (same results either way).</summary>");
+        w.Open("private void Parallel(int phase, long flops)");
+        w.Line("if (flops >= ParallelFlops) _pool!.Run(this, phase);");
+        w.Line("else RunPart(phase, 0, 1);");
+        w.Close();
+        w.Line();
+
+        w.Line("void global::KernelGen.Runtime.IParallelPhases.RunPart(int phase, int part, int parts) => RunPart(phase, part, parts);");
+        w.Line();
+        w.Line("/// <summary>Part <paramref name=\"part\"/> of <paramref name=\"parts\"/> of one phase, on the calling thread.</summary>");
+        w.Open("private void RunPart(int phase, int part, int parts)");
+        w.Open($"if (phase == {Int(update)})");
+        w.Line("UpdatePart(part, parts);");
+        w.Line("return;");
+        w.Close();
+        w.Line($"ref float x = ref {VectorTarget.At("_workspace.Ref", "InputsCopy")};");
+        w.Line("ref float ws = ref _workspace.Ref;");
+        w.Line("ref float p = ref _parameters.Ref;");
+        w.Line("ref float g = ref _gradients.Ref;");
+        w.Line("int rows = _partRows;");
+        if (coupled) w.Line("float lambda = _weightDecay;");
+        EmitSwitch(w, "RunPart", $"phase, part, parts, ref x, ref ws, ref p, ref g, rows{(coupled ? ", lambda" : string.Empty)}", targets);
+        w.Line("global::System.GC.KeepAlive(this);");
+        w.Close();
+        w.Line();
+
+        foreach (VectorTarget t in targets)
+        {
+            w.Line($"/// <summary>One part of a dense phase, {t.IsaName} kernels: forward and dX take a share of the rows, dW a share of whole output tiles.</summary>");
+            w.Line(Aggressive);
+            w.Open($"private static void RunPart_{t.Suffix}(int phase, int part, int parts, ref float x, ref float ws, ref float p, ref float g, int rows{(coupled ? ", float lambda" : string.Empty)})");
+            w.Open("switch (phase)");
+            foreach (Node n in plan.Nodes.Where(n => n.IsDense))
+            {
+                int k = n.Inputs, m = n.Outputs;
+                Node? prev = n.Previous;
+                string input(string r) => prev is null ? $"ref {U}.Add(ref x, {r} * {Int(k)})" : RefAt("ws", $"{prev.YConst} + {r} * {Int(k)}");
+                w.Open($"case {Int(ForwardPhase(n))}:");
+                w.Line($"(int a, int b) = {R}(rows, part, parts);");
+                w.Line($"if (a < b) {n.Name}_Forward_{t.Suffix}({input("a")}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{RefAt("ws", $"{n.YConst} + a * {Int(m)}")}, b - a);");
+                w.Line("break;");
+                w.Close();
+                int tile = DenseEmitter.WeightTile(n, t);
+                w.Open($"case {Int(BackwardPhase(n))}:");
+                w.Line($"// dW by output tiles of {Int(tile)}: {Int((m + tile - 1) / tile)} tiles shared out.");
+                w.Line($"(int u0, int u1) = {R}({Int((m + tile - 1) / tile)}, part, parts);");
+                w.Line($"int o0 = u0 * {Int(tile)}, o1 = global::System.Math.Min(u1 * {Int(tile)}, {Int(m)});");
+                w.Line($"if (o0 < o1) {n.Name}_BackwardWeights_{t.Suffix}({input("0")}, {RefAt("ws", $"{n.DConst} + o0")}, {RefAt("g", $"{n.WConst} + o0 * {Int(k)}")}, {(n.Layer.Bias ? RefAt("g", $"{n.BConst} + o0") + ", " : string.Empty)}{(n.DecayInGradient ? RefAt("p", $"{n.WConst} + o0 * {Int(k)}") + ", lambda, " : string.Empty)}rows, o1 - o0);");
+                if (n.NeedsInputGradient)
+                {
+                    string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.YConst} + a * {Int(k)}") + ", " : string.Empty;
+                    w.Line($"(int a, int b) = {R}(rows, part, parts);");
+                    w.Line($"if (a < b) {n.Name}_BackwardInput_{t.Suffix}({RefAt("ws", $"{n.DConst} + a * {Int(m)}")}, {RefAt("p", n.WConst)}, {RefAt("ws", $"{prev.DConst} + a * {Int(k)}")}, {yp}b - a);");
+                }
+                w.Line("break;");
+                w.Close();
+            }
+            w.Line("default: throw new global::System.InvalidOperationException(\"bug: no phase \" + phase);");
+            w.Close();
+            w.Close();
+            w.Line();
+        }
     }
 
     private static void EmitDispatch(CodeWriter w, string method, string parameters, string arguments, IReadOnlyList<VectorTarget> targets)

@@ -136,7 +136,24 @@ internal static class OptimizerEmitter
             w.Line("float c1 = 0f, c2 = 0f;");
         }
         string wd = o.DecoupledDecay ? ", _weightDecay" : string.Empty;
-        NetworkEmitter.EmitSwitch(w, "Update", $"ref p, ref g, ref s, lr, scale, c1, c2{wd}, ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_frozen), anyFrozen", targets);
+        string frozen = "ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_frozen)";
+        w.Open("if (_pool is not null && ParameterCount >= ParallelParameters)");
+        w.Line("_partLr = lr; _partScale = scale; _partC1 = c1; _partC2 = c2; _partAnyFrozen = anyFrozen;");
+        w.Line($"_pool.Run(this, {Int(2 * plan.Nodes.Count)}); // the update phase: each thread a share of every segment");
+        w.Close();
+        w.Open("else");
+        NetworkEmitter.EmitSwitch(w, "Update", $"ref p, ref g, ref s, lr, scale, c1, c2{wd}, {frozen}, anyFrozen, 0, 1", targets);
+        w.Close();
+        w.Line("global::System.GC.KeepAlive(this);");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>One share of the update (a worker's part of the update phase).</summary>");
+        w.Open("private void UpdatePart(int part, int parts)");
+        w.Line("ref float p = ref _parameters.Ref;");
+        w.Line("ref float g = ref _gradients.Ref;");
+        w.Line(o.StateSlots > 0 ? "ref float s = ref _state!.Ref;" : "ref float s = ref g; // SGD keeps no state");
+        NetworkEmitter.EmitSwitch(w, "Update", $"ref p, ref g, ref s, _partLr, _partScale, _partC1, _partC2{wd}, {frozen}, _partAnyFrozen, part, parts", targets);
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
@@ -149,8 +166,9 @@ internal static class OptimizerEmitter
         w.Line($"/// <summary>{Describe(o)}: one fused pass, {t.IsaName}.</summary>");
         w.Line($"// State: {(o.StateSlots == 0 ? "none" : string.Join(", ", StateNames(o).Select((n, k) => $"{n} at s[{Int(k)}·{Int(capacity)}]")))}. scale: gradient clipping factor.");
         w.Line(Aggressive);
-        w.Line("// frozen: per layer, skip its segments (anyFrozen: at least one is set).");
-        w.Open($"private static void Update_{t.Suffix}(ref float p, ref float g, ref float s, float lr, float scale, float c1, float c2{(o.DecoupledDecay ? ", float wd" : string.Empty)}, ref bool frozen, bool anyFrozen)");
+        w.Line("// frozen: per layer, skip its segments (anyFrozen: at least one is set). part/parts: this call's share of every loop's vectors");
+        w.Line("// (the scalar tails go to the last part), so each element is updated the same way whatever the split.");
+        w.Open($"private static void Update_{t.Suffix}(ref float p, ref float g, ref float s, float lr, float scale, float c1, float c2{(o.DecoupledDecay ? ", float wd" : string.Empty)}, ref bool frozen, bool anyFrozen, int part, int parts)");
         if (o.DecoupledDecay) w.Line("float keep = 1f - lr * wd; // decoupled decay: w ← w·(1 − η·λ)");
         if (!t.IsScalar)
         {
@@ -161,7 +179,8 @@ internal static class OptimizerEmitter
         {
             w.Open("if (!anyFrozen)");
             w.Line($"// {Int(capacity)} = {Int(plan.ParameterCount)} parameters padded with zeros to a multiple of 16: no tail at any width; the padding's gradient is 0 and stays 0.");
-            w.Open($"for (nint i = 0; i < {Int(capacity)}; i += {Int(t.Lanes)})");
+            w.Line($"(int va, int vb) = global::KernelGen.Runtime.WorkerPool.Range({Int(capacity / t.Lanes)}, part, parts);");
+            w.Open($"for (nint i = (nint)va * {Int(t.Lanes)}; i < (nint)vb * {Int(t.Lanes)}; i += {Int(t.Lanes)})");
             Element(w, o, t, "i", decay: false);
             w.Close();
             w.Line("return;");
@@ -176,16 +195,28 @@ internal static class OptimizerEmitter
             {
                 w.Open($"if (!{VectorTarget.Unsafe}.Add(ref frozen, {Int(seg.Layer)}))");
                 w.Line($"// {seg.What}: {Int(seg.Length)} floats{(seg.Decay && o.DecoupledDecay ? ", decayed" : string.Empty)}.");
-                w.Line($"nint i = {seg.Start};");
-                if (!t.IsScalar && seg.Length >= t.Lanes)
+                bool vectors = !t.IsScalar && seg.Length >= t.Lanes;
+                int units = vectors ? seg.Length / t.Lanes : seg.Length, step = vectors ? t.Lanes : 1;
+                w.Line($"(int va, int vb) = global::KernelGen.Runtime.WorkerPool.Range({Int(units)}, part, parts);");
+                w.Line($"nint i = {seg.Start} + (nint)va * {Int(step)};");
+                if (vectors)
                 {
-                    w.Open($"for (; i <= {seg.Start} + {Int(seg.Length - t.Lanes)}; i += {Int(t.Lanes)})");
+                    w.Open($"for (; i < {seg.Start} + (nint)vb * {Int(step)}; i += {Int(t.Lanes)})");
                     Element(w, o, t, "i", seg.Decay && o.DecoupledDecay);
                     w.Close();
+                    if (seg.Length % t.Lanes != 0)
+                    {
+                        w.Open($"if (part == parts - 1) for (i = {seg.Start} + {Int(units * t.Lanes)}; i < {seg.Start} + {Int(seg.Length)}; i++)");
+                        Element(w, o, scalar, "i", seg.Decay && o.DecoupledDecay);
+                        w.Close();
+                    }
                 }
-                w.Open($"for (; i < {seg.Start} + {Int(seg.Length)}; i++)");
-                Element(w, o, scalar, "i", seg.Decay && o.DecoupledDecay);
-                w.Close();
+                else
+                {
+                    w.Open($"for (; i < {seg.Start} + (nint)vb; i++)");
+                    Element(w, o, scalar, "i", seg.Decay && o.DecoupledDecay);
+                    w.Close();
+                }
                 w.Close();
             }
         }

@@ -1,0 +1,161 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using KernelGen.Runtime;
+using Xunit;
+
+namespace KernelGen.Tests;
+
+/// <summary>Odd widths, coupled decay and a stand-alone activation, big enough that every dense phase and the update are split.</summary>
+[Network(Inputs = 301, BatchSize = 61, Seed = 9)]
+[Dense(257, Init = Init.HeNormal)] [Activation(Act.ReLU)]
+[Dense(131)] [Activation(Act.GELU)]
+[Dense(7)]
+[SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3f, WeightDecay = 1e-3f)]
+public partial class ThreadNet;
+
+/// <summary>Issue 6: results do not depend on the thread count; no allocation; clean shutdown; worker exceptions surface.</summary>
+[Collection("Allocation")]
+public class ThreadingTests
+{
+    public static TheoryData<string, Isa> Cases()
+    {
+        var data = new TheoryData<string, Isa>();
+        foreach (string n in new[] { nameof(FashionMlp), nameof(ThreadNet) })
+            foreach (Isa isa in Networks.Widths)
+                data.Add(n, isa);
+        return data;
+    }
+
+    private static IClassifier Create(string name, Isa isa, int threads) => name switch
+    {
+        nameof(FashionMlp) => new FashionMlp(seed: 4, isa: isa, threads: threads),
+        _ => new ThreadNet(seed: 4, isa: isa, threads: threads),
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Parameters_are_bit_identical_for_1_2_and_3_threads(string network, Isa isa)
+    {
+        int steps = isa == Isa.Scalar || !IsaSupport.IsAccelerated(isa) ? 8 : 100;
+        int[][] results = new int[3][];
+        for (int threads = 1; threads <= 3; threads++)
+        {
+            using IClassifier net = Create(network, isa, threads);
+            Assert.Equal(threads, net is FashionMlp f ? f.Threads : ((ThreadNet)net).Threads);
+            var r = new Random(11);
+            int batch = net.Info.BatchSize;
+            float[] x = Enumerable.Range(0, batch * net.Info.Inputs).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+            int[] y = Enumerable.Range(0, batch).Select(_ => r.Next(net.Info.Outputs)).ToArray();
+            for (int s = 0; s < steps; s++)
+            {
+                int rows = s % 5 == 4 ? batch - 3 - s % 7 : batch; // some partial batches: other row splits
+                net.TrainStep(x.AsSpan(0, rows * net.Info.Inputs), y.AsSpan(0, rows));
+            }
+            results[threads - 1] = net.Parameters.ToArray().Concat(net.RunningStatistics.ToArray()).Select(BitConverter.SingleToInt32Bits).ToArray();
+        }
+        Assert.Equal(results[0], results[1]);
+        Assert.Equal(results[0], results[2]);
+    }
+
+    [Fact]
+    public void Threaded_training_allocates_nothing()
+    {
+        using var net = new FashionMlp(threads: 2);
+        using var small = new ThreadNet(threads: 3);
+        var r = new Random(3);
+        float[] x = Enumerable.Range(0, 128 * 784).Select(_ => (float)r.NextDouble()).ToArray();
+        int[] y = Enumerable.Range(0, 128).Select(_ => r.Next(10)).ToArray();
+        float[] x2 = x.AsSpan(0, 61 * 301).ToArray();
+        int[] y2 = y.Take(61).Select(v => v % 7).ToArray();
+        for (int i = 0; i < 20; i++) { net.TrainStep(x, y); small.TrainStep(x2, y2); }
+        GC.Collect();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++) { net.TrainStep(x, y); small.TrainStep(x2, y2); }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Threads_argument_is_checked_and_small_networks_stay_on_one_thread()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>("threads", () => new FashionMlp(threads: 0));
+        Assert.Throws<ArgumentOutOfRangeException>("threads", () => new FashionMlp(threads: 257));
+        using var digits = new DigitsNet(threads: 4);
+        Assert.Equal(1, digits.Threads);
+        using var one = new FashionMlp(seed: 2, threads: 1);
+        Assert.Equal(1, one.Threads);
+        using var auto = new FashionMlp();
+        Assert.Equal(Environment.ProcessorCount, auto.Threads);
+    }
+
+    [Fact]
+    public void Dispose_stops_every_worker()
+    {
+        using var pool = new WorkerPool(3);
+        Assert.Equal(3, pool.LiveWorkers);
+        pool.Dispose();
+        Assert.Equal(0, pool.LiveWorkers);
+
+        int before = Process.GetCurrentProcess().Threads.Count;
+        for (int i = 0; i < 20; i++)
+        {
+            using var net = new ThreadNet(threads: 4);
+            net.TrainStep(new float[2 * 301], new[] { 1, 2 });
+        }
+        Thread.Sleep(100);
+        int after = Process.GetCurrentProcess().Threads.Count;
+        Assert.True(after - before < 10, $"{after - before} threads more after 20 networks of 3 workers were disposed");
+    }
+
+    private sealed class Throwing : IParallelPhases
+    {
+        public int ThrowOn = -1;
+        public int[] Seen = new int[4];
+        public void RunPart(int phase, int part, int parts)
+        {
+            Interlocked.Increment(ref Seen[part]);
+            if (part == ThrowOn) throw new InvalidOperationException($"part {part} failed");
+        }
+    }
+
+    [Fact]
+    public void An_exception_in_a_worker_surfaces_and_the_pool_stays_usable()
+    {
+        using var pool = new WorkerPool(3);
+        var work = new Throwing { ThrowOn = 2 };
+        var e = Assert.Throws<InvalidOperationException>(() => pool.Run(work, 0));
+        Assert.Equal("part 2 failed", e.Message);
+        Assert.All(work.Seen, n => Assert.Equal(1, n)); // every part ran to the barrier
+        work.ThrowOn = 0;
+        Assert.Throws<InvalidOperationException>(() => pool.Run(work, 0)); // the caller's own part
+        work.ThrowOn = -1;
+        pool.Run(work, 0);
+        Assert.All(work.Seen, n => Assert.Equal(3, n));
+
+        // A network whose step throws (bad input, before any phase) stays usable, threads and all.
+        using var net = new ThreadNet(threads: 3);
+        Assert.Throws<ArgumentException>(() => net.TrainStep(new float[2 * 301], new[] { 1, 9 }));
+        float loss = net.TrainStep(new float[2 * 301], new[] { 1, 2 });
+        Assert.True(float.IsFinite(loss));
+    }
+
+    [Fact]
+    public void Range_covers_every_unit_once()
+    {
+        for (int units = 0; units < 50; units++)
+            for (int parts = 1; parts < 9; parts++)
+            {
+                int next = 0;
+                for (int p = 0; p < parts; p++)
+                {
+                    (int a, int b) = WorkerPool.Range(units, p, parts);
+                    Assert.Equal(next, a);
+                    Assert.True(b >= a);
+                    next = b;
+                }
+                Assert.Equal(units, next);
+            }
+    }
+}
