@@ -17,7 +17,7 @@ public static class Program
         Usage:
           kernelgen train [--dataset digits|fashion-mnist] [--data DIR] [--epochs N] [--seed S] [--json]
                           [--recipe standard|tuned] [--patience N] [--plot FILE|none] [--save FILE.safetensors]
-                          [--isa auto|scalar|vector128|vector256|vector512] [--rows N]
+                          [--isa auto|scalar|vector128|vector256|vector512] [--threads N] [--rows N]
               digits (default): DigitsNet (64 → 100 ReLU → 10, SGD) on the bundled 8×8 digits, 4:1 train/validation split, 30 epochs.
               fashion-mnist: FashionMlp on Fashion-MNIST from --data DIR or /usr/share/datasets/fashion-mnist
               (apt-get install -y dataset-fashion-mnist); 4:1 train/validation split of the 60,000 training images,

@@ -36,6 +36,7 @@ public static class TrainCommand
         public int? Shift;
         public float? Noise;
         public bool? Cosine;
+        public int? Threads;
     }
 
     /// <summary>Runs the command; returns the exit code.</summary>
@@ -78,6 +79,7 @@ public static class TrainCommand
                     break;
                 case "--patience": o.Patience = Program.PositiveInt(option, value); break;
                 case "--save": o.Save = value; break;
+                case "--threads": o.Threads = Program.PositiveInt(option, value); break;
                 case "--flip": o.Flip = Fraction(option, value); break;
                 case "--shift": o.Shift = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int k) && k >= 0 && k < 28 ? k : throw new ArgumentException($"--shift '{value}' is not 0 to 27 pixels."); break;
                 case "--noise": o.Noise = float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float sd) && sd >= 0 && float.IsFinite(sd) ? sd : throw new ArgumentException($"--noise '{value}' is not a standard deviation ≥ 0."); break;
@@ -109,13 +111,13 @@ public static class TrainCommand
         // 1,797 rows: 4:1 train/validation, as the notes advise; digits has no separate test set, so the validation
         // rows double as the reported test rows (no early stopping or best-epoch restoring looks at them by default).
         (Dataset train, Dataset validation) = all.Split(0.2, o.Seed);
-        using var net = new DigitsNet(seed: o.Seed, isa: o.Isa);
+        using var net = new DigitsNet(seed: o.Seed, isa: o.Isa, threads: o.Threads);
         Info(o, $"DigitsNet · {DigitsNet.InputSize} → 100 ReLU → {DigitsNet.OutputSize} · SGD η = {net.BaseLearningRate} · {DigitsNet.ParameterCount:N0} parameters · batch {DigitsNet.BatchSize} · kernels {net.Isa}");
         Info(o, $"digits (bundled): {train.Count} training rows, {validation.Count} validation rows (seed {o.Seed}); pixels scaled to [0, 1]");
         var trainer = new Trainer<DigitsNet>(net, train, o.Seed);
         var fit = Fit(o, trainer, validation, new FitOptions { Epochs = epochs, Patience = o.Patience, RestoreBest = o.Patience > 0 }, steps: (train.Count + DigitsNet.BatchSize - 1) / DigitsNet.BatchSize, null);
         Evaluation test = net.Evaluate(validation.Features, validation.Labels);
-        return Report(o, "DigitsNet on digits", "digits", DigitsNet.Info.Name, net.Isa, fit, test, epochs, null);
+        return Report(o, "DigitsNet on digits", "digits", DigitsNet.Info.Name, net.Isa, net.Threads, fit, test, epochs, null);
     }
 
     private static int Fashion(Options o)
@@ -161,8 +163,8 @@ public static class TrainCommand
         standardize?.ApplyTo(test);
         double loadSeconds = Stopwatch.GetElapsedTime(loadStart).TotalSeconds;
 
-        using var net = new FashionMlp(seed: o.Seed, isa: o.Isa);
-        Info(o, $"FashionMlp · 784 → 256 BN ReLU Dropout(0.2) → 128 BN LeakyReLU Dropout(0.2) → 10 · {FashionMlp.Info.Optimizer} · {FashionMlp.ParameterCount:N0} parameters · batch {FashionMlp.BatchSize} · kernels {net.Isa}");
+        using var net = new FashionMlp(seed: o.Seed, isa: o.Isa, threads: o.Threads);
+        Info(o, $"FashionMlp · 784 → 256 BN ReLU Dropout(0.2) → 128 BN LeakyReLU Dropout(0.2) → 10 · {FashionMlp.Info.Optimizer} · {FashionMlp.ParameterCount:N0} parameters · batch {FashionMlp.BatchSize} · kernels {net.Isa} · {net.Threads} thread(s)");
         Info(o, string.Create(CultureInfo.InvariantCulture, $"fashion-mnist ({dir}): {train.Count} training, {validation?.Count ?? 0} validation, {test.Count} test rows; preprocessing {o.Preprocess} fitted on the training rows; loaded in {loadSeconds:F1} s"));
         if (augmentation is not null || cosine) Info(o, string.Create(CultureInfo.InvariantCulture, $"recipe {o.Recipe}: horizontal flip p = {flip}, shift ±{shift} px, noise σ = {noise} on the raw images; cosine learning-rate decay {(cosine ? "on" : "off")} over {epochs} epochs"));
         var trainer = new Trainer<FashionMlp>(net, train, o.Seed);
@@ -188,7 +190,7 @@ public static class TrainCommand
             Checkpoint.Save(net, path, metadata, standardize?.Export("preprocessing."));
             Info(o, $"checkpoint: {path} (weights, running statistics, optimizer state, step, standardisation statistics)");
         }
-        return Report(o, $"FashionMlp on Fashion-MNIST ({o.Recipe})", "fashion-mnist", FashionMlp.Info.Name, net.Isa, fit, testEval, epochs, o.Recipe);
+        return Report(o, $"FashionMlp on Fashion-MNIST ({o.Recipe})", "fashion-mnist", FashionMlp.Info.Name, net.Isa, net.Threads, fit, testEval, epochs, o.Recipe);
     }
 
     /// <summary>The batch transform of augmented runs: augmentation of the raw batch, then the fitted standardisation.</summary>
@@ -280,7 +282,7 @@ public static class TrainCommand
         if (!o.Json) Console.WriteLine(text);
     }
 
-    private static int Report(Options o, string title, string dataset, string network, Isa isa, FitResult fit, Evaluation test, int epochs, string? recipe)
+    private static int Report(Options o, string title, string dataset, string network, Isa isa, int threads, FitResult fit, Evaluation test, int epochs, string? recipe)
     {
         string plot = o.Plot ?? $"{dataset}-curves.svg";
         if (plot != "none" && fit.Epochs.Count > 0) CurvesPlot.Write(plot, title, fit.Epochs);
@@ -300,12 +302,12 @@ public static class TrainCommand
         }
         else
         {
-            Console.WriteLine(Json(dataset, network, isa, o.Seed, recipe, fit, test));
+            Console.WriteLine(Json(dataset, network, isa, threads, o.Seed, recipe, fit, test));
         }
         return fit.Reason == StopReason.Diverged ? 4 : 0;
     }
 
-    private static string Json(string dataset, string network, Isa isa, int seed, string? recipe, FitResult fit, Evaluation test)
+    private static string Json(string dataset, string network, Isa isa, int threads, int seed, string? recipe, FitResult fit, Evaluation test)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -315,6 +317,7 @@ public static class TrainCommand
             w.WriteString("network", network);
             if (recipe is not null) w.WriteString("recipe", recipe);
             w.WriteString("isa", isa.ToString());
+            w.WriteNumber("threads", threads);
             w.WriteNumber("seed", seed);
             w.WriteNumber("testAccuracy", Math.Round(test.Accuracy, 6));
             w.WriteNumber("testLoss", Math.Round(test.MeanLoss, 6));

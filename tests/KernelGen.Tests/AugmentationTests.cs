@@ -8,6 +8,7 @@ using Xunit;
 namespace KernelGen.Tests;
 
 /// <summary>Data augmentation (deck 001: horizontal flips, random crops / translation, noise): exact pixel moves, seeding, allocation.</summary>
+[Collection("Allocation")]
 public class AugmentationTests
 {
     private static float[] Image(Random r, int n) => Enumerable.Range(0, n).Select(_ => (float)r.NextDouble()).ToArray();

@@ -6,6 +6,7 @@ using Xunit;
 namespace KernelGen.Tests;
 
 /// <summary>Model ensembles (deck 000 "Model Ensembles": average the predicted probability distributions, then arg-max).</summary>
+[Collection("Allocation")]
 public class EnsembleTests
 {
     private static DigitsNet[] Members(int n) => Enumerable.Range(0, n).Select(i => new DigitsNet(seed: 100 + i, isa: Isa.Auto)).ToArray();

@@ -13,6 +13,7 @@ namespace KernelGen.Tests;
 
 /// <summary>Preprocessing (deck 001 "Preprocessing the Data", deck 003 "Normalizing inputs"): zero-centring, standardisation,
 /// PCA and PCA/ZCA whitening, checked against scalar formulas and MathNet's eigen-decomposition as an independent oracle.</summary>
+[Collection("Allocation")]
 public class PreprocessingTests
 {
     private readonly ITestOutputHelper _output;

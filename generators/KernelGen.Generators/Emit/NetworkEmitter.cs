@@ -501,7 +501,7 @@ internal static class NetworkEmitter
         w.Line("int correct = 0;");
         w.Open("for (int start = 0; start < rows; start += BatchSize)");
         w.Line("int n = global::System.Math.Min(BatchSize, rows - start);");
-        w.Line($"Infer(ref {U}.Add(ref x, start * InputSize), {inferArgs}, n);");
+        w.Line($"InferChunk(ref {U}.Add(ref x, start * InputSize), {inferArgs}, n);");
         w.Line(classifier
             ? "sum += LossSum(ref ws, labels.Slice(start, n), n, ref correct);"
             : "sum += LossSum(ref ws, targets.Slice(start * OutputSize, n * OutputSize), n, ref correct);");
@@ -527,9 +527,35 @@ internal static class NetworkEmitter
         if (folded) w.Line("ref float f = ref _folded.Ref;");
         w.Open("for (int start = 0; start < rows; start += BatchSize)");
         w.Line("int n = global::System.Math.Min(BatchSize, rows - start);");
-        w.Line($"Infer(ref {U}.Add(ref x, start * InputSize), {inferArgs}, n);");
+        w.Line($"InferChunk(ref {U}.Add(ref x, start * InputSize), {inferArgs}, n);");
         w.Line($"WriteOutputs(ref ws, ref {U}.Add(ref y, start * OutputSize), n);");
         w.Close();
+        w.Line("global::System.GC.KeepAlive(this);");
+        w.Close();
+        w.Line();
+
+        // ---- threaded inference
+        long inferFlops = plan.Nodes.Where(n => n.IsDense).Sum(n => 2L * n.Inputs * n.Outputs);
+        int inferPhase = 2 * plan.Nodes.Count + 1;
+        w.Line($"/// <summary>Inference on one chunk of at most BatchSize rows: split by rows over the threads when big enough ({Int((int)Math.Min(inferFlops, int.MaxValue))} FLOPs a row).</summary>");
+        w.Open($"private void InferChunk(ref float x, ref float ws, ref float p{stP}{foldP}, int rows)");
+        w.Open($"if (_pool is not null && {inferFlops}L * rows >= ParallelFlops)");
+        w.Line($"{U}.CopyBlockUnaligned(ref {U}.As<float, byte>(ref {VectorTarget.At("ws", "InputsCopy")}), ref {U}.As<float, byte>(ref x), (uint)(rows * InputSize * sizeof(float)));");
+        w.Line("_partRows = rows;");
+        w.Line($"_pool.Run(this, {Int(inferPhase)});");
+        w.Close();
+        w.Line($"else Infer(ref x, ref ws, ref p{stA}{foldA}, 0, rows);");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>A thread's share of an inference chunk (rows [a, b) of the chunk copied to InputsCopy).</summary>");
+        w.Open("private void InferPart(int part, int parts)");
+        w.Line($"(int a, int b) = global::KernelGen.Runtime.WorkerPool.Range(_partRows, part, parts);");
+        w.Line("if (a >= b) return;");
+        w.Line("ref float ws = ref _workspace.Ref;");
+        w.Line("ref float p = ref _parameters.Ref;");
+        if (bn) w.Line("ref float st = ref _statistics.Ref;");
+        if (folded) w.Line("ref float f = ref _folded.Ref;");
+        w.Line($"Infer(ref {VectorTarget.At("ws", "InputsCopy")}, ref ws, ref p{stA}{foldA}, a, b - a);");
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
@@ -537,7 +563,7 @@ internal static class NetworkEmitter
         // ---- dispatch
         EmitDispatch(w, "Forward", $"ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP}", $"ref x, ref ws, ref p{stA}, rows{modeA}{seedA}", targets);
         EmitDispatch(w, "Backward", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}", $"ref x, ref ws, ref p, ref g, rows{modeA}{seedA}{lambdaA}", targets);
-        EmitDispatch(w, "Infer", $"ref float x, ref float ws, ref float p{stP}{foldP}, int rows", $"ref x, ref ws, ref p{stA}{foldA}, rows", targets);
+        EmitDispatch(w, "Infer", $"ref float x, ref float ws, ref float p{stP}{foldP}, int r0, int rows", $"ref x, ref ws, ref p{stA}{foldA}, r0, rows", targets);
 
         EmitRunKernel(w, plan, targets);
         EmitParallel(w, plan, targets, $"ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP}", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}");
@@ -553,17 +579,18 @@ internal static class NetworkEmitter
 
             w.Line($"/// <summary>Inference forward, {t.IsaName} kernels: running statistics{(folded ? ", batch norm folded into the dense weights before it" : string.Empty)}{(dropout ? ", dropout skipped (the next layer reads its input)" : string.Empty)}.</summary>");
             w.Line(Aggressive);
-            w.Open($"private static void Infer_{t.Suffix}(ref float x, ref float ws, ref float p{stP}{foldP}, int rows)");
+            w.Line("// r0: the first of these rows within the workspace (a thread's share of a chunk); x points at the chunk's row 0.");
+            w.Open($"private static void Infer_{t.Suffix}(ref float x, ref float ws, ref float p{stP}{foldP}, int r0, int rows)");
             var output = new Dictionary<Node, string>();
-            string Source(Node n) => n.Previous is null ? "ref x" : output[n.Previous];
+            string Source(Node n) => n.Previous is null ? $"ref {U}.Add(ref x, r0 * {Int(spec.Inputs)})" : output[n.Previous];
             var skipped = new HashSet<Node>();
             foreach (Node n in plan.Nodes)
             {
                 if (skipped.Contains(n)) continue;
                 if (n.FoldedInto is Node b)
                 {
-                    w.Line($"{n.Name}_Folded_Forward_{t.Suffix}({Source(n)}, {RefAt("f", n.FoldedWConst)}, {RefAt("f", n.FoldedBConst)}, {RefAt("ws", b.YConst)}, rows); // {n.Name} + {b.Name} folded");
-                    output[b] = RefAt("ws", b.YConst);
+                    w.Line($"{n.Name}_Folded_Forward_{t.Suffix}({Source(n)}, {RefAt("f", n.FoldedWConst)}, {RefAt("f", n.FoldedBConst)}, {RefAt("ws", $"{b.YConst} + r0 * {Int(b.Outputs)}")}, rows); // {n.Name} + {b.Name} folded");
+                    output[b] = RefAt("ws", $"{b.YConst} + r0 * {Int(b.Outputs)}");
                     skipped.Add(b);
                     continue;
                 }
@@ -573,8 +600,8 @@ internal static class NetworkEmitter
                     w.Line($"// {n.Name} (Dropout) is the identity here: the next layer reads {n.Name}'s input.");
                     continue;
                 }
-                w.Line(ForwardCall(n, t, Source(n), "false", "false") + ";");
-                output[n] = RefAt("ws", n.YConst);
+                w.Line(ForwardCall(n, t, Source(n), "false", "false", rowOffset: true) + ";");
+                output[n] = RefAt("ws", $"{n.YConst} + r0 * {Int(n.Outputs)}");
             }
             w.Close();
             w.Line();
@@ -609,9 +636,9 @@ internal static class NetworkEmitter
     private static string DropoutKey(Node n) => $"global::KernelGen.Ops.DropoutMask.Key(seed, step, {Int(n.Layer.Ordinal)})";
 
     /// <summary>The forward call of one node reading <paramref name="input"/> (x, ws, p, st, rows and the mode in scope).</summary>
-    private static string ForwardCall(Node n, VectorTarget t, string input, string train, string drop)
+    private static string ForwardCall(Node n, VectorTarget t, string input, string train, string drop, bool rowOffset = false)
     {
-        string y = RefAt("ws", n.YConst);
+        string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
         switch (n.Kind)
         {
             case LayerKind.Dense:
@@ -787,6 +814,10 @@ internal static class NetworkEmitter
         w.Open("private void RunPart(int phase, int part, int parts)");
         w.Open($"if (phase == {Int(update)})");
         w.Line("UpdatePart(part, parts);");
+        w.Line("return;");
+        w.Close();
+        w.Open($"if (phase == {Int(update + 1)})");
+        w.Line("InferPart(part, parts);");
         w.Line("return;");
         w.Close();
         w.Line($"ref float x = ref {VectorTarget.At("_workspace.Ref", "InputsCopy")};");

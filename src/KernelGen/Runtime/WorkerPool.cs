@@ -36,12 +36,12 @@ public sealed class WorkerPool : IDisposable
         public IParallelPhases? Work;
         public int Remaining;
         public Exception? Error;
-        public readonly ManualResetEventSlim Done = new(false, 0);
+        public readonly object DoneGate = new(); // Monitor, not an event: ManualResetEventSlim allocates its lock on first block
     }
 
     private sealed class Worker
     {
-        public readonly ManualResetEventSlim Start = new(false, 0);
+        public readonly object Gate = new();
         public Thread Thread = null!;
         public int Index;
         public Shared Shared = null!;
@@ -53,14 +53,12 @@ public sealed class WorkerPool : IDisposable
             while (true)
             {
                 // Spin, then block, until the next phase (or the stop signal) is published.
-                int spins = 0;
-                while (s.Generation == seen && !s.Stop)
+                for (int spins = 0; s.Generation == seen && !s.Stop && spins < SpinIterations; spins++) Thread.SpinWait(20);
+                if (s.Generation == seen && !s.Stop)
                 {
-                    if (++spins < SpinIterations) Thread.SpinWait(20);
-                    else
+                    lock (Gate)
                     {
-                        Start.Wait();
-                        Start.Reset();
+                        while (s.Generation == seen && !s.Stop) Monitor.Wait(Gate);
                     }
                 }
                 if (s.Stop) return;
@@ -73,7 +71,10 @@ public sealed class WorkerPool : IDisposable
                 {
                     Interlocked.CompareExchange(ref s.Error, e, null);
                 }
-                if (Interlocked.Decrement(ref s.Remaining) == 0) s.Done.Set();
+                if (Interlocked.Decrement(ref s.Remaining) == 0)
+                {
+                    lock (s.DoneGate) Monitor.Pulse(s.DoneGate);
+                }
             }
         }
     }
@@ -124,9 +125,11 @@ public sealed class WorkerPool : IDisposable
         s.Parts = _workers.Length + 1;
         s.Error = null;
         s.Remaining = _workers.Length;
-        s.Done.Reset();
         s.Generation++; // volatile write: publishes the fields above
-        foreach (Worker w in _workers) w.Start.Set();
+        foreach (Worker w in _workers)
+        {
+            lock (w.Gate) Monitor.Pulse(w.Gate); // wakes a worker that stopped spinning; cheap when it still spins
+        }
         Exception? mine = null;
         try
         {
@@ -136,11 +139,13 @@ public sealed class WorkerPool : IDisposable
         {
             mine = e;
         }
-        int spins = 0;
-        while (Volatile.Read(ref s.Remaining) != 0)
+        for (int spins = 0; Volatile.Read(ref s.Remaining) != 0 && spins < SpinIterations; spins++) Thread.SpinWait(20);
+        if (Volatile.Read(ref s.Remaining) != 0)
         {
-            if (++spins < SpinIterations) Thread.SpinWait(20);
-            else s.Done.Wait();
+            lock (s.DoneGate)
+            {
+                while (Volatile.Read(ref s.Remaining) != 0) Monitor.Wait(s.DoneGate);
+            }
         }
         s.Work = null;
         Exception? error = mine ?? s.Error;
@@ -160,7 +165,10 @@ public sealed class WorkerPool : IDisposable
     private void Stop()
     {
         _shared.Stop = true;
-        foreach (Worker w in _workers) w.Start.Set();
+        foreach (Worker w in _workers)
+        {
+            lock (w.Gate) Monitor.Pulse(w.Gate);
+        }
     }
 
     /// <summary>An undisposed pool still lets its threads go.</summary>
