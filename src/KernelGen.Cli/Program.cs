@@ -32,6 +32,8 @@ public static class Program
               Run every width the CPU accelerates (--all: every width; --isa: that one) against the double oracle.
           kernelgen bench [--isa WIDTH] [--batch N]...
               Time every GEMM kernel of the reference MLP 784→256→128→10 (µs, GFLOP/s, % of the measured FMA peak).
+          kernelgen compare [--quick] [--json]
+              FashionMlp's TrainStep, Predict and GEMMs at batch 1, 32, 128, 256, one line per figure (benchmarks/compare/compare.sh).
         """;
 
     /// <summary>Entry point; returns the process exit code.</summary>
@@ -50,6 +52,7 @@ public static class Program
                 "info" => Info(),
                 "selftest" => SelfTest.Run(all: args.Contains("--all"), only: OnlyIsa(args)),
                 "bench" => Bench.Run(OnlyIsa(args) ?? Isa.Auto, Batches(args)),
+                "compare" => CompareCommand.Run(args),
                 _ => Fail($"unknown command '{args[0]}'."),
             };
         }
