@@ -2,6 +2,7 @@
 # KernelGen vs PyTorch, OpenBLAS and oneDNN on FashionMlp, on this machine, one thread pinned to one core.
 #
 #   bash benchmarks/compare/compare.sh [--quick] [--raw FILE]
+#   bash benchmarks/compare/compare.sh --scaling [--quick]   # 1 vs 2 threads (cores 0-1): KernelGen and PyTorch
 #
 # Runs, each pinned with taskset to core $KG_CORE (default 0):
 #   - kernelgen compare  : FashionMlp TrainStep / Predict and every dense layer's GEMMs (src/KernelGen.Cli/CompareCommand.cs)
@@ -16,10 +17,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 quick=""
 raw=""
+scaling=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick="--quick" ;;
     --raw) raw="$2"; shift ;;
+    --scaling) scaling=1 ;;
     -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option '$1' (use --quick, --raw FILE)" >&2; exit 2 ;;
   esac
@@ -54,6 +57,37 @@ fi
 
 # 3. Run, one after the other, pinned, one thread each.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 DNNL_VERBOSE=0
+if [ "$scaling" = 1 ]; then
+  # Issue 6: the same step and inference on 1 and 2 threads, both on cores 0-1 (nothing else should run meanwhile).
+  out="$work/scaling.tsv"
+  : >"$out"
+  for t in 1 2; do
+    echo "compare.sh: kernelgen, $t thread(s)" >&2
+    taskset -c 0,1 dotnet "$root/src/KernelGen.Cli/bin/Release/net10.0/KernelGen.Cli.dll" compare --threads "$t" $quick | sed "s/^kernelgen/kernelgen_$t/" >>"$out"
+    echo "compare.sh: pytorch, $t thread(s)" >&2
+    OMP_NUM_THREADS=$t taskset -c 0,1 "$py" "$here/torch_fashion.py" --threads "$t" $quick | sed "s/^pytorch/pytorch_$t/" >>"$out"
+  done
+  [ -z "$raw" ] || cp "$out" "$raw"
+  "$py" - "$out" <<'PY'
+import sys, collections
+us = collections.defaultdict(dict)
+for line in open(sys.argv[1]):
+    if line.startswith("#"): continue
+    impl, op, batch, v = line.split("\t")
+    us[(op, int(batch))][impl] = float(v)
+print("Scaling, FashionMlp, cores 0-1: µs for 1 and 2 threads, speed-up = 1-thread µs / 2-thread µs")
+print("| op         | batch | KernelGen 1 | KernelGen 2 | speed-up | PyTorch 1 | PyTorch 2 | speed-up | KernelGen 2 vs PyTorch 2 |")
+for op in ("train_step", "predict"):
+    for b in (1, 32, 128, 256):
+        d = us.get((op, b), {})
+        k1, k2, p1, p2 = (d.get(k) for k in ("kernelgen_1", "kernelgen_2", "pytorch_1", "pytorch_2"))
+        if k1 is None: continue
+        f = lambda x: f"{x:11.1f}" if x is not None else "        n/a"
+        r = lambda a, c: f"{a / c:8.2f}" if a and c else "     n/a"
+        print(f"| {op:<10} | {b:5} | {f(k1)} | {f(k2)} | {r(k1, k2)} | {f(p1)} | {f(p2)} | {r(p1, p2)} | {r(p2, k2):>24} |")
+PY
+  exit 0
+fi
 out="$work/results.tsv"
 : >"$out"
 echo "compare.sh: kernelgen (core $core)" >&2

@@ -17,7 +17,8 @@ from torch import nn
 
 quick = "--quick" in sys.argv
 MIN_S, LOOPS = (0.002, 5) if quick else (0.010, 21)
-torch.set_num_threads(1)
+THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
+torch.set_num_threads(THREADS)
 torch.manual_seed(1)
 
 

@@ -27,9 +27,18 @@ internal static class CompareCommand
 
     public static int Run(string[] args)
     {
-        bool quick = Array.IndexOf(args, "--quick") >= 0, json = Array.IndexOf(args, "--json") >= 0;
-        foreach (string a in args[1..])
-            if (a is not ("--quick" or "--json")) throw new ArgumentException($"compare: unknown option '{a}'.");
+        bool quick = false, json = false;
+        int threads = 1; // one core, as the peers; --threads N for the scaling table (compare.sh --scaling)
+        for (int i = 1; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick": quick = true; break;
+                case "--json": json = true; break;
+                case "--threads" when i + 1 < args.Length: threads = Program.PositiveInt("--threads", args[++i]); break;
+                default: throw new ArgumentException($"compare: unknown option '{args[i]}'.");
+            }
+        }
         var timer = new Timer(quick ? 2.0 : 10.0, quick ? 5 : 21);
         var results = new List<(string Op, int Batch, double Us)>();
 
@@ -38,8 +47,8 @@ internal static class CompareCommand
             peak = Math.Max(peak, FmaPeak.Flops(lanes) / timer.Nanoseconds(() => FmaPeak.Run(lanes)));
         results.Add(("fma_peak_gflops", 0, peak));
 
-        using var net128 = new FashionMlp();
-        using var net256 = new FashionMlp256();
+        using var net128 = new FashionMlp(threads: threads);
+        using var net256 = new FashionMlp256(threads: threads);
         var r = new Random(1);
         foreach (int batch in new[] { 1, 32, 128, 256 })
         {
