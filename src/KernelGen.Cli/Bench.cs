@@ -64,6 +64,7 @@ internal static class Bench
             Console.WriteLine(string.Format(inv, "{0,-28} {1,6} {2,12:0.00} {3,9:0.0} {4,6:0}%", "  Predict (whole)", batch, predictFlops / pg / 1000, pg, 100 * pg / peak));
         }
         Fashion(isa, inv);
+        PoolRoundTrip(inv);
         return 0;
     }
 
@@ -93,6 +94,21 @@ internal static class Bench
             Console.WriteLine(string.Format(inv, "  TrainStep batch {0}: {1:0.0} µs{4}; ApplyUpdate (finite check + AdamW + running statistics): {2:0.0} µs = {3:0.000} ns/parameter", batch, step, update / 1000, update / FashionMlp.ParameterCount, speedup));
             Console.WriteLine(string.Format(inv, "  Predict (batch norm folded) batch {0}: {1:0.0} µs; batch 1: {2:0.00} µs", batch, predict, one));
         }
+    }
+
+    private sealed class NoWork : Runtime.IParallelPhases
+    {
+        public void RunPart(int phase, int part, int parts) { }
+    }
+
+    /// <summary>The cost of one pool phase with nothing to do: what a split must save to pay off (ParallelFlops).</summary>
+    private static void PoolRoundTrip(CultureInfo inv)
+    {
+        if (Environment.ProcessorCount < 2) return;
+        using var pool = new Runtime.WorkerPool(Environment.ProcessorCount - 1);
+        var work = new NoWork();
+        double ns = MeasureNanoseconds(() => pool.Run(work, 0));
+        Console.WriteLine(string.Format(inv, "WorkerPool round trip ({0} threads, empty phase): {1:0.00} µs", pool.Parts, ns / 1000));
     }
 
     /// <summary>Nanoseconds per call of <paramref name="action"/>: calibrated to ~2 ms per timed loop, median of 15 loops.</summary>

@@ -10,8 +10,13 @@ namespace KernelGen.Tests;
 /// <summary>The CSV reader: options, gzip by magic, the bundled digits file, and errors naming file, line and column.</summary>
 public class CsvTests
 {
-    private static string DigitsFile([System.Runtime.CompilerServices.CallerFilePath] string here = "")
-        => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "../../src/KernelGen/Data/digits.csv.gz"));
+    // From the test binary up to the repository (not [CallerFilePath]: CI builds map source paths to /_/).
+    private static string DigitsFile()
+    {
+        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+            if (File.Exists(Path.Combine(dir, "KernelGen.sln"))) return Path.Combine(dir, "src", "KernelGen", "Data", "digits.csv.gz");
+        throw new InvalidOperationException("KernelGen.sln not found above " + AppContext.BaseDirectory);
+    }
 
     [Fact]
     public void The_bundled_digits_file_reads_as_Digits_Load()
