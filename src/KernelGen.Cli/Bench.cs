@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Diagnostics;
 using System.Globalization;
 using KernelGen.Cli.Networks;
@@ -109,6 +110,8 @@ internal static class Bench
         var work = new NoWork();
         double ns = MeasureNanoseconds(() => pool.Run(work, 0));
         Console.WriteLine(string.Format(inv, "WorkerPool round trip ({0} threads, empty phase): {1:0.00} µs", pool.Parts, ns / 1000));
+        double spin = MeasureNanoseconds(() => Thread.SpinWait(20));
+        Console.WriteLine(string.Format(inv, "Thread.SpinWait(20): {0:0.0} ns; a waiting thread spins {1:0.0} µs before it blocks", spin, spin * Runtime.WorkerPool.SpinIterations / 1000));
     }
 
     /// <summary>Nanoseconds per call of <paramref name="action"/>: calibrated to ~2 ms per timed loop, median of 15 loops.</summary>

@@ -24,7 +24,7 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Spin iterations (of <see cref="Thread.SpinWait(int)"/>(20), ≈ 10–20 ns each) before a waiting thread blocks.
     /// Between the phases of a training step the main thread runs element-wise layers for 5–50 µs; a worker spinning
     /// through that gap wakes in well under a microsecond, one that blocked needs a futex wake-up (≈ 5–20 µs here).</summary>
-    private const int SpinIterations = 4000;
+    public const int SpinIterations = 4000;
 
     /// <summary>What the workers share; the threads reference this, not the pool, so an undisposed pool can be finalised.</summary>
     private sealed class Shared
