@@ -126,6 +126,59 @@ internal static class ActivationEmitter
     }
 
     /// <summary>
+    /// <see cref="EmitRowMap"/> over the columns [c0, c1) (runtime values in scope): c0 is a multiple of the lanes, and c1
+    /// is too or is <paramref name="n"/> with at least one whole vector in the range (see <see cref="ColumnShare"/>), so
+    /// the overlapping last vector stays inside the range and each element is computed as over all columns.
+    /// </summary>
+    public static void EmitRowMapRange(CodeWriter w, VectorTarget t, int n, Func<VectorTarget, string, string, string> body)
+    {
+        w.Open("for (nint r = 0; r < rows; r++)");
+        w.Line($"nint row = r * {Int(n)};");
+        if (t.IsScalar || n < t.Lanes)
+        {
+            w.Line($"for (nint c = c0; c < c1; c++) {body(VectorTarget.Scalar, "row + c", "c")}");
+        }
+        else
+        {
+            w.Line("nint c = c0;");
+            w.Line($"for (; c <= c1 - {Int(t.Lanes)}; c += {Int(t.Lanes)}) {body(t, "row + c", "c")}");
+            if (n % t.Lanes != 0) w.Line($"if (c < c1) {{ c = c1 - {Int(t.Lanes)}; {body(t, "row + c", "c")} }} // overlapping last vector");
+        }
+        w.Close();
+    }
+
+    /// <summary><see cref="EmitColumns"/> over the columns [c0, c1): whole vectors below the last whole vector of the layer,
+    /// then its tail columns one by one (only in the share that ends at <paramref name="n"/>).</summary>
+    public static void EmitColumnsRange(CodeWriter w, VectorTarget t, int n, Action<VectorTarget, string> body)
+    {
+        w.Open();
+        w.Line("nint c = c0;");
+        if (!t.IsScalar && n >= t.Lanes)
+        {
+            w.Open($"for (; c <= c1 - {Int(t.Lanes)} && c < {Int(n / t.Lanes * t.Lanes)}; c += {Int(t.Lanes)})");
+            body(t, "c");
+            w.Close();
+        }
+        if (t.IsScalar || n % t.Lanes != 0)
+        {
+            w.Open("for (; c < c1; c++)");
+            body(VectorTarget.Scalar, "c");
+            w.Close();
+        }
+        w.Close();
+    }
+
+    /// <summary>Statements that set c0, c1 to this part's share of <paramref name="n"/> columns, in whole vectors (the tail with
+    /// the last vector), and run <paramref name="call"/> when the share is not empty.</summary>
+    public static void ColumnShare(CodeWriter w, VectorTarget t, int n, string call)
+    {
+        bool vectors = !t.IsScalar && n >= t.Lanes;
+        int units = vectors ? n / t.Lanes : n, step = vectors ? t.Lanes : 1;
+        w.Line($"(int u0, int u1) = global::KernelGen.Runtime.WorkerPool.Range({Int(units)}, part, parts);");
+        w.Line($"if (u0 < u1) {call.Replace("COLUMNS", $"u0 * {Int(step)}, u1 == {Int(units)} ? {Int(n)} : u1 * {Int(step)}")};");
+    }
+
+    /// <summary>
     /// Per-column work over <paramref name="n"/> columns: whole vectors, then the remaining columns one by one
     /// (for reductions, which must see each column once). The body emits its own statements.
     /// </summary>

@@ -22,12 +22,13 @@ internal static class BatchNormEmitter
             w.Line($"/// <summary>{node.Name} · BatchNorm of {Int(n)} features, ε = {Float(eps)}{act}. Forward, {t.IsaName}.</summary>");
             w.Line($"// x, y: [rows × {Int(n)}]; gamma, beta: [{Int(n)}]; stats: mean [{Int(n)}] at 0, 1/√(σ²+ε) at {Int(stride)}, batch σ² at {Int(2 * stride)};");
             w.Line($"// running: mean [{Int(n)}] then variance [{Int(n)}]. train: batch statistics (written to stats); else the running ones.");
+            w.Line($"// Columns [c0, c1): all {Int(n)}, or a thread's share (whole vectors; every feature is normalised the same way whatever the split).");
             w.Line(Aggressive);
-            w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float gamma, ref float beta, ref float stats, ref float running, ref float y, int rows, bool train)");
+            w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float gamma, ref float beta, ref float stats, ref float running, ref float y, int rows, bool train, nint c0, nint c1)");
             w.Open("if (train)");
             w.Line("// One pass per feature over the rows, shifted by the first row (K) so the sums do not cancel: μ = K + Σ(x−K)/N, σ² = Σ(x−K)²/N − (Σ(x−K)/N)².");
             w.Line("float invRows = 1f / rows;");
-            ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
+            ActivationEmitter.EmitColumnsRange(w, t, n, (v, c) =>
             {
                 w.Line($"{v.Type} k = {v.Load("x", c)}, s1 = {v.Zero}, s2 = {v.Zero};");
                 w.Open("for (nint r = 0; r < rows; r++)");
@@ -43,14 +44,14 @@ internal static class BatchNormEmitter
             });
             w.Close();
             w.Open("else");
-            ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
+            ActivationEmitter.EmitColumnsRange(w, t, n, (v, c) =>
             {
                 w.Line(v.Store(v.Load("running", c), "stats", c));
                 w.Line(v.Store($"{v.One} / {v.Sqrt($"{v.Load("running", $"{Int(n)} + {c}")} + {v.Broadcast(Float(eps))}")}", "stats", $"{Int(stride)} + {c}"));
             });
             w.Close();
             w.Line("// y = f(γ·(x − μ)/σ + β)");
-            ActivationEmitter.EmitRowMap(w, t, n, (v, i, c) =>
+            ActivationEmitter.EmitRowMapRange(w, t, n, (v, i, c) =>
                 v.Store(NetworkPlan.Invoke(node.Activation, node.Alpha, v,
                     v.MultiplyAdd($"({v.Load("x", i)} - {v.Load("stats", c)}) * {v.Load("stats", $"{Int(stride)} + {c}")}", v.Load("gamma", c), v.Load("beta", c))), "y", i));
             w.Close();
@@ -65,8 +66,8 @@ internal static class BatchNormEmitter
             w.Line($"/// <summary>{node.Name} · BatchNorm. Backward: dβ = Σ d, dγ = Σ d·x̂{(needsDx ? $", dx = γ/σ·(d − (dβ + x̂·dγ)/N) (train; γ/σ·d with running statistics){(fuse ? $" ⊙ {prev!.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line($"// d: [rows × {Int(n)}] ∂L/∂(γx̂ + β){(node.GradientIncludesDerivative ? $" (already times {node.Activation}′)" : string.Empty)}; overwrites dgamma, dbeta{(needsDx ? ", dx" : string.Empty)}.");
             w.Line(Aggressive);
-            w.Open($"private static void {node.Name}_Backward_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float stats, ref float dgamma, ref float dbeta, {(needsDx ? "ref float dx, " : string.Empty)}{(fuse ? "ref float yp, " : string.Empty)}int rows, bool train)");
-            ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
+            w.Open($"private static void {node.Name}_Backward_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float stats, ref float dgamma, ref float dbeta, {(needsDx ? "ref float dx, " : string.Empty)}{(fuse ? "ref float yp, " : string.Empty)}int rows, bool train, nint c0, nint c1)");
+            ActivationEmitter.EmitColumnsRange(w, t, n, (v, c) =>
             {
                 w.Line($"{v.Type} m = {v.Load("stats", c)}, inv = {v.Load("stats", $"{Int(stride)} + {c}")}, sb = {v.Zero}, sg = {v.Zero};");
                 w.Open("for (nint r = 0; r < rows; r++)");
@@ -81,7 +82,7 @@ internal static class BatchNormEmitter
             {
                 w.Line("// With running statistics the layer is affine in x: the batch terms vanish.");
                 w.Line("float invRows = train ? 1f / rows : 0f;");
-                ActivationEmitter.EmitRowMap(w, t, n, (v, i, c) =>
+                ActivationEmitter.EmitRowMapRange(w, t, n, (v, i, c) =>
                 {
                     string inv = v.Load("stats", $"{Int(stride)} + {c}");
                     string xhat = $"({v.Load("x", i)} - {v.Load("stats", c)}) * {inv}";

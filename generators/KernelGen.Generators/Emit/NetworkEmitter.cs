@@ -185,6 +185,7 @@ internal static class NetworkEmitter
         w.Line($"// changes how an element is computed, so results are bit-identical for any thread count.");
         w.Line($"private const long ParallelFlops = {ThreadsPlan.ParallelFlops}L; // {ThreadsPlan.FlopsReason}");
         w.Line($"private const int ParallelParameters = {Int(ThreadsPlan.ParallelParameters)}; // {ThreadsPlan.ParametersReason}");
+        w.Line($"private const long ParallelElements = {ThreadsPlan.ParallelElements}L; // batch norm is split from this many rows × features: {ThreadsPlan.ElementsReason}");
         bool parallelWork = ThreadsPlan.HasParallelWork(plan);
         w.Line($"private const bool HasParallelWork = {(parallelWork ? "true" : "false")}; // whether any phase at BatchSize rows reaches the thresholds");
         w.Line();
@@ -233,6 +234,7 @@ internal static class NetworkEmitter
         w.Line("private int _partRows; // rows of the phase the workers run");
         w.Line("private float _partLr, _partScale, _partC1, _partC2; // the update phase's arguments");
         w.Line("private bool _partAnyFrozen;");
+        if (plan.HasBatchNorm) w.Line("private bool _partTrain; // batch-norm phases: training mode");
         if (bn)
         {
             w.Line("private int _batchRows; // rows of the last training-mode forward, whose batch statistics the next update folds into the running ones");
@@ -644,7 +646,7 @@ internal static class NetworkEmitter
             case LayerKind.Dense:
                 return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{y}, rows)";
             case LayerKind.BatchNorm:
-                return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("st", n.RunningConst)}, {y}, rows, {train})";
+                return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("st", n.RunningConst)}, {y}, rows, {train}, 0, {Int(n.Outputs)})";
             case LayerKind.Dropout:
                 return $"{n.Name}_Forward_{t.Suffix}({input}, {y}, rows, {drop}, {(drop == "false" ? "0u" : DropoutKey(n))})";
             case LayerKind.Activation when n.IsPReLU:
@@ -667,7 +669,7 @@ internal static class NetworkEmitter
             case LayerKind.Dense:
                 return DenseCall(n, "BackwardWeights", t) + ";" + (needsDx ? " " + DenseCall(n, "BackwardInput", t) + ";" : string.Empty);
             case LayerKind.BatchNorm:
-                return $"{n.Name}_Backward_{t.Suffix}({Input(n)}, {d}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}rows, train);";
+                return $"{n.Name}_Backward_{t.Suffix}({Input(n)}, {d}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}rows, train, 0, {Int(n.Outputs)});";
             case LayerKind.Dropout:
                 return needsDx ? $"{n.Name}_Backward_{t.Suffix}({d}, {dx}{yp}rows, drop, {DropoutKey(n)});" : null;
             case LayerKind.Maxout:
@@ -764,7 +766,9 @@ internal static class NetworkEmitter
         const string R = "global::KernelGen.Runtime.WorkerPool.Range";
         const string U = VectorTarget.Unsafe;
         bool coupled = plan.Spec.Optimizer.CoupledDecay;
+        bool bn = plan.HasBatchNorm;
         int update = 2 * plan.Nodes.Count;
+        string bnP = bn ? ", ref float st, bool train" : string.Empty;
 
         void Serial(Func<VectorTarget, string?> Call)
         {
@@ -781,9 +785,11 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Forward with each dense layer split over the threads (by rows); other layers on this thread.</summary>");
         w.Open($"private void ForwardParallel({forwardParameters})");
         w.Line("_partRows = rows;");
+        if (bn) w.Line("_partTrain = train;");
         foreach (Node n in plan.Nodes)
         {
             if (n.IsDense) w.Line($"Parallel({Int(ForwardPhase(n))}, {Int(2 * n.Inputs * n.Outputs)}L * rows); // {n.Name} forward");
+            else if (n.IsBatchNorm) w.Line($"Parallel({Int(ForwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} batch norm, split by features");
             else Serial(t => ForwardCall(n, t, Input(n), "train", "drop"));
         }
         w.Close();
@@ -792,18 +798,20 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Backward with each dense layer's dW (by output tiles) and dX (by rows) split over the threads; other layers on this thread.</summary>");
         w.Open($"private void BackwardParallel({backwardParameters})");
         w.Line("_partRows = rows;");
+        if (bn) w.Line("_partTrain = train;");
         for (int i = plan.Nodes.Count - 1; i >= 0; i--)
         {
             Node n = plan.Nodes[i];
             if (n.IsDense) w.Line($"Parallel({Int(BackwardPhase(n))}, {Int(2 * n.Inputs * n.Outputs * (n.NeedsInputGradient ? 2 : 1))}L * rows); // {n.Name} dW{(n.NeedsInputGradient ? " and dX" : string.Empty)}");
+            else if (n.IsBatchNorm) w.Line($"Parallel({Int(BackwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} batch norm backward, split by features");
             else if (BackwardCall(n, VectorTarget.Scalar) is not null) Serial(t => BackwardCall(n, t));
         }
         w.Close();
         w.Line();
 
         w.Line("/// <summary>Runs a phase on every thread when it is worth it, else whole on this one (same results either way).</summary>");
-        w.Open("private void Parallel(int phase, long flops)");
-        w.Line("if (flops >= ParallelFlops) _pool!.Run(this, phase);");
+        w.Open("private void Parallel(int phase, long work, long threshold = ParallelFlops)");
+        w.Line("if (work >= threshold) _pool!.Run(this, phase);");
         w.Line("else RunPart(phase, 0, 1);");
         w.Close();
         w.Line();
@@ -826,7 +834,8 @@ internal static class NetworkEmitter
         w.Line("ref float g = ref _gradients.Ref;");
         w.Line("int rows = _partRows;");
         if (coupled) w.Line("float lambda = _weightDecay;");
-        EmitSwitch(w, "RunPart", $"phase, part, parts, ref x, ref ws, ref p, ref g, rows{(coupled ? ", lambda" : string.Empty)}", targets);
+        if (bn) w.Line("ref float st = ref _statistics.Ref;");
+        EmitSwitch(w, "RunPart", $"phase, part, parts, ref x, ref ws, ref p, ref g, rows{(coupled ? ", lambda" : string.Empty)}{(bn ? ", ref st, _partTrain" : string.Empty)}", targets);
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
@@ -835,8 +844,20 @@ internal static class NetworkEmitter
         {
             w.Line($"/// <summary>One part of a dense phase, {t.IsaName} kernels: forward and dX take a share of the rows, dW a share of whole output tiles.</summary>");
             w.Line(Aggressive);
-            w.Open($"private static void RunPart_{t.Suffix}(int phase, int part, int parts, ref float x, ref float ws, ref float p, ref float g, int rows{(coupled ? ", float lambda" : string.Empty)})");
+            w.Open($"private static void RunPart_{t.Suffix}(int phase, int part, int parts, ref float x, ref float ws, ref float p, ref float g, int rows{(coupled ? ", float lambda" : string.Empty)}{bnP})");
             w.Open("switch (phase)");
+            foreach (Node n in plan.Nodes.Where(n => n.IsBatchNorm))
+            {
+                w.Open($"case {Int(ForwardPhase(n))}:");
+                ActivationEmitter.ColumnShare(w, t, n.Outputs, ForwardCall(n, t, Input(n), "train", "false").Replace($", 0, {Int(n.Outputs)})", ", COLUMNS)"));
+                w.Line("break;");
+                w.Close();
+                string back = BackwardCall(n, t)!.TrimEnd(';');
+                w.Open($"case {Int(BackwardPhase(n))}:");
+                ActivationEmitter.ColumnShare(w, t, n.Outputs, back.Replace($", 0, {Int(n.Outputs)})", ", COLUMNS)"));
+                w.Line("break;");
+                w.Close();
+            }
             foreach (Node n in plan.Nodes.Where(n => n.IsDense))
             {
                 int k = n.Inputs, m = n.Outputs;
@@ -862,7 +883,7 @@ internal static class NetworkEmitter
                 w.Line("break;");
                 w.Close();
             }
-            w.Line("default: throw new global::System.InvalidOperationException(\"bug: no phase \" + phase);");
+            w.Line("default: global::KernelGen.Runtime.Guard.NoPhase(phase); break;");
             w.Close();
             w.Close();
             w.Line();

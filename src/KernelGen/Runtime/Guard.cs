@@ -52,6 +52,10 @@ public static class Guard
         => throw new ArgumentOutOfRangeException(nameof(layer), layer,
             $"No {pass} kernel for layer {layer}; this network's kernels (layer, pass) are {kernels}. Layers are numbered by their 0-based position in the attribute stack; the first dense layer has no InputGradient kernel.");
 
+    /// <summary>A generated network asked for a phase it does not have: a generator bug.</summary>
+    [DoesNotReturn]
+    public static void NoPhase(int phase) => throw new InvalidOperationException($"bug: the network has no phase {phase}.");
+
     /// <summary>Before ApplyUpdate: every gradient finite, else InvalidOperationException (nothing is changed).</summary>
     public static void FiniteGradients(ReadOnlySpan<float> gradients)
     {

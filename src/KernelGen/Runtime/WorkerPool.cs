@@ -179,6 +179,8 @@ public sealed class WorkerPool : IDisposable
     /// returns run <paramref name="part"/> as [start, end). The split only decides who computes what, never how: every
     /// kernel computes each element the same way whichever run it lands in, so results do not depend on the thread count.
     /// </summary>
+    /// <remarks>Not inlined: its divisions would bring the division-by-zero and overflow helpers into every kernel that splits.</remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static (int Start, int End) Range(int units, int part, int parts)
         => ((int)((long)units * part / parts), (int)((long)units * (part + 1) / parts));
 }
