@@ -25,11 +25,11 @@ internal static class DropoutEmitter
         foreach (VectorTarget t in targets)
         {
             w.Line($"/// <summary>{node.Name} · Dropout p = {Float(rate)}: kept values × {scale} (= 1/(1 − p)), the rest 0; a copy when <paramref name=\"drop\"/> is false. Forward, {t.IsaName}.</summary>");
-            w.Line($"// x, y: [rows × {Int(n)}]; element i of the batch uses counter i under <paramref name=\"key\"/>.");
+            w.Line($"// x, y: [rows × {Int(n)}]; element i of the batch uses counter i under <paramref name=\"key\"/>; first: the batch index of x[0] (a thread's share of the rows).");
             w.Line(Aggressive);
-            w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float y, int rows, bool drop, uint key)");
+            w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float y, int rows, bool drop, uint key, int first)");
             w.Open("if (drop)");
-            ActivationEmitter.EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store($"{Mask}.Apply({v.Load("x", i)}, (int)({i}), key, {ThresholdConst(node)}, {scale})", "y", i));
+            ActivationEmitter.EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store($"{Mask}.Apply({v.Load("x", i)}, first + (int)({i}), key, {ThresholdConst(node)}, {scale})", "y", i));
             w.Close();
             w.Open("else");
             ActivationEmitter.EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store(v.Load("x", i), "y", i));
@@ -44,10 +44,10 @@ internal static class DropoutEmitter
         {
             w.Line($"/// <summary>{node.Name} · Dropout. Backward: dx = d ⊙ mask × {scale} (the same mask, regenerated){(fuse ? $" ⊙ {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line(Aggressive);
-            w.Open($"private static void {node.Name}_Backward_{t.Suffix}(ref float d, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows, bool drop, uint key)");
+            w.Open($"private static void {node.Name}_Backward_{t.Suffix}(ref float d, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows, bool drop, uint key, int first)");
             string Fused(VectorTarget v, string value, string i) => fuse ? $"{value} * {prev.OutputDerivative(v, v.Load("yp", i))}" : value;
             w.Open("if (drop)");
-            ActivationEmitter.EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store(Fused(v, $"{Mask}.Apply({v.Load("d", i)}, (int)({i}), key, {ThresholdConst(node)}, {scale})", i), "dx", i));
+            ActivationEmitter.EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store(Fused(v, $"{Mask}.Apply({v.Load("d", i)}, first + (int)({i}), key, {ThresholdConst(node)}, {scale})", i), "dx", i));
             w.Close();
             w.Open("else");
             ActivationEmitter.EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store(Fused(v, v.Load("d", i), i), "dx", i));

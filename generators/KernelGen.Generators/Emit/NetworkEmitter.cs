@@ -235,6 +235,7 @@ internal static class NetworkEmitter
         w.Line("private float _partLr, _partScale, _partC1, _partC2; // the update phase's arguments");
         w.Line("private bool _partAnyFrozen;");
         if (plan.HasBatchNorm) w.Line("private bool _partTrain; // batch-norm phases: training mode");
+        if (plan.HasDropout) w.Line("private bool _partDrop; private long _partStep; // dropout phases: on, and the step its masks are keyed by");
         if (bn)
         {
             w.Line("private int _batchRows; // rows of the last training-mode forward, whose batch statistics the next update folds into the running ones");
@@ -648,7 +649,7 @@ internal static class NetworkEmitter
             case LayerKind.BatchNorm:
                 return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("st", n.RunningConst)}, {y}, rows, {train}, 0, {Int(n.Outputs)})";
             case LayerKind.Dropout:
-                return $"{n.Name}_Forward_{t.Suffix}({input}, {y}, rows, {drop}, {(drop == "false" ? "0u" : DropoutKey(n))})";
+                return $"{n.Name}_Forward_{t.Suffix}({input}, {y}, rows, {drop}, {(drop == "false" ? "0u" : DropoutKey(n))}, 0)";
             case LayerKind.Activation when n.IsPReLU:
                 return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {y}, rows)";
             default:
@@ -671,7 +672,7 @@ internal static class NetworkEmitter
             case LayerKind.BatchNorm:
                 return $"{n.Name}_Backward_{t.Suffix}({Input(n)}, {d}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}rows, train, 0, {Int(n.Outputs)});";
             case LayerKind.Dropout:
-                return needsDx ? $"{n.Name}_Backward_{t.Suffix}({d}, {dx}{yp}rows, drop, {DropoutKey(n)});" : null;
+                return needsDx ? $"{n.Name}_Backward_{t.Suffix}({d}, {dx}{yp}rows, drop, {DropoutKey(n)}, 0);" : null;
             case LayerKind.Maxout:
                 return needsDx ? $"{n.Name}_Backward_{t.Suffix}({Input(n)}, {d}, {dx}rows);" : null;
             default:
@@ -766,9 +767,9 @@ internal static class NetworkEmitter
         const string R = "global::KernelGen.Runtime.WorkerPool.Range";
         const string U = VectorTarget.Unsafe;
         bool coupled = plan.Spec.Optimizer.CoupledDecay;
-        bool bn = plan.HasBatchNorm;
+        bool bn = plan.HasBatchNorm, dropout = plan.HasDropout;
         int update = 2 * plan.Nodes.Count;
-        string bnP = bn ? ", ref float st, bool train" : string.Empty;
+        string bnP = (bn ? ", ref float st, bool train" : string.Empty) + (dropout ? ", bool drop, int seed, long step" : string.Empty);
 
         void Serial(Func<VectorTarget, string?> Call)
         {
@@ -786,10 +787,12 @@ internal static class NetworkEmitter
         w.Open($"private void ForwardParallel({forwardParameters})");
         w.Line("_partRows = rows;");
         if (bn) w.Line("_partTrain = train;");
+        if (dropout) w.Line("_partDrop = drop; _partStep = step;");
         foreach (Node n in plan.Nodes)
         {
             if (n.IsDense) w.Line($"Parallel({Int(ForwardPhase(n))}, {Int(2 * n.Inputs * n.Outputs)}L * rows); // {n.Name} forward");
             else if (n.IsBatchNorm) w.Line($"Parallel({Int(ForwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} batch norm, split by features");
+            else if (n.Kind == LayerKind.Dropout) w.Line($"Parallel({Int(ForwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} dropout, split by rows");
             else Serial(t => ForwardCall(n, t, Input(n), "train", "drop"));
         }
         w.Close();
@@ -799,11 +802,13 @@ internal static class NetworkEmitter
         w.Open($"private void BackwardParallel({backwardParameters})");
         w.Line("_partRows = rows;");
         if (bn) w.Line("_partTrain = train;");
+        if (dropout) w.Line("_partDrop = drop; _partStep = step;");
         for (int i = plan.Nodes.Count - 1; i >= 0; i--)
         {
             Node n = plan.Nodes[i];
             if (n.IsDense) w.Line($"Parallel({Int(BackwardPhase(n))}, {Int(2 * n.Inputs * n.Outputs * (n.NeedsInputGradient ? 2 : 1))}L * rows); // {n.Name} dW{(n.NeedsInputGradient ? " and dX" : string.Empty)}");
             else if (n.IsBatchNorm) w.Line($"Parallel({Int(BackwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} batch norm backward, split by features");
+            else if (n.Kind == LayerKind.Dropout && n.NeedsInputGradient) w.Line($"Parallel({Int(BackwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} dropout backward, split by rows");
             else if (BackwardCall(n, VectorTarget.Scalar) is not null) Serial(t => BackwardCall(n, t));
         }
         w.Close();
@@ -835,7 +840,7 @@ internal static class NetworkEmitter
         w.Line("int rows = _partRows;");
         if (coupled) w.Line("float lambda = _weightDecay;");
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
-        EmitSwitch(w, "RunPart", $"phase, part, parts, ref x, ref ws, ref p, ref g, rows{(coupled ? ", lambda" : string.Empty)}{(bn ? ", ref st, _partTrain" : string.Empty)}", targets);
+        EmitSwitch(w, "RunPart", $"phase, part, parts, ref x, ref ws, ref p, ref g, rows{(coupled ? ", lambda" : string.Empty)}{(bn ? ", ref st, _partTrain" : string.Empty)}{(dropout ? ", _partDrop, _seed, _partStep" : string.Empty)}", targets);
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
@@ -846,6 +851,24 @@ internal static class NetworkEmitter
             w.Line(Aggressive);
             w.Open($"private static void RunPart_{t.Suffix}(int phase, int part, int parts, ref float x, ref float ws, ref float p, ref float g, int rows{(coupled ? ", float lambda" : string.Empty)}{bnP})");
             w.Open("switch (phase)");
+            foreach (Node n in plan.Nodes.Where(n => n.Kind == LayerKind.Dropout))
+            {
+                int m = n.Outputs;
+                Node? prev = n.Previous;
+                string input = prev is null ? $"ref {U}.Add(ref x, a * {Int(m)})" : RefAt("ws", $"{prev.YConst} + a * {Int(m)}");
+                w.Open($"case {Int(ForwardPhase(n))}:");
+                w.Line($"(int a, int b) = {R}(rows, part, parts);");
+                w.Line($"if (a < b) {n.Name}_Forward_{t.Suffix}({input}, {RefAt("ws", $"{n.YConst} + a * {Int(m)}")}, b - a, drop, {DropoutKey(n)}, a * {Int(m)});");
+                w.Line("break;");
+                w.Close();
+                if (!n.NeedsInputGradient) continue;
+                string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.YConst} + a * {Int(m)}") + ", " : string.Empty;
+                w.Open($"case {Int(BackwardPhase(n))}:");
+                w.Line($"(int a, int b) = {R}(rows, part, parts);");
+                w.Line($"if (a < b) {n.Name}_Backward_{t.Suffix}({RefAt("ws", $"{n.DConst} + a * {Int(m)}")}, {RefAt("ws", $"{prev.DConst} + a * {Int(m)}")}, {yp}b - a, drop, {DropoutKey(n)}, a * {Int(m)});");
+                w.Line("break;");
+                w.Close();
+            }
             foreach (Node n in plan.Nodes.Where(n => n.IsBatchNorm))
             {
                 w.Open($"case {Int(ForwardPhase(n))}:");
