@@ -13,7 +13,7 @@ internal static class FashionOperands
 {
     public static (IClassifier Net, float[] Inputs, int[] Labels, float[] Outputs) Create(int batch)
     {
-        IClassifier net = batch <= FashionMlp.BatchSize ? new FashionMlp() : new FashionMlp256();
+        IClassifier net = batch <= FashionMlp.BatchSize ? new FashionMlp(threads: 1) : new FashionMlp256(threads: 1);
         var r = new Random(1);
         var inputs = new float[batch * FashionMlp.InputSize];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)r.NextDouble();

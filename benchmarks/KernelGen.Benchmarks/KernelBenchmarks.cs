@@ -59,7 +59,7 @@ public class KernelBenchmarks
     public void Setup()
     {
         (_layer, _pass) = ParseKernel(Kernel);
-        _net = new ReferenceMlp();
+        _net = new ReferenceMlp(threads: 1);
         var r = new Random(1);
         _inputs = new float[Batch * ReferenceMlp.InputSize];
         for (int i = 0; i < _inputs.Length; i++) _inputs[i] = (float)r.NextDouble();

@@ -22,7 +22,7 @@ public class ReferenceMlpBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _net = new ReferenceMlp(isa: Isa);
+        _net = new ReferenceMlp(isa: Isa, threads: 1);
         var r = new Random(1);
         _inputs = new float[Batch * ReferenceMlp.InputSize];
         for (int i = 0; i < _inputs.Length; i++) _inputs[i] = (float)r.NextDouble();
@@ -55,7 +55,7 @@ public class DigitsNetBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _net = new DigitsNet(isa: Isa);
+        _net = new DigitsNet(isa: Isa, threads: 1);
         var r = new Random(1);
         _inputs = new float[DigitsNet.BatchSize * DigitsNet.InputSize];
         for (int i = 0; i < _inputs.Length; i++) _inputs[i] = (float)r.NextDouble();
@@ -92,7 +92,7 @@ public class FashionMlpBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _net = new FashionMlp(isa: Isa);
+        _net = new FashionMlp(isa: Isa, threads: 1);
         var r = new Random(1);
         _inputs = new float[FashionMlp.BatchSize * FashionMlp.InputSize];
         for (int i = 0; i < _inputs.Length; i++) _inputs[i] = (float)r.NextDouble();

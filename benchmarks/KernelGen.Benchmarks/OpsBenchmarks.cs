@@ -220,8 +220,8 @@ public class BatchNormBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _bn = F == 128 ? new BatchNorm128() : new BatchNorm3079();
-        _plain = F == 128 ? new NoBatchNorm128() : new NoBatchNorm3079();
+        _bn = F == 128 ? new BatchNorm128(threads: 1) : new BatchNorm3079(threads: 1);
+        _plain = F == 128 ? new NoBatchNorm128(threads: 1) : new NoBatchNorm3079(threads: 1);
         _inputs = Seeded.Uniform(Rows, 3, -1f, 1f);
         _targets = Seeded.Uniform(Rows * F, 4, -1f, 1f);
         _x = Seeded.Uniform(Rows * F, 5); _dy = Seeded.Uniform(Rows * F, 6, -1f, 1f);
@@ -293,12 +293,12 @@ public class OptimizerBenchmarks
         _w = Seeded.Uniform(P, 9, -0.1f, 0.1f); _g = Seeded.Uniform(P, 10, -0.01f, 0.01f);
         _m = new float[P]; _v = Seeded.Uniform(P, 11, 0f, 1e-4f); _t = new float[P];
         bool small = P == 128;
-        _sgd = Prime(small ? new Sgd128() : new Sgd3079());
-        _momentum = Prime(small ? new Momentum128() : new Momentum3079());
-        _nesterov = Prime(small ? new Nesterov128() : new Nesterov3079());
-        _adagrad = Prime(small ? new AdaGrad128() : new AdaGrad3079());
-        _rmsprop = Prime(small ? new RmsProp128() : new RmsProp3079());
-        _adamw = Prime(small ? new AdamW128() : new AdamW3079());
+        _sgd = Prime(small ? new Sgd128(threads: 1) : new Sgd3079(threads: 1));
+        _momentum = Prime(small ? new Momentum128(threads: 1) : new Momentum3079(threads: 1));
+        _nesterov = Prime(small ? new Nesterov128(threads: 1) : new Nesterov3079(threads: 1));
+        _adagrad = Prime(small ? new AdaGrad128(threads: 1) : new AdaGrad3079(threads: 1));
+        _rmsprop = Prime(small ? new RmsProp128(threads: 1) : new RmsProp3079(threads: 1));
+        _adamw = Prime(small ? new AdamW128(threads: 1) : new AdamW3079(threads: 1));
     }
 
     /// <summary>Seeded gradients in the network's gradient block (ApplyUpdate reads them; they never change).</summary>
