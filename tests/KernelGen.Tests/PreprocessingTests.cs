@@ -1,13 +1,11 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Linq;
 using FsCheck;
 using FsCheck.Fluent;
 using KernelGen.Data;
 using MathNet.Numerics.LinearAlgebra;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace KernelGen.Tests;
 
@@ -16,10 +14,6 @@ namespace KernelGen.Tests;
 [Collection("Allocation")]
 public class PreprocessingTests
 {
-    private readonly ITestOutputHelper _output;
-
-    public PreprocessingTests(ITestOutputHelper output) => _output = output;
-
     /// <summary>Correlated rows: z·A + noise with a few constant features (like black border pixels).</summary>
     private static float[] Correlated(Random r, int rows, int d, int rank = 5, int constant = 2)
     {
@@ -329,28 +323,18 @@ public class PreprocessingTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
-    /// <summary>Fit time at MNIST's shape (784 features), printed, not asserted (tests never assert on time). KG_PCA_ROWS=60000 measures more rows.</summary>
+    /// <summary>A ZCA fit at MNIST's shape (784 features) completes with ordered eigenvalues and finite whitened values.
+    /// Its speed is measured by benchmarks/KernelGen.Benchmarks/PreprocessingBenchmarks.cs, not here.</summary>
     [Fact]
-    public void Pca_fit_at_784_features_on_10000_rows_is_measured()
+    public void Zca_fit_at_784_features_works()
     {
-        const int d = 784;
-        int rows = int.TryParse(Environment.GetEnvironmentVariable("KG_PCA_ROWS"), out int n0) && n0 > 0 ? n0 : 10_000;
+        const int d = 784, rows = 2_000;
         float[] x = Correlated(new Random(4), rows, d, rank: 30, constant: 40);
-        var sw = Stopwatch.StartNew();
         double[] mean = new double[d];
         for (int n = 0; n < rows; n++) for (int j = 0; j < d; j++) mean[j] += x[n * d + j] / rows;
-        double[] cov = Preprocessor.Covariance(x, rows, d, mean);
-        double covariance = sw.Elapsed.TotalSeconds;
-        sw.Restart();
-        var (values, _) = SymmetricEigen.Decompose(cov, d);
-        double eigen = sw.Elapsed.TotalSeconds;
-        sw.Restart();
+        var (values, _) = SymmetricEigen.Decompose(Preprocessor.Covariance(x, rows, d, mean), d);
         Preprocessor zca = Preprocessor.FitZcaWhitening(x, d);
-        double fit = sw.Elapsed.TotalSeconds;
-        sw.Restart();
         zca.Apply(x);
-        double apply = sw.Elapsed.TotalSeconds;
-        _output.WriteLine($"784 features, {rows} rows: covariance {covariance:F2} s, eigen-decomposition {eigen:F2} s, whole ZCA fit {fit:F2} s, apply {apply:F2} s ({rows * (double)d * d / apply / 1e9:F2} GFLOP-pairs/s)");
         Assert.True(values[0] > values[^1]);
         Assert.All(x, v => Assert.True(float.IsFinite(v)));
     }
