@@ -236,7 +236,7 @@ public static class TrainCommand
                 {
                     ProgressTask task = ctx.AddTask("epoch 1", maxValue: steps);
                     var transform = trainer.Transform;
-                    trainer.Transform = new Ticker(transform, task, steps);
+                    trainer.Transform = new Ticker(transform, task);
                     result = trainer.Fit(validation, fitOptions, m =>
                     {
                         afterEpoch?.Invoke(m);
@@ -256,21 +256,18 @@ public static class TrainCommand
     private sealed class Ticker : IBatchTransform
     {
         private readonly IBatchTransform? _inner;
-        private readonly int _steps;
         public ProgressTask Task;
 
-        public Ticker(IBatchTransform? inner, ProgressTask task, int steps)
+        public Ticker(IBatchTransform? inner, ProgressTask task)
         {
             _inner = inner;
             Task = task;
-            _steps = steps;
         }
 
         public void Apply(Span<float> inputs, int rows, int epoch, ReadOnlySpan<int> rowIds)
         {
             _inner?.Apply(inputs, rows, epoch, rowIds);
             Task.Increment(1);
-            _ = _steps;
         }
     }
 

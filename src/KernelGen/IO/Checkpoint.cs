@@ -95,7 +95,7 @@ public static class Checkpoint
             tensors.Add(SafeTensor.FromFloats(s.Name, s.Shape, from.Slice(s.Offset, s.Length)));
             names.Add(s.Name);
         }
-        for (int slot = 0, slots = StateSlots(net); slot < slots; slot++)
+        for (int slot = 0, slots = net.Info.OptimizerSlots.Count; slot < slots; slot++)
         {
             ReadOnlySpan<float> state = net.OptimizerState(slot);
             foreach (Slice s in Slices(info))
@@ -154,7 +154,7 @@ public static class Checkpoint
         // Read everything into staging arrays; the network is not touched until all of it has passed.
         float[] parameters = new float[info.ParameterCount];
         float[] statistics = new float[info.StatisticsCount];
-        float[][] state = new float[StateSlots(net)][];
+        float[][] state = new float[net.Info.OptimizerSlots.Count][];
         foreach (Slice s in Slices(info))
             Read(file, s.Name, s.Shape, (s.From == Source.Parameters ? parameters : statistics).AsSpan(s.Offset, s.Length));
         for (int slot = 0; slot < state.Length; slot++)
@@ -265,35 +265,7 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>
-    /// The optimizer state slots the network really has. The generator of main f2f0280 lists "v" in
-    /// <see cref="NetworkInfo.OptimizerSlots"/> for plain SGD, which keeps no state (OptimizerState(0) throws):
-    /// only slots that exist are counted, so checkpoints stay correct before and after that is fixed.
-    /// </summary>
-    internal static int StateSlots(INetwork net)
-    {
-        int n = net.Info.OptimizerSlots.Count;
-        while (n > 0)
-        {
-            try
-            {
-                _ = net.OptimizerState(n - 1);
-                break;
-            }
-            catch (ArgumentOutOfRangeException)
-            {
-                n--;
-            }
-        }
-        return n;
-    }
-
-    private static string SlotNames(INetwork net)
-    {
-        var names = new List<string>();
-        for (int i = 0, n = StateSlots(net); i < n; i++) names.Add(net.Info.OptimizerSlots[i]);
-        return string.Join(",", names);
-    }
+    private static string SlotNames(INetwork net) => string.Join(",", net.Info.OptimizerSlots);
 
     private static string StateName(NetworkInfo info, int slot, string tensor) => $"optimizer.{info.OptimizerSlots[slot]}.{tensor}";
 
