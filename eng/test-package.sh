@@ -5,11 +5,27 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-version=0.1.0-local.$(date +%s)
-dotnet pack "$root/src/KernelGen/KernelGen.csproj" -c Release -p:Version="$version" -o "$work/feed" --nologo -v q
+suffix=local.$(date +%s)
+dotnet pack "$root/src/KernelGen/KernelGen.csproj" -c Release -p:VersionSuffix="$suffix" -o "$work/feed" --nologo -v q
+nupkg=$(ls "$work/feed"/KernelGen.*-"$suffix".nupkg)
+version=$(basename "$nupkg" .nupkg); version=${version#KernelGen.}
 echo "packed: $(ls "$work/feed")"
-unzip -l "$work/feed/KernelGen.$version.nupkg" | grep -E "lib/net10.0/KernelGen.dll|analyzers/dotnet/cs/KernelGen.Generators.dll" \
-  || { echo "package lacks the library or the generator"; exit 1; }
+# What the package page and a user's tools read: the files, the .nuspec's metadata and the symbols.
+fail() { echo "package check: $*"; exit 1; }
+files=$(unzip -Z1 "$nupkg")
+for f in lib/net10.0/KernelGen.dll lib/net10.0/KernelGen.xml analyzers/dotnet/cs/KernelGen.Generators.dll \
+         README.md LICENSE THIRD-PARTY-NOTICES.md icon.png; do
+  grep -qx "$f" <<<"$files" || fail "the .nupkg lacks $f"
+done
+nuspec=$(unzip -p "$nupkg" KernelGen.nuspec)
+for tag in '<license type="expression">MIT</license>' '<icon>icon.png</icon>' '<readme>README.md</readme>' \
+           '<projectUrl>https://' '<releaseNotes>' '<repository type="git" url="https://' 'commit="' "<version>$version</version>"; do
+  grep -qF "$tag" <<<"$nuspec" || fail "the .nuspec lacks $tag"
+done
+unzip -p "$nupkg" README.md | grep -qE '\]\((docs|LICENSE|CHANGELOG)' && fail "the package README has relative links"
+[ -f "$work/feed/KernelGen.$version.snupkg" ] || fail "no symbol package (.snupkg)"
+unzip -Z1 "$work/feed/KernelGen.$version.snupkg" | grep -qx lib/net10.0/KernelGen.pdb || fail "the .snupkg lacks KernelGen.pdb"
+echo "package check: files, .nuspec metadata (licence, icon, readme, project/repository URL and commit, release notes) and symbols OK"
 cp -r "$root/tests/PackageConsumer" "$work/consumer"
 cat > "$work/consumer/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
