@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Packs KernelGen and builds + runs tests/PackageConsumer against the .nupkg from a local folder feed,
-# with an empty package cache, so the package is tested exactly the way users get it.
+# with an empty package cache, so the package is tested exactly the way users get it: under the JIT, then
+# NativeAOT-published (0 trim/AOT warnings, the package's default instruction set runs Vector256 where the CPU has
+# AVX2). Then packs the CLI as a .NET tool and installs it from the same feed (`kernelgen info`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -38,3 +40,20 @@ cat > "$work/consumer/nuget.config" <<XML
 XML
 dotnet run --project "$work/consumer/PackageConsumer.csproj" -c Release -p:KernelGenVersion="$version" \
   --property:RestorePackagesPath="$work/packages" --nologo
+
+echo "--- NativeAOT: publish the consumer against the package"
+# The runtime packs and ILC come from the machine's usual sources; KernelGen's unique version from the local feed.
+cp -r "$root/tests/PackageConsumer" "$work/consumer-aot"
+dotnet publish "$work/consumer-aot/PackageConsumer.csproj" -c Release -r linux-x64 -p:PublishAot=true -p:KernelGenVersion="$version" \
+  -p:RestoreAdditionalProjectSources="$work/feed" -o "$work/aot" --nologo > "$work/aot.log" 2>&1 || { cat "$work/aot.log"; fail "AOT publish failed"; }
+if grep -E "warning (IL[0-9]+|IL[23][0-9]{3})" "$work/aot.log"; then fail "the AOT publish has trim/AOT warnings"; fi
+echo "AOT publish: 0 warnings ($(grep -c "warning" "$work/aot.log" || true) warning lines of any kind)"
+"$work/aot/PackageConsumer" | tee "$work/aot-run.txt"
+if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
+  grep -q "kernels Vector256\|kernels Vector512" "$work/aot-run.txt" || fail "the AOT consumer does not run Vector256 on an AVX2 CPU"
+fi
+
+echo "--- the CLI as a .NET tool from the same feed"
+dotnet pack "$root/src/KernelGen.Cli/KernelGen.Cli.csproj" -c Release -p:VersionSuffix="$suffix" -o "$work/feed" --nologo -v q
+dotnet tool install KernelGen.Cli --version "$version" --tool-path "$work/tool" --add-source "$work/feed" > /dev/null
+"$work/tool/kernelgen" info | head -n 2

@@ -86,10 +86,11 @@ public static class Program
     private static int Info()
     {
         Console.WriteLine($"Isa.Auto runs:        {IsaSupport.Best}");
+        Console.WriteLine($"Why:                  {IsaSupport.Reason}");
         foreach (Isa isa in new[] { Isa.Vector512, Isa.Vector256, Isa.Vector128, Isa.Scalar })
             Console.WriteLine($"  {isa,-10} {(IsaSupport.IsAccelerated(isa) ? "hardware" : "software (runs, slowly)")}");
         Console.WriteLine($"Processor count:      {Environment.ProcessorCount}");
-        Console.WriteLine($"Runtime:              {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}");
+        Console.WriteLine($"Runtime:              {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}{(IsaSupport.IsNativeAot ? " (NativeAOT)" : " (JIT)")}");
         return 0;
     }
 

@@ -10,6 +10,8 @@ for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)rng.NextDouble();
 for (int i = 0; i < labels.Length; i++) labels[i] = i % DigitsNet.OutputSize;
 
 float first = net.TrainStep(inputs, labels);
+double sinceStart = (DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+Console.WriteLine($"first TrainStep done {sinceStart:F0} ms after the process started ({(System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "JIT" : "NativeAOT")}); {KernelGen.Runtime.IsaSupport.Reason}");
 float loss = first;
 for (int step = 0; step < 200; step++) loss = net.TrainStep(inputs, labels);
 float[] outputs = new float[8 * DigitsNet.OutputSize];
