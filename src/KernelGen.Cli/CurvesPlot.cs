@@ -13,7 +13,7 @@ public static class CurvesPlot
     private const int PanelWidth = 420, PanelHeight = 300, Margin = 48, Gap = 40;
 
     /// <summary>Writes the plot of <paramref name="epochs"/> to <paramref name="path"/> (via a temporary file, then renamed).</summary>
-    public static void Write(string path, string title, IReadOnlyList<EpochMetrics> epochs)
+    public static void Write(string path, string title, IReadOnlyList<EpochMetrics> epochs, int bestEpoch = 0)
     {
         string svg = Render(title, epochs);
         string tmp = path + ".tmp";

@@ -5,6 +5,7 @@ using KernelGen.Cli.Networks;
 using KernelGen.Data;
 using KernelGen.Runtime;
 using KernelGen.Training;
+using Spectre.Console;
 
 namespace KernelGen.Cli;
 
@@ -39,6 +40,12 @@ public static class Program
     /// <summary>Entry point; returns the process exit code.</summary>
     public static int Main(string[] args)
     {
+        // Redirected output (a log, a pipe, CI) gets plain text: no colour or cursor codes whatever TERM says.
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Capabilities.Ansi = false;
+            AnsiConsole.Profile.Capabilities.Interactive = false;
+        }
         try
         {
             if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

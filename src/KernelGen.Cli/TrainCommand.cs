@@ -116,8 +116,8 @@ public static class TrainCommand
         Info(o, $"digits (bundled): {train.Count} training rows, {validation.Count} validation rows (seed {o.Seed}); pixels scaled to [0, 1]");
         var trainer = new Trainer<DigitsNet>(net, train, o.Seed);
         var fit = Fit(o, trainer, validation, new FitOptions { Epochs = epochs, Patience = o.Patience, RestoreBest = o.Patience > 0 }, steps: (train.Count + DigitsNet.BatchSize - 1) / DigitsNet.BatchSize, null);
-        Evaluation test = net.Evaluate(validation.Features, validation.Labels);
-        return Report(o, "DigitsNet on digits", "digits", DigitsNet.Info.Name, net.Isa, net.Threads, fit, test, epochs, null);
+        // Digits has no test set: the held-out rows are the validation rows, and they are reported as what they are.
+        return Report(o, "DigitsNet on digits", "digits", DigitsNet.Info.Name, net.Isa, net.Threads, fit, null, epochs, null);
     }
 
     private static int Fashion(Options o)
@@ -219,8 +219,7 @@ public static class TrainCommand
         where TNet : IClassifier
     {
         FitResult? result = null;
-        bool interactive = !o.Json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
-        if (!interactive)
+        if (!Interactive(o))
         {
             result = trainer.Fit(validation, fitOptions, m =>
             {
@@ -271,6 +270,11 @@ public static class TrainCommand
         }
     }
 
+    /// <summary>Progress bars and the closing table only on a terminal; redirected output is plain lines.</summary>
+    private static bool Interactive(Options o) => !o.Json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    private static string Plural(int n, string noun) => n == 1 ? $"1 {noun}" : string.Create(CultureInfo.InvariantCulture, $"{n} {noun}s");
+
     private static string Line(EpochMetrics m) => string.Create(CultureInfo.InvariantCulture,
         $"epoch {m.Epoch,3}  train loss {m.TrainLoss:F4}  train acc {m.TrainAccuracy:P2}  valid loss {m.ValidationLoss:F4}  valid acc {m.ValidationAccuracy:P2}  {m.Seconds:F2} s");
 
@@ -279,23 +283,31 @@ public static class TrainCommand
         if (!o.Json) Console.WriteLine(text);
     }
 
-    private static int Report(Options o, string title, string dataset, string network, Isa isa, int threads, FitResult fit, Evaluation test, int epochs, string? recipe)
+    private static int Report(Options o, string title, string dataset, string network, Isa isa, int threads, FitResult fit, Evaluation? test, int epochs, string? recipe)
     {
         string plot = o.Plot ?? $"{dataset}-curves.svg";
-        if (plot != "none" && fit.Epochs.Count > 0) CurvesPlot.Write(plot, title, fit.Epochs);
+        if (plot != "none" && fit.Epochs.Count > 0) CurvesPlot.Write(plot, title, fit.Epochs, fit.Epochs.Count > 1 ? fit.Best.Epoch : 0);
         if (!o.Json)
         {
-            var table = new Table().Title(title).AddColumns("epoch", "train loss", "train acc", "valid loss", "valid acc", "seconds");
-            foreach (EpochMetrics m in fit.Epochs)
+            // One table: on a terminal the progress bars gave way to it; redirected, the epoch lines already are it.
+            if (Interactive(o))
             {
-                string mark = fit.Epochs.Count > 1 && m.Epoch == fit.Best.Epoch ? " *" : string.Empty;
-                table.AddRow(Inv($"{m.Epoch}{mark}"), Inv($"{m.TrainLoss:F4}"), Inv($"{m.TrainAccuracy:P2}"), Inv($"{m.ValidationLoss:F4}"), Inv($"{m.ValidationAccuracy:P2}"), Inv($"{m.Seconds:F2}"));
+                var table = new Table().Title(Markup.Escape(title)).AddColumns("epoch", "train loss", "train acc", "valid loss", "valid acc", "seconds");
+                foreach (EpochMetrics m in fit.Epochs)
+                {
+                    string mark = fit.Epochs.Count > 1 && m.Epoch == fit.Best.Epoch ? " *" : string.Empty;
+                    table.AddRow(Inv($"{m.Epoch}{mark}"), Inv($"{m.TrainLoss:F4}"), Inv($"{m.TrainAccuracy:P2}"), Inv($"{m.ValidationLoss:F4}"), Inv($"{m.ValidationAccuracy:P2}"), Inv($"{m.Seconds:F2}"));
+                }
+                AnsiConsole.Write(table);
             }
-            AnsiConsole.Write(table);
             Console.WriteLine(fit.Message);
             if (plot != "none") Console.WriteLine($"training curves: {Path.GetFullPath(plot)}");
-            Console.WriteLine(Inv($"validation accuracy (epoch {fit.Best.Epoch}): {fit.Best.ValidationAccuracy:P2}"));
-            Console.WriteLine(Inv($"test accuracy after {fit.Epochs.Count} epochs: {test.Accuracy:P2} (loss {test.MeanLoss:F4})"));
+            string best = fit.Epochs.Count > 1 ? Inv($"best epoch {fit.Best.Epoch} of {Plural(fit.Epochs.Count, "epoch")}") : "1 epoch";
+            Console.WriteLine(Inv($"validation accuracy: {fit.Best.ValidationAccuracy:P2} (loss {fit.Best.ValidationLoss:F4}; {best})"));
+            if (test is { } t)
+                Console.WriteLine(Inv($"test accuracy: {t.Accuracy:P2} (loss {t.MeanLoss:F4}; the network after {Plural(fit.Epochs.Count, "epoch")}{(fit.Epochs.Count > 1 && fit.Best.Epoch != fit.Epochs.Count ? Inv($", best epoch {fit.Best.Epoch} restored") : "")})"));
+            else
+                Console.WriteLine($"no test accuracy: {dataset} has no separate test set (the validation rows are its held-out rows)");
         }
         else
         {
@@ -304,7 +316,7 @@ public static class TrainCommand
         return fit.Reason == StopReason.Diverged ? 4 : 0;
     }
 
-    private static string Json(string dataset, string network, Isa isa, int threads, int seed, string? recipe, FitResult fit, Evaluation test)
+    private static string Json(string dataset, string network, Isa isa, int threads, int seed, string? recipe, FitResult fit, Evaluation? test)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -316,8 +328,18 @@ public static class TrainCommand
             w.WriteString("isa", isa.ToString());
             w.WriteNumber("threads", threads);
             w.WriteNumber("seed", seed);
-            w.WriteNumber("testAccuracy", Math.Round(test.Accuracy, 6));
-            w.WriteNumber("testLoss", Math.Round(test.MeanLoss, 6));
+            if (test is { } t)
+            {
+                w.WriteNumber("testAccuracy", Math.Round(t.Accuracy, 6));
+                w.WriteNumber("testLoss", Math.Round(t.MeanLoss, 6));
+            }
+            else
+            {
+                w.WriteNull("testAccuracy"); // no test set (digits): the validation figures are in validationAccuracy
+                w.WriteNull("testLoss");
+            }
+            Number(w, "validationAccuracy", fit.Best.ValidationAccuracy);
+            Number(w, "validationLoss", fit.Best.ValidationLoss);
             w.WriteNumber("bestEpoch", fit.Best.Epoch);
             w.WriteString("stopReason", fit.Reason.ToString());
             w.WriteStartArray("epochs");
