@@ -47,6 +47,15 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                 c.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector256")?.GetMembers("MultiplyAddEstimate").Any() == true))
             .WithTrackingName(FactsStep);
 
+        // 4b. A declaration with errors gets a placeholder class, so the KG errors are all the user sees.
+        IncrementalValuesProvider<SkeletonSpec> skeletons = parsed
+            .Select(static (r, _) => r.Spec is null ? r.Skeleton : null)
+            .Where(static s => s is not null)
+            .Select(static (s, _) => s!);
+        context.RegisterSourceOutput(skeletons, static (spc, s) =>
+            spc.AddSource((s.Namespace is null ? s.ClassName : s.Namespace + "." + s.ClassName) + ".g.cs",
+                SourceText.From(SkeletonEmitter.Emit(s), System.Text.Encoding.UTF8)));
+
         // 5. Emit.
         context.RegisterSourceOutput(specs.Combine(facts).WithTrackingName(EmitStep), static (spc, pair) =>
         {

@@ -111,3 +111,8 @@ internal sealed record NetworkSpec(
 /// <summary>Facts about the compilation that change what is emitted.</summary>
 /// <param name="HasMultiplyAddEstimate">Vector128/256/512.MultiplyAddEstimate exist (.NET 9+): FMA where the CPU has it, multiply + add where not.</param>
 internal sealed record TargetFacts(bool HasMultiplyAddEstimate);
+
+/// <summary>What a declaration with errors needs for its placeholder class (<see cref="Emit.SkeletonEmitter"/>).</summary>
+/// <param name="UserMembers">Names of the members the user declared (left out of the placeholder).</param>
+/// <param name="HasUserConstructor">A declared or primary constructor: the placeholder declares none.</param>
+internal sealed record SkeletonSpec(string? Namespace, string ClassName, EquatableArray<string> UserMembers, bool HasUserConstructor);

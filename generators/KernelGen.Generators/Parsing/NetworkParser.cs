@@ -12,7 +12,12 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace KernelGen.Generators.Parsing;
 
 /// <summary>Result of parsing one [Network] class: a spec when the description is valid, and every problem found.</summary>
-internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>Where <see cref="Spec"/> is null because of errors: what the placeholder class needs (null where the
+    /// class cannot take one: not partial, nested, generic or static).</summary>
+    public SkeletonSpec? Skeleton { get; init; }
+}
 
 /// <summary>
 /// Turns the attributes on one class into a <see cref="NetworkSpec"/>. All validation lives here: every
@@ -284,12 +289,17 @@ internal static class NetworkParser
         if (optimizer is null) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoOptimizer, classLocation, name));
 
         NetworkSpec? spec = null;
+        string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
         if (diagnostics.Count == 0 && !incomplete && shapesValid)
-        {
-            string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
             spec = new NetworkSpec(ns, name, inputs!.Value, batchSize!.Value, seed, layers.ToEquatableArray(), loss!.Value, optimizer!, schedule ?? ScheduleSpec.Constant);
+        SkeletonSpec? skeleton = null;
+        if (spec is null && declaration.Modifiers.Any(SyntaxKind.PartialKeyword) && symbol.ContainingType is null && !symbol.IsGenericType && !symbol.IsStatic)
+        {
+            var own = symbol.GetMembers().Where(m => !m.IsImplicitlyDeclared && m is not IMethodSymbol { MethodKind: MethodKind.Constructor }).Select(m => m.Name);
+            skeleton = new SkeletonSpec(ns, name, own.Distinct().OrderBy(x => x, StringComparer.Ordinal).ToEquatableArray(),
+                declaration.ParameterList is not null || symbol.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared));
         }
-        return new ParseResult(spec, diagnostics.ToEquatableArray());
+        return new ParseResult(spec, diagnostics.ToEquatableArray()) { Skeleton = skeleton };
     }
 
     private static OptimizerSpec ParseOptimizer(AttributeData a, string display, List<DiagnosticInfo> diagnostics, Location location, int position)
