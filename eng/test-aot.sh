@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CLI as a NativeAOT binary, published the way the README says (dotnet publish -r linux-x64 -p:PublishAot=true),
 # with KernelGenAotInstructionSet=native: no trim/AOT warnings, the widest width this CPU has runs, the selftest
-# agrees with the oracle and a short training run learns. (The package's default instruction set is checked with
+# agrees with the oracle, a short training run learns and draws its curves (ScottPlot) as PNG. (The package's default instruction set is checked with
 # the AOT-published consumer in eng/test-package.sh.)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,4 +20,7 @@ elif grep -qw avx2 /proc/cpuinfo; then
   grep -q "Isa.Auto runs:        Vector256" "$out.info" || { echo "test-aot: an AVX2 CPU does not run Vector256"; exit 1; }
 fi
 "$out/KernelGen.Cli" selftest | tail -n 2
-"$out/KernelGen.Cli" train --epochs 5 --plot none | tail -n 3
+"$out/KernelGen.Cli" train --epochs 5 --plot "$out/curves.png" | tail -n 3
+# ScottPlot (SkiaSharp's native library) inside the AOT binary: a real PNG came out.
+[ "$(head -c 8 "$out/curves.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || { echo "test-aot: no PNG curves"; exit 1; }
+echo "test-aot: curves written as PNG ($(stat -c %s "$out/curves.png") bytes)"

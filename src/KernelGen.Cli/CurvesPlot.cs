@@ -2,93 +2,91 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.Text;
+using System.Linq;
 using KernelGen.Training;
+using ScottPlot;
 
 namespace KernelGen.Cli;
 
-/// <summary>Training curves as a self-contained SVG: loss (left) and accuracy (right), train vs validation, per epoch.</summary>
+/// <summary>Training curves drawn with ScottPlot: loss (left) and accuracy (right), train vs validation, per epoch;
+/// the best epoch marked; legends in their own panel below the axes, clear of the data.</summary>
 public static class CurvesPlot
 {
-    private const int PanelWidth = 420, PanelHeight = 300, Margin = 48, Gap = 40;
+    private const int PanelWidth = 560, Height = 420;
 
-    /// <summary>Writes the plot of <paramref name="epochs"/> to <paramref name="path"/> (via a temporary file, then renamed).</summary>
+    /// <summary>Writes the plot of <paramref name="epochs"/> to <paramref name="path"/>: PNG for a <c>.png</c> path,
+    /// otherwise SVG (via a temporary file, then renamed). <paramref name="bestEpoch"/> &gt; 0 is marked.</summary>
     public static void Write(string path, string title, IReadOnlyList<EpochMetrics> epochs, int bestEpoch = 0)
     {
-        string svg = Render(title, epochs);
         string tmp = path + ".tmp";
-        File.WriteAllText(tmp, svg, new UTF8Encoding(false));
+        if (path.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+        {
+            var multiplot = new Multiplot(Panel(title + " · loss", epochs, bestEpoch, accuracy: false));
+            multiplot.AddPlot(Panel(title + " · accuracy", epochs, bestEpoch, accuracy: true));
+            multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+            multiplot.SavePng(tmp, 2 * PanelWidth, Height);
+        }
+        else
+        {
+            File.WriteAllText(tmp, Svg(title, epochs, bestEpoch));
+        }
         File.Move(tmp, path, overwrite: true);
     }
 
-    /// <summary>The SVG text.</summary>
-    public static string Render(string title, IReadOnlyList<EpochMetrics> epochs)
+    /// <summary>Both panels side by side in one SVG document (ScottPlot renders each; nested &lt;svg&gt; places them).</summary>
+    public static string Svg(string title, IReadOnlyList<EpochMetrics> epochs, int bestEpoch)
     {
-        int width = 2 * (PanelWidth + Margin) + Gap + Margin / 2, height = PanelHeight + 2 * Margin + 30;
-        var sb = new StringBuilder();
-        sb.Append(Inv($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n"));
-        sb.Append(Inv($"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>\n"));
-        sb.Append(Inv($"<text x=\"{width / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">{Escape(title)}</text>\n"));
-        Panel(sb, Margin, 40, "loss", epochs, e => e.TrainLoss, e => e.ValidationLoss, percent: false);
-        Panel(sb, 2 * Margin + PanelWidth + Gap, 40, "accuracy", epochs, e => e.TrainAccuracy, e => e.ValidationAccuracy, percent: true);
-        sb.Append("</svg>\n");
-        return sb.ToString();
-    }
+        string left = Strip(Panel(title + " · loss", epochs, bestEpoch, accuracy: false).GetSvgXml(PanelWidth, Height));
+        string right = Strip(Panel(title + " · accuracy", epochs, bestEpoch, accuracy: true).GetSvgXml(PanelWidth, Height));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{2 * PanelWidth}\" height=\"{Height}\" viewBox=\"0 0 {2 * PanelWidth} {Height}\">\n" +
+            $"<svg x=\"0\" y=\"0\" width=\"{PanelWidth}\" height=\"{Height}\"{left}\n" +
+            $"<svg x=\"{PanelWidth}\" y=\"0\" width=\"{PanelWidth}\" height=\"{Height}\"{right}\n</svg>\n");
 
-    private static void Panel(StringBuilder sb, int x0, int y0, string name, IReadOnlyList<EpochMetrics> epochs, Func<EpochMetrics, double> train, Func<EpochMetrics, double> valid, bool percent)
-    {
-        double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
-        foreach (EpochMetrics e in epochs)
-            foreach (double v in new[] { train(e), valid(e) })
-                if (double.IsFinite(v)) { lo = Math.Min(lo, v); hi = Math.Max(hi, v); }
-        if (!double.IsFinite(lo)) { lo = 0; hi = 1; }
-        if (hi - lo < 1e-9) { lo -= 0.5; hi += 0.5; }
-        double pad = (hi - lo) * 0.05;
-        lo -= pad;
-        hi += pad;
-        int n = Math.Max(epochs.Count, 2);
-        double X(int epoch) => x0 + (epoch - 1) * (double)PanelWidth / (n - 1);
-        double Y(double v) => y0 + PanelHeight - (v - lo) / (hi - lo) * PanelHeight;
-
-        sb.Append(Inv($"<rect x=\"{x0}\" y=\"{y0}\" width=\"{PanelWidth}\" height=\"{PanelHeight}\" fill=\"none\" stroke=\"#999\"/>\n"));
-        sb.Append(Inv($"<text x=\"{x0 + PanelWidth / 2}\" y=\"{y0 + PanelHeight + 34}\" text-anchor=\"middle\">epoch</text>\n"));
-        sb.Append(Inv($"<text x=\"{x0 + 6}\" y=\"{y0 + 16}\" font-weight=\"bold\">{name}</text>\n"));
-        for (int k = 0; k <= 4; k++)
+        // ScottPlot's document minus its XML declaration and its own <svg ...> attributes (kept: everything after '>').
+        static string Strip(string svg)
         {
-            double v = lo + (hi - lo) * k / 4;
-            double y = Y(v);
-            sb.Append(Inv($"<line x1=\"{x0}\" y1=\"{y:F1}\" x2=\"{x0 + PanelWidth}\" y2=\"{y:F1}\" stroke=\"#eee\"/>\n"));
-            string label = percent ? (v * 100).ToString("F1", CultureInfo.InvariantCulture) + "%" : v.ToString("F3", CultureInfo.InvariantCulture);
-            sb.Append(Inv($"<text x=\"{x0 - 4}\" y=\"{y + 4:F1}\" text-anchor=\"end\">{label}</text>\n"));
-        }
-        int tick = Math.Max(1, epochs.Count / 10);
-        for (int e = 1; e <= epochs.Count; e += tick)
-            sb.Append(Inv($"<text x=\"{X(e):F1}\" y=\"{y0 + PanelHeight + 16}\" text-anchor=\"middle\">{e}</text>\n"));
-        Series(sb, epochs, train, X, Y, "#1f77b4", "train");
-        Series(sb, epochs, valid, X, Y, "#d62728", "validation");
-        sb.Append(Inv($"<line x1=\"{x0 + PanelWidth - 110}\" y1=\"{y0 + 14}\" x2=\"{x0 + PanelWidth - 90}\" y2=\"{y0 + 14}\" stroke=\"#1f77b4\" stroke-width=\"2\"/><text x=\"{x0 + PanelWidth - 86}\" y=\"{y0 + 18}\">train</text>\n"));
-        sb.Append(Inv($"<line x1=\"{x0 + PanelWidth - 110}\" y1=\"{y0 + 30}\" x2=\"{x0 + PanelWidth - 90}\" y2=\"{y0 + 30}\" stroke=\"#d62728\" stroke-width=\"2\"/><text x=\"{x0 + PanelWidth - 86}\" y=\"{y0 + 34}\">validation</text>\n"));
-    }
-
-    private static void Series(StringBuilder sb, IReadOnlyList<EpochMetrics> epochs, Func<EpochMetrics, double> value, Func<int, double> x, Func<double, double> y, string colour, string name)
-    {
-        var points = new StringBuilder();
-        for (int i = 0; i < epochs.Count; i++)
-        {
-            double v = value(epochs[i]);
-            if (!double.IsFinite(v)) continue;
-            points.Append(Inv($"{x(i + 1):F1},{y(v):F1} "));
-        }
-        if (points.Length == 0) return;
-        sb.Append(Inv($"<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{points.ToString().TrimEnd()}\"><title>{name}</title></polyline>\n"));
-        for (int i = 0; i < epochs.Count; i++)
-        {
-            double v = value(epochs[i]);
-            if (double.IsFinite(v)) sb.Append(Inv($"<circle cx=\"{x(i + 1):F1}\" cy=\"{y(v):F1}\" r=\"2.5\" fill=\"{colour}\"/>\n"));
+            int open = svg.IndexOf("<svg", StringComparison.Ordinal);
+            int end = svg.IndexOf('>', open);
+            string attributes = svg.Substring(open + 4, end - open - 4);
+            string viewBox = attributes.Contains("viewBox", StringComparison.Ordinal) ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" viewBox=\"0 0 {PanelWidth} {Height}\"");
+            return viewBox + svg.Substring(end);
         }
     }
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
-
-    private static string Escape(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
+    private static Plot Panel(string title, IReadOnlyList<EpochMetrics> epochs, int bestEpoch, bool accuracy)
+    {
+        var plot = new Plot();
+        double[] x = epochs.Select(e => (double)e.Epoch).ToArray();
+        double scale = accuracy ? 100 : 1;
+        double[] train = epochs.Select(e => scale * (accuracy ? e.TrainAccuracy : e.TrainLoss)).ToArray();
+        double[] valid = epochs.Select(e => scale * (accuracy ? e.ValidationAccuracy : e.ValidationLoss)).ToArray();
+        var t = plot.Add.Scatter(x, train, Colors.C0);
+        t.LegendText = accuracy ? "train accuracy" : "train loss";
+        t.LineWidth = 2;
+        t.MarkerSize = epochs.Count > 40 ? 0 : 5;
+        if (valid.Any(double.IsFinite))
+        {
+            var v = plot.Add.Scatter(x, valid, Colors.C1);
+            v.LegendText = accuracy ? "validation accuracy" : "validation loss";
+            v.LineWidth = 2;
+            v.MarkerSize = epochs.Count > 40 ? 0 : 5;
+        }
+        if (bestEpoch > 0)
+        {
+            var best = plot.Add.VerticalLine(bestEpoch, 1.5f, Colors.Gray, LinePattern.Dashed);
+            best.LegendText = string.Create(CultureInfo.InvariantCulture, $"best epoch ({bestEpoch})");
+            EpochMetrics b = epochs.First(e => e.Epoch == bestEpoch);
+            double by = scale * (accuracy ? b.ValidationAccuracy : b.ValidationLoss);
+            if (double.IsFinite(by)) plot.Add.Marker(bestEpoch, by, MarkerShape.OpenCircle, 14, Colors.C1);
+        }
+        plot.Title(title, 14);
+        plot.XLabel("epoch");
+        plot.YLabel(accuracy ? "accuracy (%)" : "mean loss");
+        // Whole epochs on x, first to last; y ticks from ScottPlot's nice-number generator.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.Axes.SetLimitsX(Math.Min(0.5, x.Length > 0 ? x[0] - 0.5 : 0.5), x.Length > 0 ? x[^1] + 0.5 : 1.5);
+        plot.ShowLegend(Edge.Bottom);
+        return plot;
+    }
 }

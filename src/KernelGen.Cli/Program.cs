@@ -25,7 +25,7 @@ public static class Program
               standardised with the training part's statistics, 10 epochs. --recipe tuned: cosine learning-rate decay
               over 30 epochs, trained on all 60,000 images (unless --validation is given). --validation F (0.2), --preprocess
               KIND, --flip P, --shift PX, --noise SD (augmentation of the raw images), --cosine on|off override the recipe.
-              Prints a table, writes the curves (DATASET-curves.svg), and with
+              Prints a table, writes the curves (DATASET-curves.svg and .png), and with
               --json ends with one JSON line: {"testAccuracy": …, "epochs": [{"epoch": 1, "trainLoss": …, …}, …]}.
           kernelgen info
               Print the kernel width this CPU runs.

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Text;
+using System.Linq;
 using System.Text.Json;
 using KernelGen.Cli.Networks;
 using KernelGen.Data;
@@ -285,8 +286,11 @@ public static class TrainCommand
 
     private static int Report(Options o, string title, string dataset, string network, Isa isa, int threads, FitResult fit, Evaluation? test, int epochs, string? recipe)
     {
+        // Default: the curves as SVG and PNG side by side; --plot FILE.svg or FILE.png writes that one.
         string plot = o.Plot ?? $"{dataset}-curves.svg";
-        if (plot != "none" && fit.Epochs.Count > 0) CurvesPlot.Write(plot, title, fit.Epochs, fit.Epochs.Count > 1 ? fit.Best.Epoch : 0);
+        string[] plots = plot == "none" ? Array.Empty<string>() : o.Plot is null ? new[] { plot, $"{dataset}-curves.png" } : new[] { plot };
+        if (fit.Epochs.Count > 0)
+            foreach (string file in plots) CurvesPlot.Write(file, title, fit.Epochs, fit.Epochs.Count > 1 ? fit.Best.Epoch : 0);
         if (!o.Json)
         {
             // One table: on a terminal the progress bars gave way to it; redirected, the epoch lines already are it.
@@ -301,7 +305,7 @@ public static class TrainCommand
                 AnsiConsole.Write(table);
             }
             Console.WriteLine(fit.Message);
-            if (plot != "none") Console.WriteLine($"training curves: {Path.GetFullPath(plot)}");
+            if (plots.Length > 0) Console.WriteLine($"training curves: {string.Join(", ", plots.Select(Path.GetFullPath))}");
             string best = fit.Epochs.Count > 1 ? Inv($"best epoch {fit.Best.Epoch} of {Plural(fit.Epochs.Count, "epoch")}") : "1 epoch";
             Console.WriteLine(Inv($"validation accuracy: {fit.Best.ValidationAccuracy:P2} (loss {fit.Best.ValidationLoss:F4}; {best})"));
             if (test is { } t)
