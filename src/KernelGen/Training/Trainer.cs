@@ -250,7 +250,7 @@ public sealed class Trainer<TNet> where TNet : IClassifier
         int best = 0, sinceBest = 0;
         double bestScore = double.NaN;
         StopReason reason = StopReason.Completed;
-        string message = $"{options.Epochs} epochs completed.";
+        string message = options.Epochs == 1 ? "1 epoch completed." : $"{options.Epochs} epochs completed.";
         for (int e = 0; e < options.Epochs; e++)
         {
             SaveGood();
@@ -295,7 +295,7 @@ public sealed class Trainer<TNet> where TNet : IClassifier
             if (options.Patience > 0 && sinceBest >= options.Patience)
             {
                 reason = StopReason.EarlyStopped;
-                message = $"Stopped after epoch {epochs.Count}: {options.Metric} has not improved by more than {options.MinDelta} for {options.Patience} epochs; best epoch {best}{(options.RestoreBest ? ", whose weights were restored" : string.Empty)}.";
+                message = $"Stopped after epoch {epochs.Count}: {options.Metric} has not improved by more than {options.MinDelta} for {options.Patience} {(options.Patience == 1 ? "epoch" : "epochs")}; best epoch {best}{(options.RestoreBest ? ", whose weights were restored" : string.Empty)}.";
                 break;
             }
         }
