@@ -1,0 +1,46 @@
+using System;
+using BenchmarkDotNet.Running;
+using KernelGen.Cli.Networks;
+using static TorchSharp.torch;
+
+namespace KernelGen.Peers;
+
+public static class Program
+{
+    /// <summary><c>check</c>: the peers compute what KernelGen computes (exit 1 if not); otherwise BenchmarkDotNet.</summary>
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "check") return Check();
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+
+    private static int Check()
+    {
+        set_num_threads(1);
+        using var net = new FashionMlp(seed: 5, threads: 1);
+        var rng = new Random(11);
+        const int rows = 64;
+        float[] x = new float[FashionMlp.BatchSize * FashionMlp.InputSize];
+        int[] y = new int[FashionMlp.BatchSize];
+        for (int step = 0; step < 20; step++) // non-trivial running statistics and weights
+        {
+            for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+            for (int i = 0; i < y.Length; i++) y[i] = rng.Next(10);
+            net.TrainStep(x, y);
+        }
+        float[] input = new float[rows * FashionMlp.InputSize];
+        for (int i = 0; i < input.Length; i++) input[i] = (float)(rng.NextDouble() * 2 - 1);
+        float[] kernelgen = new float[rows * FashionMlp.OutputSize], torchOut = new float[rows * FashionMlp.OutputSize];
+        net.Predict(input, kernelgen);
+        using (var torchNet = new TorchFashionMlp(net))
+        using (Tensor t = tensor(input, new long[] { rows, FashionMlp.InputSize }))
+            torchNet.Predict(t, torchOut);
+        double worst = 0;
+        for (int i = 0; i < kernelgen.Length; i++) worst = Math.Max(worst, Math.Abs(kernelgen[i] - torchOut[i]));
+        Console.WriteLine($"TorchSharp {TorchSharp.torch.__version__} vs KernelGen Predict, {rows} rows: max |Δp| = {worst:E2}");
+        bool ok = worst < 1e-5;
+        Console.WriteLine(ok ? "peers check: OK" : "peers check: FAIL (the peer does not compute the same function)");
+        return ok ? 0 : 1;
+    }
+}
