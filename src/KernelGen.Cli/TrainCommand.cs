@@ -317,7 +317,7 @@ public static class TrainCommand
         {
             Console.WriteLine(Json(dataset, network, isa, threads, o.Seed, recipe, fit, test));
         }
-        return fit.Reason == StopReason.Diverged ? 4 : 0;
+        return fit.Reason is StopReason.Diverged or StopReason.ValidationNotFinite ? 4 : 0;
     }
 
     private static string Json(string dataset, string network, Isa isa, int threads, int seed, string? recipe, FitResult fit, Evaluation? test)

@@ -44,6 +44,42 @@ public class TrainingTests
         Assert.Equal(fit.Best.ValidationAccuracy, net.Evaluate(valid.Features, valid.Labels).Accuracy);
     }
 
+    [Theory]
+    [InlineData(StopMetric.ValidationLoss)]
+    [InlineData(StopMetric.ValidationAccuracy)]
+    public void A_validation_metric_that_is_not_finite_stops_training_and_says_why(StopMetric metric)
+    {
+        // Issue 18, case 1: one validation row of float.MaxValue makes the validation loss NaN every epoch. Before, the
+        // run "completed", kept epoch 1 as the best and restored it, throwing five epochs of training away silently.
+        (Dataset train, Dataset valid) = Digits();
+        float[] features = (float[])valid.Features.Clone();
+        Array.Fill(features, float.MaxValue, 0, valid.FeatureCount);
+        var poisoned = new Dataset(features, valid.Labels, valid.FeatureCount, valid.ClassCount);
+        using var net = new DigitsNet(seed: 7);
+        FitResult fit = new Trainer<DigitsNet>(net, train, seed: 7).Fit(poisoned, new FitOptions { Epochs = 6, Metric = metric });
+        Assert.Equal(StopReason.ValidationNotFinite, fit.Reason);
+        Assert.Single(fit.Epochs);
+        Assert.Contains("validation loss is NaN", fit.Message);
+        Assert.Contains("check them", fit.Message);
+        // The epoch's training is kept (nothing to restore): the network learned, the clean rows show it.
+        Assert.True(net.Evaluate(valid.Features, valid.Labels).Accuracy > 0.5);
+    }
+
+    [Fact]
+    public void A_validation_metric_that_turns_non_finite_later_restores_the_last_finite_best()
+    {
+        (Dataset train, Dataset valid) = Digits();
+        using var net = new DigitsNet(seed: 7);
+        var trainer = new Trainer<DigitsNet>(net, train, seed: 7);
+        FitResult first = trainer.Fit(valid, new FitOptions { Epochs = 2 });
+        Assert.Equal(StopReason.Completed, first.Reason);
+        float[] features = (float[])valid.Features.Clone();
+        Array.Fill(features, float.MaxValue, 0, valid.FeatureCount);
+        FitResult fit = trainer.Fit(new Dataset(features, valid.Labels, valid.FeatureCount, valid.ClassCount), new FitOptions { Epochs = 3 });
+        Assert.Equal(StopReason.ValidationNotFinite, fit.Reason);
+        Assert.Equal(0, fit.BestEpoch);
+    }
+
     [Fact]
     public void Early_stopping_stops_after_patience_and_restores_the_best_epoch()
     {

@@ -36,6 +36,9 @@ public enum StopReason
     Diverged,
     /// <summary>The cancellation token was signalled (checked between steps).</summary>
     Cancelled,
+    /// <summary>The watched validation metric came out NaN or infinite (validation rows the network cannot evaluate,
+    /// e.g. values that overflow it): no epoch can be judged by it, so training stopped there.</summary>
+    ValidationNotFinite,
 }
 
 /// <summary>Options of <see cref="Trainer{TNet}.Fit"/>.</summary>
@@ -280,6 +283,16 @@ public sealed class Trainer<TNet> where TNet : IClassifier
             EpochMetrics m = Measure(trainLoss, seconds, validation, options.EvaluateTrainingSet);
             epochs.Add(m);
             double score = validation is null ? -e : options.Metric == StopMetric.ValidationLoss ? m.ValidationLoss : -m.ValidationAccuracy;
+            if (validation is not null && !(double.IsFinite(m.ValidationLoss) && double.IsFinite(m.ValidationAccuracy)))
+            {
+                // Not "worse than everything": a metric that cannot be computed judges nothing. Stop and say so.
+                progress?.Invoke(m);
+                reason = StopReason.ValidationNotFinite;
+                message = $"Stopped after epoch {epochs.Count}: the validation loss is {m.ValidationLoss} " +
+                          "(validation rows the network cannot evaluate, e.g. values that overflow it; check them)" +
+                          (best > 0 && options.RestoreBest ? $"; the weights of epoch {best}, the best with a finite metric, were restored." : "; the weights are those after this epoch's training (training loss " + m.TrainLoss.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) + ").");
+                break;
+            }
             if (best == 0 || score < bestScore - options.MinDelta)
             {
                 best = epochs.Count;
