@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Linq;
 using System.Globalization;
 using KernelGen.Cli.Networks;
@@ -66,6 +67,12 @@ public static class Program
         catch (ArgumentException e)
         {
             return Fail(e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            // A file that cannot be read or written: one line naming it, no stack trace.
+            Console.Error.WriteLine("kernelgen: " + e.Message);
+            return 3;
         }
     }
 

@@ -44,6 +44,10 @@ public static class TrainCommand
     public static int Run(string[] args)
     {
         Options o = Parse(args);
+        // Every file the run will write is checked before any training: minutes of training must not end in
+        // "cannot write" (issue 18, case 2).
+        if (o.Save is not null) CheckWritable(o.Save, "--save");
+        foreach (string plot in PlotFiles(o, o.Dataset)) CheckWritable(plot, "--plot");
         return o.Dataset switch
         {
             "digits" => Digits(o),
@@ -117,6 +121,11 @@ public static class TrainCommand
         Info(o, $"digits (bundled): {train.Count} training rows, {validation.Count} validation rows (seed {o.Seed}); pixels scaled to [0, 1]");
         var trainer = new Trainer<DigitsNet>(net, train, o.Seed);
         var fit = Fit(o, trainer, validation, new FitOptions { Epochs = epochs, Patience = o.Patience, RestoreBest = o.Patience > 0 }, steps: (train.Count + DigitsNet.BatchSize - 1) / DigitsNet.BatchSize, null);
+        if (o.Save is string path)
+        {
+            Checkpoint.Save(net, path, new Dictionary<string, string> { ["dataset"] = "digits" });
+            Info(o, $"checkpoint: {path} (weights, optimizer state, step)");
+        }
         // Digits has no test set: the held-out rows are the validation rows, and they are reported as what they are.
         return Report(o, "DigitsNet on digits", "digits", DigitsNet.Info.Name, net.Isa, net.Threads, fit, null, epochs, null);
     }
@@ -131,7 +140,16 @@ public static class TrainCommand
             return 3;
         }
         long loadStart = Stopwatch.GetTimestamp();
-        (Dataset trainAll, Dataset test) = FashionMnist.Load(dir);
+        Dataset trainAll, test;
+        try
+        {
+            (trainAll, test) = FashionMnist.Load(dir);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine("kernelgen: " + e.Message);
+            return 3;
+        }
         if (o.Rows is int rows && rows < trainAll.Count)
         {
             var keep = new int[rows];
@@ -286,11 +304,19 @@ public static class TrainCommand
 
     private static int Report(Options o, string title, string dataset, string network, Isa isa, int threads, FitResult fit, Evaluation? test, int epochs, string? recipe)
     {
-        // Default: the curves as SVG and PNG side by side; --plot FILE.svg or FILE.png writes that one.
-        string plot = o.Plot ?? $"{dataset}-curves.svg";
-        string[] plots = plot == "none" ? Array.Empty<string>() : o.Plot is null ? new[] { plot, $"{dataset}-curves.png" } : new[] { plot };
+        string[] plots = PlotFiles(o, dataset);
+        int failed = 0;
         if (fit.Epochs.Count > 0)
-            foreach (string file in plots) CurvesPlot.Write(file, title, fit.Epochs, fit.Epochs.Count > 1 ? fit.Best.Epoch : 0);
+            foreach (string file in plots)
+            {
+                try { CurvesPlot.Write(file, title, fit.Epochs, fit.Epochs.Count > 1 ? fit.Best.Epoch : 0); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The training (and any --save checkpoint, written before) stays; only this picture is missing.
+                    Console.Error.WriteLine($"kernelgen: the curves could not be written to {file}: {e.Message}");
+                    failed = 5;
+                }
+            }
         if (!o.Json)
         {
             // One table: on a terminal the progress bars gave way to it; redirected, the epoch lines already are it.
@@ -317,7 +343,31 @@ public static class TrainCommand
         {
             Console.WriteLine(Json(dataset, network, isa, threads, o.Seed, recipe, fit, test));
         }
-        return fit.Reason is StopReason.Diverged or StopReason.ValidationNotFinite ? 4 : 0;
+        return fit.Reason is StopReason.Diverged or StopReason.ValidationNotFinite ? 4 : failed;
+    }
+
+    /// <summary>Default: the curves as SVG and PNG side by side; --plot FILE.svg or FILE.png writes that one; none: none.</summary>
+    private static string[] PlotFiles(Options o, string dataset)
+        => o.Plot == "none" ? Array.Empty<string>()
+         : o.Plot is string one ? new[] { one }
+         : new[] { $"{dataset}-curves.svg", $"{dataset}-curves.png" };
+
+    /// <summary>Refuses, before training, an output path whose directory is missing or cannot be written, or that names a directory.</summary>
+    private static void CheckWritable(string path, string option)
+    {
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new ArgumentException($"{option} '{path}' is a directory; name a file.");
+        string directory = Path.GetDirectoryName(full) ?? ".";
+        if (!Directory.Exists(directory)) throw new ArgumentException($"{option} '{path}': the directory {directory} does not exist.");
+        string probe = Path.Combine(directory, $".kernelgen-write-check-{Environment.ProcessId}");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"{option} '{path}' cannot be written ({e.Message}); nothing was trained.");
+        }
     }
 
     private static string Json(string dataset, string network, Isa isa, int threads, int seed, string? recipe, FitResult fit, Evaluation? test)

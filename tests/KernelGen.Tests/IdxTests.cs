@@ -180,7 +180,12 @@ public class IdxTests
     public void FashionMnist_missing_files_say_how_to_get_them()
     {
         using var dir = new TempDirectory();
-        Assert.Equal(FashionMnist.Locate(null), FashionMnist.Locate(dir.Path)); // an empty directory falls back to the default
+        // Issue 18, case 3: a directory the user names is used or refused; it never falls back to the default one.
+        Assert.Null(FashionMnist.Locate(dir.Path));
+        Assert.Null(FashionMnist.Locate(Path.Combine(dir.Path, "no-such-dir")));
+        Assert.Contains("no such directory", FashionMnist.NotFound(Path.Combine(dir.Path, "no-such-dir")).Message);
+        Assert.Contains("it lacks train-images-idx3-ubyte", FashionMnist.NotFound(dir.Path).Message);
+        Assert.Throws<FileNotFoundException>(() => FashionMnist.LoadOrThrow(dir.Path));
         var e = Assert.Throws<FileNotFoundException>(() => FashionMnist.Load(dir.Path));
         Assert.Contains(dir.Path, e.Message);
         Assert.Contains("apt-get install -y dataset-fashion-mnist", e.Message);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 
 namespace KernelGen.Data;
@@ -24,12 +25,13 @@ public static class FashionMnist
     };
 
     /// <summary>
-    /// The first directory holding all four files: <paramref name="directory"/> when given, then
-    /// <see cref="DefaultDirectory"/>; null when neither does.
+    /// Where the four files are: <paramref name="directory"/> when one is given (and null when it lacks any of them:
+    /// a directory the caller names is used or refused, never swapped for another), otherwise
+    /// <see cref="DefaultDirectory"/> when it holds them; null when not.
     /// </summary>
     public static string? Locate(string? directory = null)
     {
-        if (!string.IsNullOrEmpty(directory) && HasAllFiles(directory)) return directory;
+        if (!string.IsNullOrEmpty(directory)) return HasAllFiles(directory) ? directory : null;
         return HasAllFiles(DefaultDirectory) ? DefaultDirectory : null;
     }
 
@@ -52,9 +54,18 @@ public static class FashionMnist
     /// <summary>The exception for data that is not there, saying where it was looked for and how to get it.</summary>
     public static FileNotFoundException NotFound(string? directory)
     {
-        string where = string.IsNullOrEmpty(directory) || directory == DefaultDirectory
-            ? DefaultDirectory
-            : $"{directory} or {DefaultDirectory}";
+        string where = string.IsNullOrEmpty(directory) ? DefaultDirectory : directory;
+        if (!string.IsNullOrEmpty(directory) && Directory.Exists(directory))
+        {
+            var missing = new List<string>();
+            foreach (string name in FileNames)
+                if (Find(directory, name) is null) missing.Add(name);
+            where += $" (it lacks {string.Join(", ", missing)})";
+        }
+        else if (!string.IsNullOrEmpty(directory))
+        {
+            where += " (no such directory)";
+        }
         return new FileNotFoundException(
             $"Fashion-MNIST was not found in {where}: expected {string.Join(", ", FileNames)} (each optionally .gz). " +
             "Install it with `apt-get install -y dataset-fashion-mnist`, or download the four files from " +
