@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.RegularExpressions;
 using KernelGen.IO;
 using Xunit;
 
@@ -227,9 +228,164 @@ public class CheckpointTests
     {
         byte[] bytes = File.ReadAllBytes(path);
         int n = (int)BitConverter.ToInt64(bytes, 0);
-        string header = edit(Encoding.UTF8.GetString(bytes, 8, n).TrimEnd());
+        // Without the checksum entry, as another writer's file: these edits test the checks behind the checksum.
+        string header = edit(Regex.Replace(Encoding.UTF8.GetString(bytes, 8, n).TrimEnd(), "\"kernelgen\\.crc32c\":\"[0-9a-f]{8}\",?", ""));
         byte[] h = Encoding.UTF8.GetBytes(header + new string(' ', (8 - Encoding.UTF8.GetByteCount(header) % 8) % 8));
         File.WriteAllBytes(path, BitConverter.GetBytes((long)h.Length).Concat(h).Concat(bytes[(8 + n)..]).ToArray());
+    }
+
+    [Fact]
+    public void The_checksum_is_CRC_32C()
+    {
+        // The standard check value of CRC-32C (Castagnoli): "123456789" → e3069283.
+        Assert.Equal(0xE3069283u, KernelGen.IO.Crc32C.Final(KernelGen.IO.Crc32C.Append(KernelGen.IO.Crc32C.Initial, "123456789"u8)));
+    }
+
+    [Fact]
+    public void Every_single_byte_flip_is_rejected_and_the_target_unchanged()
+    {
+        // Issue 18, case 4: before the checksum, 1,500 of 1,500 flips past the header loaded with changed values, and
+        // some header flips silently changed base_learning_rate or weight_decay. Seeded: the same 600 flips every run.
+        using var dir = new TempDirectory();
+        string good = dir.File("good.safetensors"), path = dir.File("flip.safetensors");
+        using INetwork source = Trained("BatchNormNet");
+        Checkpoint.Save(source, good);
+        Assert.Contains(SafeTensors.ChecksumKey, Encoding.UTF8.GetString(File.ReadAllBytes(good), 8, 400));
+        using INetwork target = Trained("BatchNormNet", seed: 4);
+        Checkpoint.Load(target, good);
+        byte[] expected = State(target), bytes = File.ReadAllBytes(good);
+        int headerEnd = 8 + (int)BitConverter.ToInt64(bytes, 0);
+        // The one harmless place: a flip in the entry's key name turns the file into one without a checksum (another
+        // writer's); it then loads, with exactly the saved values.
+        int key = Encoding.UTF8.GetString(bytes, 0, headerEnd).IndexOf(SafeTensors.ChecksumKey, StringComparison.Ordinal);
+        var r = new Random(18);
+        int rejected = 0;
+        for (int trial = 0; trial < 600; trial++)
+        {
+            // Half in the header (its JSON, padding and the checksum itself), half in the data.
+            int at = trial % 2 == 0 ? 8 + r.Next(headerEnd - 8) : headerEnd + r.Next(bytes.Length - headerEnd);
+            byte[] flipped = (byte[])bytes.Clone();
+            flipped[at] ^= (byte)(1 << r.Next(8));
+            File.WriteAllBytes(path, flipped);
+            try
+            {
+                Checkpoint.Load(target, path);
+                Assert.True(at >= key && at < key + SafeTensors.ChecksumKey.Length, $"a flip at byte {at} loaded");
+            }
+            catch (InvalidDataException e)
+            {
+                Assert.StartsWith(path, e.Message);
+                rejected++;
+            }
+            Assert.Equal(expected, State(target)); // nothing changed, whatever happened
+        }
+        Assert.True(rejected >= 590, $"{rejected} of 600 flips rejected");
+    }
+
+    [Fact]
+    public void A_file_without_the_checksum_still_loads()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("other-writer.safetensors");
+        using INetwork source = Trained("BatchNormNet");
+        Checkpoint.Save(source, path);
+        EditHeader(path, h => h); // drops the checksum entry, as a file from another safetensors writer
+        Assert.DoesNotContain(SafeTensors.ChecksumKey, File.ReadAllText(path));
+        using INetwork target = Trained("BatchNormNet", seed: 4);
+        Checkpoint.Load(target, path);
+        Assert.Equal(State(source), State(target));
+    }
+
+    [Fact]
+    public void A_header_that_is_not_UTF8_is_InvalidDataException_naming_the_file()
+    {
+        // Issue 18, case 13: 586 of 3,000 header flips threw InvalidOperationException (invalid UTF-8 JSON).
+        using var dir = new TempDirectory();
+        string path = dir.File("utf8.safetensors");
+        using INetwork source = Trained("BatchNormNet");
+        Checkpoint.Save(source, path);
+        EditHeader(path, h => h);
+        byte[] bytes = File.ReadAllBytes(path);
+        int at = Encoding.UTF8.GetString(bytes).IndexOf("\"network\":\"", StringComparison.Ordinal) + "\"network\":\"".Length;
+        bytes[at] = 0xC3; // a lead byte followed by an ASCII letter: invalid UTF-8 inside a JSON string
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadMetadata(path));
+        Assert.Contains(path, e.Message);
+    }
+
+    [Theory]
+    [InlineData("v", -1f, "optimizer.v")]
+    [InlineData("m", float.PositiveInfinity, "every value must be finite")]
+    public void Optimizer_state_outside_its_domain_is_rejected_and_the_target_unchanged(string slot, float value, string fragment)
+    {
+        // Issue 18, case 6: an Adam second moment of −1 was accepted and the next step made every parameter NaN.
+        using var dir = new TempDirectory();
+        string path = dir.File("state.safetensors");
+        using INetwork source = Trained("FashionMlp"); // Adam: m, v
+        Assert.Equal(new[] { "m", "v" }, source.Info.OptimizerSlots);
+        source.OptimizerState(source.Info.OptimizerSlots.ToList().IndexOf(slot))[5] = value;
+        if (float.IsFinite(value)) Checkpoint.Save(source, path);
+        else Assert.Throws<InvalidOperationException>(() => Checkpoint.Save(source, path)); // Save writes only what Load reads
+        if (!File.Exists(path)) return;
+        using INetwork target = Trained("FashionMlp", seed: 4);
+        byte[] before = State(target);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(target, path));
+        Assert.Contains(fragment, e.Message);
+        Assert.Equal(before, State(target));
+    }
+
+    [Fact]
+    public void Hyper_parameters_the_network_refuses_leave_it_unchanged()
+    {
+        // Issue 18, case 5: an SGD network declared without weight decay, a checkpoint saying weight_decay 0.5: the load
+        // failed after BaseLearningRate was already overwritten. Every check first, then every write.
+        using var dir = new TempDirectory();
+        string path = dir.File("sgd.safetensors");
+        using var source = new OptSgd(seed: 1);
+        source.BaseLearningRate = 0.125f;
+        Checkpoint.Save(source, path);
+        EditHeader(path, h => h.Replace("\"weight_decay\":\"0\"", "\"weight_decay\":\"0.5\""));
+        using var target = new OptSgd(seed: 2);
+        float rate = target.BaseLearningRate;
+        byte[] before = State(target);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(target, path));
+        Assert.Contains("weight_decay", e.Message);
+        Assert.Equal(rate, target.BaseLearningRate);
+        Assert.Equal(before, State(target));
+    }
+
+    [Fact]
+    public void The_largest_step_saves_and_loads()
+    {
+        // Issue 18, case 6: Step = long.MaxValue wrapped negative and Load refused the file Save wrote.
+        using var dir = new TempDirectory();
+        string path = dir.File("step.safetensors");
+        using INetwork source = Trained("BatchNormNet");
+        source.Step = long.MaxValue;
+        Assert.Throws<InvalidOperationException>(() => source.ApplyUpdate()); // the step counter cannot advance: nothing changes
+        Assert.Equal(long.MaxValue, source.Step);
+        Checkpoint.Save(source, path);
+        using INetwork target = Trained("BatchNormNet", seed: 4);
+        Checkpoint.Load(target, path);
+        Assert.Equal(long.MaxValue, target.Step);
+    }
+
+    [Fact]
+    public void A_save_removes_the_temporary_files_killed_saves_left()
+    {
+        // Issue 18, case 15: 40 killed saves left 17 temporary files (184 MB). A stale one goes at the next save; a
+        // fresh one (another process saving the same file right now) and other files stay.
+        using var dir = new TempDirectory();
+        string path = dir.File("m.safetensors");
+        string stale = path + ".tmp-0a1b2c3d", fresh = path + ".tmp-99aa00ff", other = dir.File("n.safetensors.tmp-0a1b2c3d");
+        foreach (string f in new[] { stale, fresh, other }) File.WriteAllBytes(f, new byte[16]);
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow - AtomicFile.StaleAfter - TimeSpan.FromMinutes(1));
+        File.SetLastWriteTimeUtc(other, DateTime.UtcNow - AtomicFile.StaleAfter - TimeSpan.FromMinutes(1));
+        using INetwork source = Trained("BatchNormNet");
+        Checkpoint.Save(source, path);
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(fresh));
+        Assert.True(File.Exists(other));
     }
 
     [Fact]

@@ -366,6 +366,7 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Forward, loss, backward and one optimizer update; returns the mean loss over the rows (plus the weight-decay term when it is in the loss).");
         w.Line("/// If the loss is not finite no update is made and the parameters are unchanged.</summary>");
         w.Open($"public float TrainStep({RoSpan}<float> inputs, {RoSpan}<{tType}> {tName})");
+        w.Line($"{G}.StepCanAdvance(_step);");
         w.Line($"float loss = ComputeGradients(inputs, {tName});");
         w.Line("if (!float.IsFinite(loss)) return loss;");
         w.Line("Commit();");
@@ -376,6 +377,7 @@ internal static class NetworkEmitter
         w.Line("/// <summary>One optimizer update from the current <see cref=\"Gradients\"/> (after <see cref=\"ComputeGradients\"/>, possibly");
         w.Line("/// edited: accumulated, scaled), then Step + 1. Throws, changing nothing, if a gradient is NaN or infinite.</summary>");
         w.Open("public void ApplyUpdate()");
+        w.Line($"{G}.StepCanAdvance(_step);");
         w.Line($"{G}.FiniteGradients(_gradients.Slice(0, ParameterCount));");
         w.Line("Commit();");
         w.Close();

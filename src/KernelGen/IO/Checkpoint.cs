@@ -86,6 +86,11 @@ public static class Checkpoint
         meta["base_learning_rate"] = net.BaseLearningRate.ToString("R", CultureInfo.InvariantCulture);
         meta["weight_decay"] = net.WeightDecay.ToString("R", CultureInfo.InvariantCulture);
 
+        // Whatever Save writes, Load reads: a non-finite value (a diverged network) is refused here, not in the file.
+        NotFinite(net.Parameters, "Parameters");
+        NotFinite(net.RunningStatistics, "RunningStatistics");
+        for (int slot = 0; slot < info.OptimizerSlots.Count; slot++) NotFinite(net.OptimizerState(slot), $"OptimizerState({slot}) ({info.OptimizerSlots[slot]})");
+
         var tensors = new List<SafeTensor>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         ReadOnlySpan<float> parameters = net.Parameters, statistics = net.RunningStatistics;
@@ -166,15 +171,33 @@ public static class Checkpoint
             }
         }
 
-        float oldBase = net.BaseLearningRate;
+        // Optimizer state in its domain: a second moment or squared-gradient cache below zero poisons the next step.
+        for (int slot = 0; slot < state.Length; slot++)
+        {
+            if (!NonNegativeSlot(info, slot)) continue;
+            int bad = Array.FindIndex(state[slot], v => v < 0);
+            if (bad >= 0)
+                throw Invalid(path, $"optimizer.{info.OptimizerSlots[slot]} holds {state[slot][bad]} at parameter {bad}; that state is a running mean of squares and must be ≥ 0.");
+        }
+        foreach (Slice s in Slices(info))
+        {
+            if (!s.Name.EndsWith(".running_var", StringComparison.Ordinal)) continue;
+            int bad = Array.FindIndex(statistics, s.Offset, s.Length, v => v < 0);
+            if (bad >= 0) throw Invalid(path, $"tensor '{s.Name}' holds {statistics[bad]} at index {bad - s.Offset}; a variance must be ≥ 0.");
+        }
+
+        // Every check first, then every write: the hyper-parameters are tried on the network and both put back if it
+        // refuses either (a network declared without weight decay accepts only 0).
+        float oldBase = net.BaseLearningRate, oldDecay = net.WeightDecay;
         try
         {
             net.BaseLearningRate = baseLearningRate;
             net.WeightDecay = weightDecay;
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             net.BaseLearningRate = oldBase;
+            net.WeightDecay = oldDecay;
             throw Invalid(path, $"base_learning_rate {baseLearningRate} / weight_decay {weightDecay} are not accepted by {info.Name} ({e.Message}).");
         }
         parameters.CopyTo(net.Parameters);
@@ -266,6 +289,21 @@ public static class Checkpoint
     }
 
     private static string SlotNames(INetwork net) => string.Join(",", net.Info.OptimizerSlots);
+
+    /// <summary>Whether optimizer state slot <paramref name="slot"/> is a running mean of squares (≥ 0): Adam's v (the
+    /// slot after m), AdaGrad's and RMSProp's h. A lone v (momentum's velocity) may be negative.</summary>
+    private static bool NonNegativeSlot(NetworkInfo info, int slot)
+    {
+        IReadOnlyList<string> slots = info.OptimizerSlots;
+        return slots[slot] == "h" || (slots[slot] == "v" && slot > 0 && slots[slot - 1] == "m");
+    }
+
+    private static void NotFinite(ReadOnlySpan<float> values, string what)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i]))
+                throw new InvalidOperationException($"{what}[{i}] is {values[i]}: a checkpoint holds finite values only (the network has diverged); nothing was written.");
+    }
 
     private static string StateName(NetworkInfo info, int slot, string tensor) => $"optimizer.{info.OptimizerSlots[slot]}.{tensor}";
 

@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -183,6 +184,14 @@ public static class SafeTensors
     public const string MetadataKey = "__metadata__";
     /// <summary>Largest header read (as the reference implementation: 100 MB).</summary>
     public const int MaxHeaderBytes = 100_000_000;
+    /// <summary>
+    /// The metadata entry holding the file's CRC-32C (Castagnoli, 8 lower-case hex digits), written by <see cref="Save"/>
+    /// and <see cref="Serialize"/>: the checksum of the whole header (with this value as "00000000") followed by the data
+    /// section, so a changed byte anywhere is found. <see cref="Parse"/> verifies it when present and removes it from
+    /// <see cref="SafeTensorFile.Metadata"/>; files without it (other writers) load as before.
+    /// </summary>
+    public const string ChecksumKey = "kernelgen.crc32c";
+    private const string ChecksumPlaceholder = "00000000";
 
     /// <summary>Bytes per element of <paramref name="dtype"/>.</summary>
     public static int SizeOf(TensorDType dtype) => dtype switch
@@ -205,7 +214,7 @@ public static class SafeTensors
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
         List<SafeTensor> sorted = Sorted(tensors);
-        byte[] header = Header(sorted, metadata);
+        byte[] header = ChecksummedHeader(sorted, metadata);
         AtomicFile.Write(path, stream =>
         {
             Span<byte> length = stackalloc byte[8];
@@ -221,7 +230,7 @@ public static class SafeTensors
     {
         ArgumentNullException.ThrowIfNull(tensors);
         List<SafeTensor> sorted = Sorted(tensors);
-        byte[] header = Header(sorted, metadata);
+        byte[] header = ChecksummedHeader(sorted, metadata);
         var stream = new MemoryStream();
         Span<byte> length = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
@@ -266,7 +275,23 @@ public static class SafeTensors
         {
             throw Invalid(source, $"the header is not well-formed JSON ({e.Message}).", e);
         }
-        using (document)
+        try
+        {
+            return Read(document, header, data, source);
+        }
+        catch (InvalidOperationException e)
+        {
+            // JsonDocument parses lazily: a name or string that is not valid UTF-8 surfaces when it is read.
+            throw Invalid(source, $"the header is not valid UTF-8 JSON ({e.Message}).", e);
+        }
+        finally
+        {
+            document.Dispose();
+        }
+    }
+
+    private static SafeTensorFile Read(JsonDocument document, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data, string source)
+    {
         {
             JsonElement root = document.RootElement;
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -307,6 +332,8 @@ public static class SafeTensors
             }
             if (at != data.Length)
                 throw Invalid(source, $"the data section has {data.Length} bytes but the tensors end at {at}: {data.Length - at} bytes of trailing data.");
+
+            if (metadata.Remove(ChecksumKey, out string? stored)) VerifyChecksum(header, data, stored, source);
 
             var tensors = new List<SafeTensor>(entries.Count);
             foreach (var e in entries)
@@ -397,6 +424,41 @@ public static class SafeTensors
         return sorted;
     }
 
+    /// <summary>The header with <see cref="ChecksumKey"/> set to the CRC-32C of itself (value zeroed) and the data.</summary>
+    private static byte[] ChecksummedHeader(List<SafeTensor> sorted, IReadOnlyDictionary<string, string>? metadata)
+    {
+        if (metadata is not null && metadata.ContainsKey(ChecksumKey))
+            throw new ArgumentException($"Metadata key '{ChecksumKey}' is reserved: the writer puts the file's checksum there.", nameof(metadata));
+        var withChecksum = new Dictionary<string, string>(StringComparer.Ordinal) { [ChecksumKey] = ChecksumPlaceholder };
+        if (metadata is not null) foreach (KeyValuePair<string, string> kv in metadata) withChecksum[kv.Key] = kv.Value;
+        byte[] header = Header(sorted, withChecksum);
+        int at = ChecksumValueAt(header);
+        uint crc = Crc32C.Append(Crc32C.Initial, header);
+        foreach (SafeTensor t in sorted) crc = Crc32C.Append(crc, t.Data);
+        Encoding.ASCII.GetBytes(Crc32C.Final(crc).ToString("x8", System.Globalization.CultureInfo.InvariantCulture), header.AsSpan(at, 8));
+        return header;
+    }
+
+    /// <summary>Where the 8 hex digits of the checksum entry are in <paramref name="header"/>, or −1.</summary>
+    private static int ChecksumValueAt(ReadOnlySpan<byte> header)
+    {
+        ReadOnlySpan<byte> key = "\"kernelgen.crc32c\":\""u8;
+        int at = header.IndexOf(key);
+        return at < 0 || at + key.Length + 9 > header.Length || header[at + key.Length + 8] != (byte)'"' ? -1 : at + key.Length;
+    }
+
+    private static void VerifyChecksum(ReadOnlySpan<byte> header, ReadOnlySpan<byte> data, string stored, string source)
+    {
+        int at = ChecksumValueAt(header);
+        if (at < 0 || stored.Length != 8 || !uint.TryParse(stored, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out uint expected))
+            throw Invalid(source, $"metadata '{ChecksumKey}' is '{stored}', not in the form KernelGen writes: the header is damaged.");
+        byte[] zeroed = header.ToArray();
+        Encoding.ASCII.GetBytes(ChecksumPlaceholder, zeroed.AsSpan(at, 8));
+        uint actual = Crc32C.Final(Crc32C.Append(Crc32C.Append(Crc32C.Initial, zeroed), data));
+        if (actual != expected)
+            throw Invalid(source, $"checksum mismatch: the file says CRC-32C {stored}, its bytes give {actual:x8}; the file was damaged after it was written (nothing was loaded).");
+    }
+
     /// <summary>The JSON header, padded with spaces to a multiple of 8 bytes.</summary>
     private static byte[] Header(List<SafeTensor> sorted, IReadOnlyDictionary<string, string>? metadata)
     {
@@ -454,6 +516,7 @@ public static class AtomicFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(write);
         string full = Path.GetFullPath(path);
+        RemoveStaleTemporaries(full);
         string temporary = $"{full}.tmp-{Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant()}";
         try
         {
@@ -471,5 +534,50 @@ public static class AtomicFile
             catch (UnauthorizedAccessException) { }
             throw;
         }
+    }
+
+    /// <summary>How old a temporary file of the same target must be before a new save deletes it as left by a killed one.</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(10);
+
+    /// <summary>Deletes <c>path.tmp-XXXXXXXX</c> files that a killed save left (older than <see cref="StaleAfter"/>, so a
+    /// save of the same file running in another process right now keeps its own).</summary>
+    private static void RemoveStaleTemporaries(string full)
+    {
+        string? directory = Path.GetDirectoryName(full);
+        if (directory is null || !Directory.Exists(directory)) return;
+        string prefix = Path.GetFileName(full) + ".tmp-";
+        DateTime cutoff = DateTime.UtcNow - StaleAfter;
+        try
+        {
+            foreach (string file in Directory.EnumerateFiles(directory, prefix + "????????"))
+            {
+                string suffix = Path.GetFileName(file)[prefix.Length..];
+                if (suffix.Length != 8 || !suffix.All(c => char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c))) continue;
+                if (File.GetLastWriteTimeUtc(file) < cutoff) File.Delete(file);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Cleaning up is a courtesy; the save itself goes on.
+        }
+    }
+}
+
+/// <summary>CRC-32C (Castagnoli) over bytes with the processor's CRC32 instruction (<see cref="System.Numerics.BitOperations.Crc32C(uint, ulong)"/>,
+/// SSE4.2 / ARMv8 CRC32, with the runtime's software fallback elsewhere).</summary>
+internal static class Crc32C
+{
+    public const uint Initial = 0xFFFFFFFFu;
+
+    public static uint Final(uint crc) => ~crc;
+
+    public static uint Append(uint crc, ReadOnlySpan<byte> bytes)
+    {
+        int i = 0;
+        for (; i + 8 <= bytes.Length; i += 8)
+            crc = System.Numerics.BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(i)));
+        for (; i < bytes.Length; i++)
+            crc = System.Numerics.BitOperations.Crc32C(crc, bytes[i]);
+        return crc;
     }
 }

@@ -64,6 +64,14 @@ public static class Guard
         throw new InvalidOperationException($"Gradients[{i}] is {gradients[i]}: ApplyUpdate needs finite gradients; nothing was changed.");
     }
 
+    /// <summary>Before an update: the step counter must be able to advance (it never wraps to a negative step that
+    /// no checkpoint could hold).</summary>
+    public static void StepCanAdvance(long step)
+    {
+        if (step == long.MaxValue)
+            throw new InvalidOperationException($"Step is {long.MaxValue} (long.MaxValue): it cannot advance; set Step lower to train on. Nothing was changed.");
+    }
+
     /// <summary>A hyper-parameter set at run time: finite and &gt; 0.</summary>
     public static void PositiveFinite(float value, string name)
     {
