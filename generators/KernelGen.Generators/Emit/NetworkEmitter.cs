@@ -223,6 +223,7 @@ internal static class NetworkEmitter
         if (slots > 0) w.Line($"private readonly global::KernelGen.Runtime.AlignedBuffer _state; // optimizer state: {Int(slots)} × ParameterCapacity floats");
         if (bn) w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _statistics; // running mean and variance of every batch norm");
         if (folded) w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _folded; // dense weights with batch norm folded in, for Predict/Evaluate");
+        w.Line("private readonly global::KernelGen.Runtime.Gate _gate = new global::KernelGen.Runtime.Gate(); // one caller at a time; ObjectDisposedException after Dispose");
         w.Line("private readonly global::KernelGen.Isa _isa;");
         w.Line("private readonly int _seed;");
         w.Line("private long _step;");
@@ -286,37 +287,37 @@ internal static class NetworkEmitter
 
         // ---- properties
         w.Line("/// <summary>The kernel width this instance runs.</summary>");
-        w.Line("public global::KernelGen.Isa Isa => _isa;");
+        w.Line("public global::KernelGen.Isa Isa => _gate.Check(nameof(Isa), _isa);");
         w.Line("/// <summary>Threads a training step runs on (1 when the network is too small for any phase to be split).</summary>");
-        w.Line("public int Threads => _pool is null ? 1 : _pool.Parts;");
+        w.Line("public int Threads => _gate.Check(nameof(Threads), _pool is null ? 1 : _pool.Parts);");
         w.Line("/// <summary>The seed of the initialisation and of the dropout masks.</summary>");
-        w.Line("public int Seed => _seed;");
+        w.Line("public int Seed => _gate.Check(nameof(Seed), _seed);");
         w.Line("/// <summary>Optimizer steps taken (the schedule's t and Adam's bias correction). Settable to resume from a checkpoint; not negative.</summary>");
         w.Open("public long Step");
-        w.Line("get => _step;");
-        w.Line("set { global::System.ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(Step)); _step = value; }");
+        w.Line("get => _gate.Check(nameof(Step), _step);");
+        w.Line("set { _gate.Alive(nameof(Step)); global::System.ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(Step)); _step = value; }");
         w.Close();
         w.Line($"/// <summary>The schedule's base learning rate η₀ (declared {Float(spec.Optimizer.LearningRate)}); finite and positive. Hyper-parameter search sets it.</summary>");
         w.Open("public float BaseLearningRate");
-        w.Line("get => _baseLearningRate;");
-        w.Line($"set {{ {G}.PositiveFinite(value, nameof(BaseLearningRate)); _baseLearningRate = value; }}");
+        w.Line("get => _gate.Check(nameof(BaseLearningRate), _baseLearningRate);");
+        w.Line($"set {{ _gate.Alive(nameof(BaseLearningRate)); {G}.PositiveFinite(value, nameof(BaseLearningRate)); _baseLearningRate = value; }}");
         w.Close();
         bool declaredDecay = spec.Optimizer.WeightDecay > 0f;
         w.Line(declaredDecay
             ? $"/// <summary>Weight-decay strength λ ({(spec.Optimizer.Decoupled ? "decoupled" : spec.Optimizer.Regularization.ToString())}, declared {Float(spec.Optimizer.WeightDecay)}); finite and ≥ 0.</summary>"
             : "/// <summary>Weight-decay strength λ: 0, as declared. Declare WeightDecay on the optimizer to tune it; setting another value throws.</summary>");
         w.Open("public float WeightDecay");
-        w.Line("get => _weightDecay;");
+        w.Line("get => _gate.Check(nameof(WeightDecay), _weightDecay);");
         w.Line(declaredDecay
-            ? $"set {{ {G}.NonNegativeFinite(value, nameof(WeightDecay)); _weightDecay = value; }}"
-            : $"set {{ if (value != 0f) throw new global::System.InvalidOperationException(\"{name} declares no weight decay: its kernels have no decay term. Declare WeightDecay on the optimizer attribute to tune it.\"); }}");
+            ? $"set {{ _gate.Alive(nameof(WeightDecay)); {G}.NonNegativeFinite(value, nameof(WeightDecay)); _weightDecay = value; }}"
+            : $"set {{ _gate.Alive(nameof(WeightDecay)); if (value != 0f) throw new global::System.InvalidOperationException(\"{name} declares no weight decay: its kernels have no decay term. Declare WeightDecay on the optimizer attribute to tune it.\"); }}");
         w.Close();
         w.Line("/// <summary>Whether layer <paramref name=\"layer\"/> (0-based position in the attribute stack) is frozen.</summary>");
-        w.Line($"public bool IsFrozen(int layer) => _frozen[{G}.LayerWithParameters(layer, Info, nameof(layer))];");
+        w.Line($"public bool IsFrozen(int layer) => _gate.Check(nameof(IsFrozen), _frozen)[{G}.LayerWithParameters(layer, Info, nameof(layer))];");
         w.Line("/// <summary>Freezes (or thaws) the parameters of one layer: the optimizer skips them (no update, no weight decay, no state change)");
         w.Line("/// and their gradients read 0 after an update. Batch-norm running statistics still follow training-mode batches.</summary>");
         w.Open("public void SetFrozen(int layer, bool frozen = true)");
-        w.Line($"int k = {G}.LayerWithParameters(layer, Info, nameof(layer));");
+        w.Line($"int k = {G}.LayerWithParameters(layer, Info, nameof(layer)); _gate.Alive(nameof(SetFrozen));");
         w.Line("if (_frozen[k] == frozen) return;");
         w.Line("_frozen[k] = frozen;");
         w.Line("_frozenCount += frozen ? 1 : -1;");
@@ -325,27 +326,27 @@ internal static class NetworkEmitter
             ? $"/// <summary>Optimizer state slot <paramref name=\"slot\"/> ({string.Join(", ", OptimizerEmitter.StateNames(spec.Optimizer).Select((n, k) => Int(k) + ": " + n))}), canonical parameter layout, ParameterCount floats.</summary>"
             : "/// <summary>This optimizer keeps no state: every slot is out of range.</summary>");
         w.Open($"public {Span} OptimizerState(int slot)");
-        w.Line($"global::System.ArgumentOutOfRangeException.ThrowIfNegative(slot);");
+        w.Line($"_gate.Alive(nameof(OptimizerState)); global::System.ArgumentOutOfRangeException.ThrowIfNegative(slot);");
         w.Line($"global::System.ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, {Int(slots)});");
         w.Line(slots > 0 ? "return _state.Slice(slot * ParameterCapacity, ParameterCount);" : "return default;");
         w.Close();
         w.Line("/// <summary>The learning rate the next update uses (the declared schedule at <see cref=\"Step\"/>).</summary>");
-        w.Line("public float LearningRate => LearningRateAt(_step);");
+        w.Line("public float LearningRate => LearningRateAt(_gate.Check(nameof(LearningRate), _step));");
         w.Line("/// <summary>");
         w.Line("/// Training behaviour of ComputeGradients and TrainStep (default true): batch norm uses the batch's statistics (and");
         w.Line("/// the next update folds them into the running ones) and dropout drops. False: running statistics, no dropout —");
         w.Line("/// what Predict and Evaluate always do.");
         w.Line("/// </summary>");
-        w.Line("public bool Training { get; set; } = true;");
+        w.Line("public bool Training { get => _gate.Check(nameof(Training), _training); set { _gate.Alive(nameof(Training)); _training = value; } } private bool _training = true;");
         w.Line("/// <summary>Dropout in training mode (default true); false keeps every value, e.g. for gradient checking.</summary>");
-        w.Line("public bool DropoutEnabled { get; set; } = true;");
+        w.Line("public bool DropoutEnabled { get => _gate.Check(nameof(DropoutEnabled), _dropoutEnabled); set { _gate.Alive(nameof(DropoutEnabled)); _dropoutEnabled = value; } } private bool _dropoutEnabled = true;");
         string stale = folded ? "_foldedStale = true; " : string.Empty;
         w.Line("/// <summary>All parameters, canonical layout: per layer in order, dense weights [out, in] row-major then bias; batch-norm γ then β; PReLU α.</summary>");
         w.Line($"public {Span} Parameters {{ get {{ {stale}return _parameters.Slice(0, ParameterCount); }} }}");
         w.Line("/// <summary>∂(last loss)/∂Parameters, same layout, as of the parameters before the last update.</summary>");
         w.Line($"public {Span} Gradients => _gradients.Slice(0, ParameterCount);");
         w.Line("/// <summary>Running mean then variance of every batch norm, in layer order (empty without batch norm). Saved with the parameters.</summary>");
-        w.Line(bn ? $"public {Span} RunningStatistics {{ get {{ {stale}return _statistics.Slice(0, StatisticsCount); }} }}" : $"public {Span} RunningStatistics => default;");
+        w.Line(bn ? $"public {Span} RunningStatistics {{ get {{ {stale}return _statistics.Slice(0, StatisticsCount); }} }}" : $"public {Span} RunningStatistics {{ get {{ _gate.Alive(nameof(RunningStatistics)); return default; }} }}");
         w.Line("global::KernelGen.NetworkInfo global::KernelGen.INetwork.Info => Info;");
         w.Line();
 
@@ -366,6 +367,7 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Forward, loss, backward and one optimizer update; returns the mean loss over the rows (plus the weight-decay term when it is in the loss).");
         w.Line("/// If the loss is not finite no update is made and the parameters are unchanged.</summary>");
         w.Open($"public float TrainStep({RoSpan}<float> inputs, {RoSpan}<{tType}> {tName})");
+        w.Line("using var entered = _gate.Enter(nameof(TrainStep));");
         w.Line($"{G}.StepCanAdvance(_step);");
         w.Line($"float loss = ComputeGradients(inputs, {tName});");
         w.Line("if (!float.IsFinite(loss)) return loss;");
@@ -377,6 +379,7 @@ internal static class NetworkEmitter
         w.Line("/// <summary>One optimizer update from the current <see cref=\"Gradients\"/> (after <see cref=\"ComputeGradients\"/>, possibly");
         w.Line("/// edited: accumulated, scaled), then Step + 1. Throws, changing nothing, if a gradient is NaN or infinite.</summary>");
         w.Open("public void ApplyUpdate()");
+        w.Line("using var entered = _gate.Enter(nameof(ApplyUpdate));");
         w.Line($"{G}.StepCanAdvance(_step);");
         w.Line($"{G}.FiniteGradients(_gradients.Slice(0, ParameterCount));");
         w.Line("Commit();");
@@ -423,6 +426,7 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Forward, loss and backward without an update; <see cref=\"Gradients\"/> holds the result. Returns the mean loss.</summary>");
         w.Line(Aggressive);
         w.Open($"public float ComputeGradients({RoSpan}<float> inputs, {RoSpan}<{tType}> {tName})");
+        w.Line("using var entered = _gate.Enter(nameof(ComputeGradients));");
         if (classifier)
         {
             w.Line("int rows = labels.Length;");
@@ -483,6 +487,7 @@ internal static class NetworkEmitter
         string inferArgs = $"ref ws, ref p{stA}{foldA}";
         w.Line("/// <summary>Mean loss (and, for classifiers, correct arg-max predictions) over any number of rows, in inference mode (as Predict). Changes no parameter.</summary>");
         w.Open($"public global::KernelGen.Evaluation Evaluate({RoSpan}<float> inputs, {RoSpan}<{tType}> {tName})");
+        w.Line("using var entered = _gate.Enter(nameof(Evaluate));");
         if (classifier)
         {
             w.Line("int rows = labels.Length;");
@@ -520,9 +525,11 @@ internal static class NetworkEmitter
 
         w.Line($"/// <summary>Inference-mode forward pass for any number of rows (inputs.Length / InputSize), {(classifier ? "writing softmax probabilities" : "writing the outputs")}, BatchSize rows at a time.{(folded ? " Batch norm runs folded into the dense weights before it." : string.Empty)}{(dropout ? " Dropout is the identity." : string.Empty)}</summary>");
         w.Open($"public void Predict({RoSpan}<float> inputs, {Span} outputs)");
+        w.Line("using var entered = _gate.Enter(nameof(Predict));");
         w.Line($"int rows = {G}.Rows(inputs.Length, InputSize, nameof(inputs), \"InputSize\");");
         w.Line($"{G}.RowsLength(outputs.Length, rows, OutputSize, nameof(outputs), \"OutputSize\");");
         w.Line($"{G}.Finite(inputs, nameof(inputs));");
+        w.Line($"{G}.NoOverlap(inputs, outputs, nameof(inputs), nameof(outputs));");
         if (folded) w.Line("if (_foldedStale) Fold();");
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
         w.Line("ref float y = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs);");
@@ -626,6 +633,7 @@ internal static class NetworkEmitter
         // ---- disposal
         w.Line("/// <summary>Frees the native blocks. Afterwards every member but Dispose throws ObjectDisposedException.</summary>");
         w.Open("public void Dispose()");
+        w.Line("if (!_gate.TryDispose()) return;");
         w.Line("_pool?.Dispose();");
         w.Line("_parameters.Dispose();");
         w.Line("_gradients.Dispose();");
@@ -729,6 +737,7 @@ internal static class NetworkEmitter
         w.Line($"/// Kernels: {list}.");
         w.Line("/// </summary>");
         w.Open($"public void RunKernel(int layer, {P} pass, global::System.ReadOnlySpan<float> inputs)");
+        w.Line("using var entered = _gate.Enter(nameof(RunKernel));");
         w.Line($"int rows = {G}.Rows(inputs.Length, InputSize, nameof(inputs), \"InputSize\");");
         w.Line($"{G}.Batch(inputs.Length, rows, InputSize, BatchSize, nameof(inputs), nameof(inputs));");
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");

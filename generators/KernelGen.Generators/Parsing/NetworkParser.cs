@@ -155,7 +155,6 @@ internal static class NetworkParser
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownEnumValue, location, Pos(position), display, "Act", act.ToString(CultureInfo.InvariantCulture)));
                     CheckSize(diagnostics, location, position, display, (long)width * (batchSize ?? 1));
                     float? alpha = NamedFloat(a, "Alpha");
-                    if (alpha is float given && float.IsNaN(given)) alpha = null; // NaN is the attribute's "unset"
                     var kind = Enum.IsDefined(typeof(ActKind), act) ? (ActKind)act : ActKind.Identity;
                     if (alpha is float al)
                     {
@@ -166,7 +165,7 @@ internal static class NetworkParser
                             diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Alpha", text, "LeakyReLU's α must be in [0, 1), e.g. 0.01"));
                         else if (kind == ActKind.ELU && !(al > 0f && !float.IsInfinity(al)))
                             diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Alpha", text, "ELU's α must be finite and > 0, e.g. 1"));
-                        else if (kind == ActKind.PReLU && float.IsInfinity(al))
+                        else if (kind == ActKind.PReLU && !(al - al == 0f))
                             diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Alpha", text, "PReLU's initial α must be finite, e.g. 0.25"));
                     }
                     layers.Add(new LayerSpec(position, LayerKind.Activation, width, width, kind, DefaultInit, false, Ordinal: layers.Count, Alpha: alpha ?? kind.DefaultAlpha()));

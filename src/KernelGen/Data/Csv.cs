@@ -34,6 +34,7 @@ public static class Csv
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new CsvOptions();
         if (options.ClassCount is int classes) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes, nameof(options) + ".ClassCount");
+        CheckScale(options.Scale, nameof(options) + ".Scale");
         if (options.Separator is '\r' or '\n' or '"')
             throw new ArgumentException($"Separator '{options.Separator}' cannot separate fields.", nameof(options));
         using Stream stream = Idx.Open(path, out _);
@@ -46,7 +47,14 @@ public static class Csv
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(featureCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
+        CheckScale(scale, nameof(scale));
         return Read(stream, source, new CsvOptions { ClassCount = classCount, Scale = scale }, featureCount);
+    }
+
+    private static void CheckScale(float scale, string name)
+    {
+        if (!float.IsFinite(scale) || scale == 0f)
+            throw new ArgumentOutOfRangeException(name, scale, "The feature scale must be finite and not 0.");
     }
 
     private static Dataset Read(Stream stream, string source, CsvOptions options, int? expectedFeatures)
@@ -63,6 +71,8 @@ public static class Csv
             lineNumber++;
             if (lineNumber == 1 && options.HasHeader) continue;
             ReadOnlySpan<char> rest = line;
+            // .NET's number parsing ignores trailing NULs ("1\0" reads as 1): a NUL is never data.
+            if (rest.Contains('\0')) throw Invalid(source, lineNumber, "a NUL byte: this is not a text file (or it is damaged).");
             if (rest.IsWhiteSpace()) continue;
 
             if (labelColumn < 0)
@@ -95,6 +105,8 @@ public static class Csv
                     if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v >= 0) || v != Math.Floor(v) || v > int.MaxValue)
                         throw Invalid(source, lineNumber, column, $"label '{field.ToString()}' is not an integer ≥ 0.");
                     int label = (int)v;
+                    if (options.ClassCount is null && label == int.MaxValue)
+                        throw Invalid(source, lineNumber, column, $"label {label} leaves no room for a class count (largest label + 1); labels must be below {int.MaxValue}.");
                     if (options.ClassCount is int classes && label >= classes)
                         throw Invalid(source, lineNumber, column, $"label {label} is not in [0, {classes}).");
                     labels.Add(label);
@@ -106,7 +118,10 @@ public static class Csv
                         throw Invalid(source, lineNumber, column, field.IsWhiteSpace() ? "empty field; expected a number." : $"'{field.ToString()}' is not a number.");
                     if (!float.IsFinite(v))
                         throw Invalid(source, lineNumber, column, $"'{field.ToString()}' is not finite (NaN or infinity, or beyond the float range).");
-                    features.Add(v * options.Scale);
+                    float scaled = v * options.Scale;
+                    if (!float.IsFinite(scaled))
+                        throw Invalid(source, lineNumber, column, $"'{field.ToString()}' × scale {options.Scale} = {scaled}: beyond the float range.");
+                    features.Add(scaled);
                 }
                 column++;
                 if (end < 0) break;

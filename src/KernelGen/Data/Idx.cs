@@ -86,7 +86,8 @@ public static class Idx
             if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
             {
                 plainLength = null;
-                return new BufferedStream(new GZipStream(file, CompressionMode.Decompress), 1 << 16);
+                // GZipStream stops quietly at a cut: the trailer (CRC-32 and length of the data) is checked at the end.
+                return new BufferedStream(new VerifiedGZipStream(file, path), 1 << 16);
             }
             plainLength = file.Length;
             return file;

@@ -166,4 +166,12 @@ public static class Guard
         int i = IndexOfNonFinite(values);
         throw new ArgumentException($"{name}[{i}] is {values[i]}; every value must be finite (no NaN or infinity).", name);
     }
+
+    /// <summary>Predict writes each chunk's outputs before it reads the next chunk's inputs: an output span that
+    /// overlaps the inputs would change inputs not yet read, so it is refused (as TensorPrimitives refuses overlap).</summary>
+    public static void NoOverlap(ReadOnlySpan<float> inputs, ReadOnlySpan<float> outputs, string inputsName, string outputsName)
+    {
+        if (inputs.Overlaps(outputs))
+            throw new ArgumentException($"{outputsName} overlaps {inputsName}: writing outputs would overwrite inputs not yet read. Use a separate buffer for {outputsName}.", outputsName);
+    }
 }

@@ -26,9 +26,14 @@ public sealed record SearchSpace(double LearningRateMin, double LearningRateMax,
     {
         if (!(LearningRateMin > 0 && LearningRateMax >= LearningRateMin && double.IsFinite(LearningRateMax)))
             throw new ArgumentException($"Learning-rate range [{LearningRateMin}, {LearningRateMax}] must satisfy 0 < min ≤ max < ∞.", "space");
+        // Trials run in float: a bound that rounds to 0 or ∞ there would fail a trial after others ran (and lose them).
+        if (!((float)LearningRateMin > 0 && float.IsFinite((float)LearningRateMax)))
+            throw new ArgumentException($"Learning-rate range [{LearningRateMin}, {LearningRateMax}] must lie within float's positive range [{float.Epsilon}, {float.MaxValue}]: a network's learning rate is a float.", "space");
         if (WeightDecayMin == 0 && WeightDecayMax == 0) return;
         if (!(WeightDecayMin > 0 && WeightDecayMax >= WeightDecayMin && double.IsFinite(WeightDecayMax)))
             throw new ArgumentException($"Weight-decay range [{WeightDecayMin}, {WeightDecayMax}] must satisfy 0 < min ≤ max < ∞ (or be [0, 0]: not searched; a log scale has no 0).", "space");
+        if (!((float)WeightDecayMin > 0 && float.IsFinite((float)WeightDecayMax)))
+            throw new ArgumentException($"Weight-decay range [{WeightDecayMin}, {WeightDecayMax}] must lie within float's positive range [{float.Epsilon}, {float.MaxValue}]: a network's weight decay is a float.", "space");
     }
 }
 
