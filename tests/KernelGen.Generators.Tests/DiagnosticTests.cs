@@ -201,6 +201,13 @@ public class DiagnosticTests
             Single(Replace("[Activation(Act.ReLU)]", "[Activation(Act.ReLU, Alpha = 0.1f)]"), "KG0105").GetMessage());
         Assert.StartsWith("Layer 1 (Activation) has Alpha = -0.5: LeakyReLU's α must be in [0, 1)",
             Single(Replace("[Activation(Act.ReLU)]", "[Activation(Act.LeakyReLU, Alpha = -0.5f)]"), "KG0105").GetMessage());
+        // Issue 18, case 12: an explicit NaN was read as "unset" and silently gave the default α.
+        Assert.StartsWith("Layer 1 (Activation) has Alpha = NaN: LeakyReLU's α must be in [0, 1)",
+            Single(Replace("[Activation(Act.ReLU)]", "[Activation(Act.LeakyReLU, Alpha = float.NaN)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 1 (Activation) has Alpha = NaN: ELU's α must be finite and > 0",
+            Single(Replace("[Activation(Act.ReLU)]", "[Activation(Act.ELU, Alpha = float.NaN)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 1 (Activation) has Alpha = NaN: PReLU's initial α must be finite",
+            Single(Replace("[Activation(Act.ReLU)]", "[Activation(Act.PReLU, Alpha = float.NaN)]"), "KG0105").GetMessage());
         Assert.StartsWith("Layer 1 (BatchNorm) has Momentum = 1: it must be in [0, 1)",
             Single(Replace("[Activation(Act.ReLU)]", "[BatchNorm(Momentum = 1f)]"), "KG0105").GetMessage());
         Assert.StartsWith("Layer 1 (BatchNorm) has Epsilon = 0: it must be finite and > 0",
