@@ -53,7 +53,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Where(static s => s is not null)
             .Select(static (s, _) => s!);
         context.RegisterSourceOutput(skeletons, static (spc, s) =>
-            spc.AddSource((s.Namespace is null ? s.ClassName : s.Namespace + "." + s.ClassName) + ".g.cs",
+            spc.AddSource(HintNames.Prefix(s.Namespace, s.ClassName) + ".g.cs",
                 SourceText.From(SkeletonEmitter.Emit(s), System.Text.Encoding.UTF8)));
 
         // 5. Emit.

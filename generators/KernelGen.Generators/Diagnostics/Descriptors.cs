@@ -72,6 +72,10 @@ internal static class Descriptors
         "Network class conflicts with what KernelGen generates",
         "Network class '{0}' {1}; KernelGen generates the constructor '{0}(int? seed = null, Isa isa = Isa.Auto)' and the members InputSize, OutputSize, BatchSize, ParameterCount, Info, Isa, Step, LearningRate, Parameters, Gradients, TrainStep, ComputeGradients, ApplyUpdate, RunKernel, Evaluate, Predict and Dispose");
 
+    public static readonly DiagnosticDescriptor LanguageVersionTooLow = Error("KG0015",
+        "KernelGen needs C# 10 or later",
+        "Network class '{0}' is compiled as C# {1}; the code KernelGen generates needs C# 10 or later: set <LangVersion>10</LangVersion> (or newer, or remove it to get the SDK's default)");
+
     public static readonly DiagnosticDescriptor NonPositiveUnits = Error("KG0101",
         "Dense layer needs a positive number of units",
         "Layer {0} (Dense) has {1} units: the number of outputs must be at least 1");
@@ -108,7 +112,7 @@ internal static class Descriptors
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
         NotPartial, UnsupportedClass, BadInputs, BadBatchSize, NoLayers, NoLoss, DuplicateLoss, LossNotLast,
-        NoOptimizer, DuplicateOptimizer, UnknownElement, TooLarge, NetworkTooLarge, ConflictsWithGenerated, NonPositiveUnits, BadLearningRate, UnknownEnumValue, TooFewClasses, BadHyperParameter, DuplicateSchedule, MisplacedLayer, InternalError,
+        NoOptimizer, DuplicateOptimizer, UnknownElement, TooLarge, NetworkTooLarge, ConflictsWithGenerated, LanguageVersionTooLow, NonPositiveUnits, BadLearningRate, UnknownEnumValue, TooFewClasses, BadHyperParameter, DuplicateSchedule, MisplacedLayer, InternalError,
     };
 
     public static DiagnosticDescriptor ById(string id)

@@ -37,7 +37,7 @@ internal static class NetworkEmitter
             var plan = new NetworkPlan(spec);
             VectorTarget[] targets = VectorTarget.All.Select(t => t.With(facts)).ToArray();
             // Hint names carry the namespace: two networks called Net in different namespaces must not collide.
-            string prefix = spec.Namespace is null ? spec.ClassName : spec.Namespace + "." + spec.ClassName;
+            string prefix = HintNames.Prefix(spec.Namespace, spec.ClassName); // and names differing only in case must not
             var files = new List<GeneratedFile> { File(spec, prefix + ".g.cs", w => EmitMain(w, plan, targets), main: true) };
             foreach (Node node in plan.Nodes)
             {

@@ -38,9 +38,42 @@ internal static class NetworkParser
         "Training", "DropoutEnabled", "RunningStatistics", "Seed",
     };
 
+    // Every other name the generated class declares (issue 18, case 11: a user's own _parameters field, Dispose() or
+    // ParameterCount was an error inside generated code). Per-layer members are L<k>_…; per-width kernels end in
+    // _Scalar/_V128/_V256/_V512 and are covered by the prefixes below.
+    private static readonly string[] ReservedMembers =
+    {
+        "BaseLearningRate", "WeightDecay", "IsFrozen", "SetFrozen", "OptimizerState", "Threads", "StatisticsCount",
+        "ParameterCapacity", "WorkspaceLength", "InputsCopy", "InputsCopyLength", "Probabilities", "FoldedLength",
+        "ParallelFlops", "ParallelParameters", "ParallelElements", "HasParallelWork", "Forward", "Backward", "Infer",
+        "InferChunk", "InferPart", "ForwardParallel", "BackwardParallel", "Parallel", "RunPart", "Update", "UpdatePart",
+        "UpdateRunningStatistics", "Commit", "Fold", "LossAndGradient", "LossSum", "WriteOutputs", "LearningRateAt", "Penalty",
+        "_parameters", "_gradients", "_workspace", "_state", "_statistics", "_folded", "_foldedStale", "_gate", "_isa",
+        "_seed", "_step", "_baseLearningRate", "_weightDecay", "_frozen", "_frozenCount", "_pool", "_partRows", "_partLr",
+        "_partScale", "_partC1", "_partC2", "_partAnyFrozen", "_partTrain", "_partDrop", "_partStep", "_batchRows",
+        "_training", "_dropoutEnabled",
+    };
+
+    /// <summary>Whether the generated class declares <paramref name="member"/> (or may, for another layer stack).</summary>
+    internal static bool IsReserved(string member)
+        => Array.IndexOf(GeneratedMembers, member) >= 0 || Array.IndexOf(ReservedMembers, member) >= 0
+            || (member.Length > 2 && member[0] == 'L' && char.IsDigit(member[1]) && member.IndexOf('_') > 1)
+            || member.StartsWith("Forward_", StringComparison.Ordinal) || member.StartsWith("Backward_", StringComparison.Ordinal)
+            || member.StartsWith("Infer_", StringComparison.Ordinal) || member.StartsWith("RunPart_", StringComparison.Ordinal)
+            || member.StartsWith("Update_", StringComparison.Ordinal);
+
+    /// <summary>The identifier as C# source: a keyword is escaped (a class declared as @class).</summary>
+    internal static string Escape(string identifier)
+        => SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(identifier) is SyntaxKind.RecordKeyword
+            ? "@" + identifier : identifier;
+
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         if (context.TargetSymbol is not INamedTypeSymbol symbol || context.TargetNode is not ClassDeclarationSyntax declaration)
+            return new ParseResult(null, default);
+        // [Network] on two partial declarations: the compiler reports the duplicate (CS0579); only the first one
+        // (by file, then position) is parsed, so the class is generated once instead of twice under one hint name.
+        if (!IsFirstNetworkAttribute(symbol, context.Attributes[0]))
             return new ParseResult(null, default);
         try
         {
@@ -51,6 +84,18 @@ internal static class NetworkParser
             var info = DiagnosticInfo.Create(Descriptors.InternalError, declaration.Identifier.GetLocation(), symbol.Name, e.GetType().Name + ": " + e.Message);
             return new ParseResult(null, new[] { info }.ToEquatableArray());
         }
+    }
+
+    private static bool IsFirstNetworkAttribute(INamedTypeSymbol symbol, AttributeData attribute)
+    {
+        SyntaxReference? first = symbol.GetAttributes()
+            .Where(a => a.AttributeClass?.ToDisplayString() == "KernelGen.NetworkAttribute" && a.ApplicationSyntaxReference is not null)
+            .Select(a => a.ApplicationSyntaxReference!)
+            .OrderBy(r => r.SyntaxTree.FilePath, StringComparer.Ordinal)
+            .ThenBy(r => r.Span.Start)
+            .FirstOrDefault();
+        SyntaxReference? mine = attribute.ApplicationSyntaxReference;
+        return first is null || mine is null || (first.SyntaxTree == mine.SyntaxTree && first.Span == mine.Span);
     }
 
     private static ParseResult ParseCore(INamedTypeSymbol symbol, ClassDeclarationSyntax declaration, AttributeData network, CancellationToken ct)
@@ -76,6 +121,14 @@ internal static class NetworkParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConflictsWithGenerated, classLocation, name, "declares a constructor"));
         if (Array.IndexOf(GeneratedMembers, name) >= 0)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConflictsWithGenerated, classLocation, name, "has the name of a generated member"));
+        string[] taken = symbol.GetMembers().Where(m => !m.IsImplicitlyDeclared && m is not IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor }
+                && IsReserved(m.Name)).Select(m => m.Name).Distinct().OrderBy(m => m, StringComparer.Ordinal).ToArray();
+        if (taken.Length > 0)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConflictsWithGenerated, classLocation, name,
+                "declares " + string.Join(", ", taken.Select(t => "'" + t + "'")) + ", reserved for the generated code (rename " + (taken.Length == 1 ? "it" : "them") + ")"));
+        // The generated code uses file-scoped namespaces and other C# 10 syntax.
+        if (declaration.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: var version } && version < LanguageVersion.CSharp10)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.LanguageVersionTooLow, classLocation, name, version.ToDisplayString()));
 
         // [Network(Inputs, BatchSize, Seed)]
         Location networkLocation = LocationOf(network, ct) ?? classLocation;
@@ -288,11 +341,12 @@ internal static class NetworkParser
         if (optimizer is null) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoOptimizer, classLocation, name));
 
         NetworkSpec? spec = null;
-        string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+        string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? string.Join(".", n.ToDisplayString().Split('.').Select(Escape)) : null;
+        name = Escape(name); // as source from here on: the generated code declares 'partial class @class
         if (diagnostics.Count == 0 && !incomplete && shapesValid)
             spec = new NetworkSpec(ns, name, inputs!.Value, batchSize!.Value, seed, layers.ToEquatableArray(), loss!.Value, optimizer!, schedule ?? ScheduleSpec.Constant);
         SkeletonSpec? skeleton = null;
-        if (spec is null && declaration.Modifiers.Any(SyntaxKind.PartialKeyword) && symbol.ContainingType is null && !symbol.IsGenericType && !symbol.IsStatic)
+        if (spec is null && !diagnostics.Any(d => d.Id == Descriptors.LanguageVersionTooLow.Id) && declaration.Modifiers.Any(SyntaxKind.PartialKeyword) && symbol.ContainingType is null && !symbol.IsGenericType && !symbol.IsStatic)
         {
             var own = symbol.GetMembers().Where(m => !m.IsImplicitlyDeclared && m is not IMethodSymbol { MethodKind: MethodKind.Constructor }).Select(m => m.Name);
             skeleton = new SkeletonSpec(ns, name, own.Distinct().OrderBy(x => x, StringComparer.Ordinal).ToEquatableArray(),
