@@ -17,7 +17,8 @@ namespace KernelGen.Generators;
 public sealed class NetworkGenerator : IIncrementalGenerator
 {
     /// <summary>Tracking names of the pipeline steps (tests assert they stay cached).</summary>
-    public const string ParseStep = "KernelGen.Parse", SpecStep = "KernelGen.Spec", FactsStep = "KernelGen.Facts", EmitStep = "KernelGen.Emit";
+    public const string ParseStep = "KernelGen.Parse", SpecStep = "KernelGen.Spec", FactsStep = "KernelGen.Facts", EmitStep = "KernelGen.Emit",
+        NamesStep = "KernelGen.Names";
 
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -47,20 +48,37 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                 c.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector256")?.GetMembers("MultiplyAddEstimate").Any() == true))
             .WithTrackingName(FactsStep);
 
+        // 4a. The names of all networks (only they are collected: a sorted list of strings that stays equal, so cached,
+        // across every edit that adds, removes or renames no network). Roslyn compares hint names ignoring case, so only
+        // names that collide that way get a suffix (HintNames); every other network keeps its plain file names.
+        IncrementalValueProvider<EquatableArray<string>> names = parsed
+            .Select(static (r, _) => r.Spec is { } s ? HintNames.Prefix(s.Namespace, s.ClassName)
+                                   : r.Skeleton is { } k ? HintNames.Prefix(k.Namespace, k.ClassName) : null)
+            .Where(static n => n is not null)
+            .Select(static (n, _) => n!)
+            .Collect()
+            .Select(static (all, _) => all.Distinct().OrderBy(n => n, System.StringComparer.Ordinal).ToEquatableArray())
+            .WithTrackingName(NamesStep);
+
         // 4b. A declaration with errors gets a placeholder class, so the KG errors are all the user sees.
         IncrementalValuesProvider<SkeletonSpec> skeletons = parsed
             .Select(static (r, _) => r.Spec is null ? r.Skeleton : null)
             .Where(static s => s is not null)
             .Select(static (s, _) => s!);
-        context.RegisterSourceOutput(skeletons, static (spc, s) =>
-            spc.AddSource(HintNames.Prefix(s.Namespace, s.ClassName) + ".g.cs",
-                SourceText.From(SkeletonEmitter.Emit(s), System.Text.Encoding.UTF8)));
+        context.RegisterSourceOutput(skeletons.Combine(names), static (spc, pair) =>
+        {
+            string prefix = HintNames.Prefix(pair.Left.Namespace, pair.Left.ClassName);
+            spc.AddSource(HintNames.Unique(prefix + ".g.cs", prefix, pair.Right),
+                SourceText.From(SkeletonEmitter.Emit(pair.Left), System.Text.Encoding.UTF8));
+        });
 
         // 5. Emit.
-        context.RegisterSourceOutput(specs.Combine(facts).WithTrackingName(EmitStep), static (spc, pair) =>
+        context.RegisterSourceOutput(specs.Combine(facts).Combine(names).WithTrackingName(EmitStep), static (spc, pair) =>
         {
-            foreach (GeneratedFile file in NetworkEmitter.Emit(pair.Left, pair.Right, spc.CancellationToken))
-                spc.AddSource(file.HintName, SourceText.From(file.Source, System.Text.Encoding.UTF8));
+            NetworkSpec spec = pair.Left.Left;
+            string prefix = HintNames.Prefix(spec.Namespace, spec.ClassName);
+            foreach (GeneratedFile file in NetworkEmitter.Emit(spec, pair.Left.Right, spc.CancellationToken))
+                spc.AddSource(HintNames.Unique(file.HintName, prefix, pair.Right), SourceText.From(file.Source, System.Text.Encoding.UTF8));
         });
     }
 }

@@ -41,8 +41,12 @@ public class ReliabilityGeneratorTests
         Assert.Empty(Errors(run));
         string[] hints = run.Single.GeneratedSources.Select(s => s.HintName).ToArray();
         Assert.Equal(hints.Length, hints.Distinct(StringComparer.OrdinalIgnoreCase).Count());
-        Assert.Contains("Net.g.cs", hints);
+        // Only the colliding names get the suffix; a network alone with its name keeps plain file names.
+        Assert.Contains(hints, h => h.StartsWith("Net.c", StringComparison.Ordinal) && h.EndsWith(".g.cs", StringComparison.Ordinal));
         Assert.Contains(hints, h => h.StartsWith("NET.c", StringComparison.Ordinal) && h.EndsWith(".g.cs", StringComparison.Ordinal));
+        GeneratorHarness.Run alone = GeneratorHarness.RunGenerator(Attributes + "\npublic partial class Net;", Attributes + "\npublic partial class Other;");
+        Assert.Contains("Net.g.cs", alone.Single.GeneratedSources.Select(s => s.HintName));
+        Assert.Contains("Other.g.cs", alone.Single.GeneratedSources.Select(s => s.HintName));
     }
 
     [Theory]
