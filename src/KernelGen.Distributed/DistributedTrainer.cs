@@ -124,6 +124,38 @@ public sealed unsafe class DistributedTrainer<TNet> : IDisposable where TNet : I
         return globalLoss;
     }
 
+    /// <summary>
+    /// This rank's share of an epoch: fills <paramref name="order"/> with a permutation of 0 … order.Length − 1 drawn from
+    /// <paramref name="seed"/> and <paramref name="epoch"/> (the same on every rank), and returns this rank's slice of it.
+    /// Slices are disjoint and equally long (the last order.Length mod Size rows of the permutation sit the epoch out),
+    /// so every rank takes the same number of steps.
+    /// </summary>
+    public static Range Shard(Span<int> order, int epoch, int seed, int rank, int size)
+    {
+        if (size <= 0)
+            throw new ArgumentOutOfRangeException(nameof(size), size, "size must be at least 1.");
+        if ((uint)rank >= (uint)size)
+            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"rank must be in [0, {size}).");
+        if (order.Length < size)
+            throw new ArgumentException($"order has {order.Length} rows, fewer than the {size} ranks.", nameof(order));
+        for (int i = 0; i < order.Length; i++)
+            order[i] = i;
+        var rng = new Random(unchecked(seed * 1_000_003 + epoch)); // not HashCode.Combine: it is seeded per process
+        rng.Shuffle(order);
+        int per = order.Length / size;
+        return new Range(rank * per, (rank + 1) * per);
+    }
+
+    /// <summary>Evaluates this rank's rows and combines every rank's (summed loss, correct, count): the evaluation of all
+    /// ranks' rows together, the same on every rank. Collective.</summary>
+    public Evaluation Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+    {
+        Evaluation local = labels.IsEmpty ? default : Network.Evaluate(inputs, labels);
+        Span<double> sums = stackalloc double[] { local.MeanLoss * local.Count, local.Correct, local.Count };
+        mpi.AllreduceSum(sums);
+        return new Evaluation(sums[2] == 0 ? 0 : sums[0] / sums[2], (int)sums[1], (int)sums[2]);
+    }
+
     /// <summary>Sets every rank's running statistics to their mean over ranks (for evaluation after per-rank batch norm).</summary>
     public void AverageRunningStatistics()
     {

@@ -135,6 +135,47 @@ public static class Program
         if (allocated != 0)
             Fail($"{allocated} bytes allocated over 200 steps");
 
+        // Evaluate over shards = one rank's Evaluate over all rows; shards are disjoint, cover the rows, reshuffle per epoch.
+        int rows = 1000 + n; // not a multiple of every N
+        float[] ex = new float[rows * inputs];
+        int[] ey = new int[rows], order = new int[rows], previous = new int[rows];
+        Batch(99, rows, inputs, classes, ex, ey);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            order.CopyTo(previous, 0);
+            Range mine = DistributedTrainer<T>.Shard(order, epoch, 5, mpi.Rank, n);
+            (int offset, int length) = mine.GetOffsetAndLength(rows);
+            var seen = new long[rows];
+            foreach (int r in order.AsSpan(offset, length)) seen[r]++;
+            mpi.AllreduceSum(seen.AsSpan());
+            if (seen.Any(c => c > 1) || seen.Sum() != rows / n * n)
+                Fail($"epoch {epoch}: shards overlap or miss rows ({seen.Sum()} of {rows / n * n})");
+            if (epoch > 0 && order.AsSpan().SequenceEqual(previous))
+                Fail("the order was not reshuffled between epochs");
+        }
+        float[] sx = new float[(rows / n) * inputs];
+        int[] sy = new int[rows / n];
+        Range shard = DistributedTrainer<T>.Shard(order, 0, 5, mpi.Rank, n);
+        (int so, int sl) = shard.GetOffsetAndLength(rows);
+        for (int k = 0; k < sl; k++)
+        {
+            sy[k] = ey[order[so + k]];
+            ex.AsSpan(order[so + k] * inputs, inputs).CopyTo(sx.AsSpan(k * inputs));
+        }
+        Evaluation combined = trainer.Evaluate(sx, sy);
+        var kept = new int[rows];
+        foreach (int r in order.AsSpan(0, rows / n * n)) kept[r] = 1;
+        var keptX = new float[rows / n * n * inputs];
+        var keptY = new int[rows / n * n];
+        for (int r = 0, k = 0; r < rows; r++)
+            if (kept[r] == 1) { ex.AsSpan(r * inputs, inputs).CopyTo(keptX.AsSpan(k * inputs)); keptY[k++] = ey[r]; }
+        Evaluation reference1 = net.Evaluate(keptX, keptY);
+        if (combined.Count != reference1.Count || combined.Correct != reference1.Correct || Math.Abs(combined.MeanLoss - reference1.MeanLoss) > 1e-6 * reference1.MeanLoss)
+            Fail($"Evaluate over shards {combined} differs from one rank's over the same rows {reference1}");
+
+        if (mpi.Rank == 0)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: sharded Evaluate {combined.MeanLoss:F6}/{combined.Correct}/{combined.Count} = one rank's {reference1.MeanLoss:F6}/{reference1.Correct}/{reference1.Count}"));
         if (mpi.Rank == 0)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{name}: {n} ranks × {b} rows vs 1 × {n * b} rows after {Steps} steps: max |Δw| / max |w| = {relative:E2} (max |Δw| {maxDiff:E2}, weights moved up to {moved:E2}), loss rel. diff ≤ {maxLossDiff:E2}; ranks bitwise equal: {unequal == 0}; allocated over 200 steps: {allocated} B"));
