@@ -1,0 +1,245 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using KernelGen;
+using KernelGen.Distributed;
+
+namespace KernelGen.Distributed.Tests;
+
+/// <summary>
+/// Multi-rank checks, launched by eng/test-mpi.sh as `mpirun -np N KernelGen.Distributed.Tests MODE`.
+/// Exit 0: passed; 1: an assertion failed (the message says which, on stderr).
+/// </summary>
+public static class Program
+{
+    private const int RowsPerRank = 16, Steps = 20;
+
+    public static int Main(string[] args)
+    {
+        string mode = args.Length > 0 ? args[0] : "equivalence";
+        Mpi mpi = Mpi.World;
+        int rc = 0;
+        try
+        {
+            switch (mode)
+            {
+                case "equivalence":
+                    rc |= Equivalence(mpi, "EqSgdNet", s => new EqSgdNet(seed: s, threads: 1), 11);
+                    rc |= Equivalence(mpi, "EqAdamNet", s => new EqAdamNet(seed: s, threads: 1), 12);
+                    break;
+                case "mismatch": rc = Mismatch(mpi); break;
+                case "throw": Failure(mpi, kill: false); break;
+                case "kill": Failure(mpi, kill: true); break;
+                case "bench": Bench.Run(mpi, args.Skip(1).ToArray()); break;
+                default:
+                    Console.Error.WriteLine($"unknown mode '{mode}': equivalence, mismatch, throw, kill, bench");
+                    rc = 2;
+                    break;
+            }
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"rank {mpi.Rank}: {e}");
+            mpi.Abort(1);
+        }
+        // Every rank learns whether any failed, so the exit code of mpirun says it.
+        Span<int> worst = stackalloc int[1];
+        worst[0] = -rc;
+        mpi.AllreduceMin(worst);
+        mpi.Dispose();
+        return -worst[0];
+    }
+
+    /// <summary>Deterministic rows: the same on every rank for the same step; labels are the arg-max of a fixed projection.</summary>
+    internal static void Batch(int step, int rows, int inputs, int classes, float[] x, int[] y)
+    {
+        var rng = new Random(1000 + step);
+        for (int i = 0; i < rows * inputs; i++)
+            x[i] = (float)(rng.NextDouble() * 2 - 1);
+        for (int r = 0; r < rows; r++)
+        {
+            int best = 0;
+            double bestScore = double.NegativeInfinity;
+            for (int c = 0; c < classes; c++)
+            {
+                double s = 0;
+                for (int i = c; i < inputs; i += classes)
+                    s += x[r * inputs + i];
+                if (s > bestScore) { bestScore = s; best = c; }
+            }
+            y[r] = best;
+        }
+    }
+
+    private static int Equivalence<T>(Mpi mpi, string name, Func<int, T> make, int seed) where T : IClassifier
+    {
+        int n = mpi.Size, b = RowsPerRank, inputs = 64, classes = 10;
+        int failures = 0;
+        void Fail(string what) { failures++; Console.Error.WriteLine($"FAIL rank {mpi.Rank} {name}: {what}"); }
+
+        using T net = make(DistributedTrainer<T>.RankSeed(seed, mpi.Rank));
+        using T reference = make(DistributedTrainer<T>.RankSeed(seed, 0)); // rank 0's initial state, 1 rank × N·B rows
+        if (mpi.Rank > 0 && net.Parameters.SequenceEqual(reference.Parameters))
+            Fail("ranks start from identical parameters, so the broadcast is not tested");
+        using var trainer = new DistributedTrainer<T>(net, mpi);
+        if (!net.Parameters.SequenceEqual(reference.Parameters))
+            Fail("after the broadcast the parameters are not rank 0's");
+
+        float[] x = new float[n * b * inputs];
+        int[] y = new int[n * b];
+        double maxLossDiff = 0;
+        for (int step = 0; step < Steps; step++)
+        {
+            Batch(step, n * b, inputs, classes, x, y);
+            float distributed = trainer.Step(x.AsSpan(mpi.Rank * b * inputs, b * inputs), y.AsSpan(mpi.Rank * b, b));
+            float single = reference.TrainStep(x, y);
+            maxLossDiff = Math.Max(maxLossDiff, Math.Abs(distributed - single) / Math.Abs(single));
+        }
+        double maxDiff = 0, maxRef = 0;
+        ReadOnlySpan<float> p = net.Parameters, q = reference.Parameters;
+        for (int i = 0; i < p.Length; i++)
+        {
+            maxDiff = Math.Max(maxDiff, Math.Abs((double)p[i] - q[i]));
+            maxRef = Math.Max(maxRef, Math.Abs((double)q[i]));
+        }
+        double relative = maxDiff / maxRef;
+        double moved = 0;
+        using (T initial = make(DistributedTrainer<T>.RankSeed(seed, 0)))
+            for (int i = 0; i < p.Length; i++)
+                moved = Math.Max(moved, Math.Abs((double)q[i] - initial.Parameters[i]));
+        if (!(relative <= 1e-6))
+            Fail($"max |Δparameter| / max |parameter| = {relative:E2} > 1e-6 after {Steps} steps");
+        if (!(maxLossDiff <= 1e-5))
+            Fail($"loss differs from one rank's by {maxLossDiff:E2} relative");
+        if (moved == 0)
+            Fail("the parameters did not move");
+
+        // Bitwise equality across ranks: every rank compares its parameters and optimizer state with rank 0's.
+        int unequal = BitwiseUnequal(mpi, net.Parameters);
+        for (int s = 0; s < net.Info.OptimizerSlots.Count; s++)
+            unequal += BitwiseUnequal(mpi, net.OptimizerState(s));
+        Span<long> steps = stackalloc long[] { net.Step };
+        mpi.Broadcast(steps);
+        if (unequal != 0 || steps[0] != net.Step)
+            Fail($"{unequal} values differ bitwise from rank 0's (step {net.Step} vs {steps[0]})");
+
+        // Zero managed allocation per step (after warm-up).
+        Batch(0, n * b, inputs, classes, x, y);
+        for (int i = 0; i < 5; i++)
+            trainer.Step(x.AsSpan(mpi.Rank * b * inputs, b * inputs), y.AsSpan(mpi.Rank * b, b));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++)
+            trainer.Step(x.AsSpan(mpi.Rank * b * inputs, b * inputs), y.AsSpan(mpi.Rank * b, b));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        if (allocated != 0)
+            Fail($"{allocated} bytes allocated over 200 steps");
+
+        // Evaluate over shards = one rank's Evaluate over all rows; shards are disjoint, cover the rows, reshuffle per epoch.
+        int rows = 1000 + n; // not a multiple of every N
+        float[] ex = new float[rows * inputs];
+        int[] ey = new int[rows], order = new int[rows], previous = new int[rows];
+        Batch(99, rows, inputs, classes, ex, ey);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            order.CopyTo(previous, 0);
+            Range mine = DistributedTrainer<T>.Shard(order, epoch, 5, mpi.Rank, n);
+            (int offset, int length) = mine.GetOffsetAndLength(rows);
+            var seen = new long[rows];
+            foreach (int r in order.AsSpan(offset, length)) seen[r]++;
+            mpi.AllreduceSum(seen.AsSpan());
+            if (seen.Any(c => c > 1) || seen.Sum() != rows / n * n)
+                Fail($"epoch {epoch}: shards overlap or miss rows ({seen.Sum()} of {rows / n * n})");
+            if (epoch > 0 && order.AsSpan().SequenceEqual(previous))
+                Fail("the order was not reshuffled between epochs");
+        }
+        float[] sx = new float[(rows / n) * inputs];
+        int[] sy = new int[rows / n];
+        Range shard = DistributedTrainer<T>.Shard(order, 0, 5, mpi.Rank, n);
+        (int so, int sl) = shard.GetOffsetAndLength(rows);
+        for (int k = 0; k < sl; k++)
+        {
+            sy[k] = ey[order[so + k]];
+            ex.AsSpan(order[so + k] * inputs, inputs).CopyTo(sx.AsSpan(k * inputs));
+        }
+        Evaluation combined = trainer.Evaluate(sx, sy);
+        var kept = new int[rows];
+        foreach (int r in order.AsSpan(0, rows / n * n)) kept[r] = 1;
+        var keptX = new float[rows / n * n * inputs];
+        var keptY = new int[rows / n * n];
+        for (int r = 0, k = 0; r < rows; r++)
+            if (kept[r] == 1) { ex.AsSpan(r * inputs, inputs).CopyTo(keptX.AsSpan(k * inputs)); keptY[k++] = ey[r]; }
+        Evaluation reference1 = net.Evaluate(keptX, keptY);
+        if (combined.Count != reference1.Count || combined.Correct != reference1.Correct || Math.Abs(combined.MeanLoss - reference1.MeanLoss) > 1e-6 * reference1.MeanLoss)
+            Fail($"Evaluate over shards {combined} differs from one rank's over the same rows {reference1}");
+
+        if (mpi.Rank == 0)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: sharded Evaluate {combined.MeanLoss:F6}/{combined.Correct}/{combined.Count} = one rank's {reference1.MeanLoss:F6}/{reference1.Correct}/{reference1.Count}"));
+        if (mpi.Rank == 0)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: {n} ranks × {b} rows vs 1 × {n * b} rows after {Steps} steps: max |Δw| / max |w| = {relative:E2} (max |Δw| {maxDiff:E2}, weights moved up to {moved:E2}), loss rel. diff ≤ {maxLossDiff:E2}; ranks bitwise equal: {unequal == 0}; allocated over 200 steps: {allocated} B"));
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static int BitwiseUnequal(Mpi mpi, Span<float> mine)
+    {
+        float[] root = mine.ToArray();
+        mpi.Broadcast<float>(root);
+        int unequal = 0;
+        for (int i = 0; i < root.Length; i++)
+            if (BitConverter.SingleToInt32Bits(root[i]) != BitConverter.SingleToInt32Bits(mine[i]))
+                unequal++;
+        return unequal;
+    }
+
+    private static int Mismatch(Mpi mpi)
+    {
+        bool odd = mpi.Rank == mpi.Size - 1;
+        using IClassifier net = odd ? new EqSgdNet41(threads: 1) : new EqSgdNet(threads: 1);
+        try
+        {
+            if (odd)
+                using (new DistributedTrainer<EqSgdNet41>((EqSgdNet41)net, mpi)) { }
+            else
+                using (new DistributedTrainer<EqSgdNet>((EqSgdNet)net, mpi)) { }
+        }
+        catch (NetworkMismatchException e)
+        {
+            Console.WriteLine($"rank {mpi.Rank}: {e.Message}");
+            bool names = e.Message.Contains($"rank {mpi.Size - 1}", StringComparison.Ordinal)
+                && e.Message.Contains("layer 0: Dense 64 → 41", StringComparison.Ordinal)
+                && e.Message.Contains("layer 0: Dense 64 → 40", StringComparison.Ordinal);
+            if (!names)
+                Console.Error.WriteLine($"FAIL rank {mpi.Rank}: the message does not name the rank and both layer-0 declarations");
+            return names ? 0 : 1;
+        }
+        Console.Error.WriteLine($"FAIL rank {mpi.Rank}: different declarations were accepted");
+        return 1;
+    }
+
+    /// <summary>The last rank throws (or is killed) at step 5; the job must end, not hang. Never returns normally on success.</summary>
+    private static void Failure(Mpi mpi, bool kill)
+    {
+        using var net = new EqSgdNet(threads: 1);
+        using var trainer = new DistributedTrainer<EqSgdNet>(net, mpi);
+        float[] x = new float[RowsPerRank * 64];
+        int[] y = new int[RowsPerRank];
+        mpi.RunOrAbort(() =>
+        {
+            for (int step = 0; step < 1000; step++)
+            {
+                if (step == 5 && mpi.Rank == mpi.Size - 1)
+                {
+                    if (kill)
+                        Process.GetCurrentProcess().Kill();
+                    throw new InvalidOperationException("injected failure on purpose at step 5");
+                }
+                Batch(step, RowsPerRank, 64, 10, x, y);
+                trainer.Step(x, y);
+            }
+        });
+        Console.Error.WriteLine($"FAIL rank {mpi.Rank}: the job survived a failing rank");
+        Environment.Exit(1);
+    }
+}
