@@ -71,6 +71,60 @@ public sealed class ImportTests(ITestOutputHelper output)
         Assert.True(rel <= 1e-5, $"max relative difference {rel}");
     }
 
+    /// <summary>The same network written as MatMul + Add and as Gemm with transB = 0, alpha and beta imports to the same
+    /// declaration layers and bit-identical weights as the PyTorch export (which matches PyTorch's outputs above).</summary>
+    [Fact]
+    public void MatMul_Add_and_Gemm_with_alpha_beta_transB0_import_like_the_original()
+    {
+        P.ModelProto m = Fixture("mlp_elu_leaky");
+        static float[] Values(P.TensorProto t) => t.RawData.Length > 0 ? MemoryMarshalFloats(t.RawData.ToByteArray()) : t.FloatData.ToArray();
+        P.TensorProto Transposed(string name, string newName, float scale)
+        {
+            P.TensorProto w = m.Graph.Initializer.First(t => t.Name == name);
+            int o = (int)w.Dims[0], i = (int)w.Dims[1];
+            float[] v = Values(w);
+            var t = new P.TensorProto { Name = newName, DataType = w.DataType };
+            t.Dims.Add(new long[] { i, o });
+            for (int a = 0; a < i; a++) for (int b = 0; b < o; b++) t.FloatData.Add(v[b * i + a] * scale);
+            m.Graph.Initializer.Add(t);
+            return t;
+        }
+        // Gemm 1 → MatMul(x, Wᵀ) + Add(·, b).
+        P.NodeProto g0 = m.Graph.Node.First(n => n.OpType == "Gemm");
+        Transposed(g0.Input[1], "w0t", 1);
+        var matmul = new P.NodeProto { Name = "mm0", OpType = "MatMul" };
+        matmul.Input.Add(new[] { g0.Input[0], "w0t" });
+        matmul.Output.Add("mm0_out");
+        var add = new P.NodeProto { Name = "add0", OpType = "Add" };
+        add.Input.Add(new[] { "mm0_out", g0.Input[2] });
+        add.Output.Add(g0.Output[0]);
+        int at = m.Graph.Node.IndexOf(g0);
+        m.Graph.Node.RemoveAt(at);
+        m.Graph.Node.Insert(at, add);
+        m.Graph.Node.Insert(at, matmul);
+        // Gemm 2 → transB = 0 on Wᵀ/2 with alpha = 2, and the bias ×2 with beta = 0.5.
+        P.NodeProto g1 = m.Graph.Node.Where(n => n.OpType == "Gemm").First();
+        Transposed(g1.Input[1], "w1t", 0.5f);
+        P.TensorProto b1 = m.Graph.Initializer.First(t => t.Name == g1.Input[2]);
+        var b1x2 = new P.TensorProto { Name = "b1x2", DataType = b1.DataType };
+        b1x2.Dims.Add(new long[] { 1, b1.Dims[0] });
+        b1x2.FloatData.Add(Values(b1).Select(v => v * 2));
+        m.Graph.Initializer.Add(b1x2);
+        g1.Input[1] = "w1t";
+        g1.Input[2] = "b1x2";
+        g1.Attribute.Clear();
+        g1.Attribute.Add(new P.AttributeProto { Name = "alpha", Type = P.AttributeProto.Types.AttributeType.Float, F = 2 });
+        g1.Attribute.Add(new P.AttributeProto { Name = "beta", Type = P.AttributeProto.Types.AttributeType.Float, F = 0.5f });
+
+        ImportedModel original = OnnxImport.Read(Path.Combine(Fixtures, "mlp_elu_leaky.onnx"), "EluLeakyMlp", Ns, Batch);
+        ImportedModel rewritten = OnnxImport.Read(WriteTemp(m), "EluLeakyMlp", Ns, Batch);
+        Assert.Equal(Checkpoint.Signature(original.Info), Checkpoint.Signature(rewritten.Info));
+        Assert.Contains("mm0 (MatMul) + add0 (Add)", rewritten.Source);
+        Assert.Equal(original.Weights.Select(t => t.Name), rewritten.Weights.Select(t => t.Name));
+        for (int i = 0; i < original.Weights.Count; i++)
+            Assert.Equal(original.Weights[i].ToFloats(), rewritten.Weights[i].ToFloats());
+    }
+
     // ---- bad inputs: each a clear InvalidDataException, no file written ----
 
     private static P.ModelProto Fixture(string name) => P.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(Fixtures, name + ".onnx")));
