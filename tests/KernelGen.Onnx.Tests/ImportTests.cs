@@ -125,6 +125,31 @@ public sealed class ImportTests(ITestOutputHelper output)
             Assert.Equal(original.Weights[i].ToFloats(), rewritten.Weights[i].ToFloats());
     }
 
+    /// <summary>The opset-20 Gelu op imports like the erf pattern torch 1.13 writes; approximate = "tanh" is refused.</summary>
+    [Fact]
+    public void Opset20_Gelu_op_imports_like_the_erf_pattern()
+    {
+        P.ModelProto m = Fixture("mlp_gelu_silu_prelu");
+        int div = m.Graph.Node.IndexOf(m.Graph.Node.First(n => n.OpType == "Div"));
+        string x = m.Graph.Node[div].Input[0];
+        // torch names the GELU module's nodes /2/...: the last Mul (× 0.5) is the pattern's output.
+        string y = m.Graph.Node.Last(n => n.OpType == "Mul" && n.Name.StartsWith("/2/", StringComparison.Ordinal)).Output[0];
+        foreach (P.NodeProto n in m.Graph.Node.Where(n => n.Name.StartsWith("/2/", StringComparison.Ordinal)).ToList()) m.Graph.Node.Remove(n);
+        var gelu = new P.NodeProto { Name = "gelu", OpType = "Gelu" };
+        gelu.Input.Add(x);
+        gelu.Output.Add(y);
+        m.Graph.Node.Insert(div, gelu);
+        m.OpsetImport[0].Version = 20;
+        ImportedModel original = OnnxImport.Read(Path.Combine(Fixtures, "mlp_gelu_silu_prelu.onnx"), "GeluSiluPreluMlp", Ns, Batch);
+        ImportedModel op = OnnxImport.Read(WriteTemp(m), "GeluSiluPreluMlp", Ns, Batch);
+        Assert.Equal(Checkpoint.Signature(original.Info), Checkpoint.Signature(op.Info));
+        Assert.Contains("[Activation(Act.GELU)]                 // gelu (Gelu)", op.Source);
+        for (int i = 0; i < original.Weights.Count; i++) Assert.Equal(original.Weights[i].ToFloats(), op.Weights[i].ToFloats());
+
+        gelu.Attribute.Add(new P.AttributeProto { Name = "approximate", Type = P.AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("tanh") });
+        Assert.Contains("node 'gelu' (Gelu): approximate = 'tanh'", Rejected(m.ToByteArray()));
+    }
+
     // ---- bad inputs: each a clear InvalidDataException, no file written ----
 
     private static P.ModelProto Fixture(string name) => P.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(Fixtures, name + ".onnx")));
