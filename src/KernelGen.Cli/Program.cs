@@ -36,6 +36,11 @@ public static class Program
               Time every GEMM kernel of the reference MLP 784→256→128→10 (µs, GFLOP/s, % of the measured FMA peak).
           kernelgen compare [--quick] [--json]
               FashionMlp's TrainStep, Predict and GEMMs at batch 1, 32, 128, 256, one line per figure (benchmarks/compare/compare.sh).
+          kernelgen import model.onnx --class Name [--namespace N] [--batch B] [--out DIR]
+              Write Name.cs (the attribute declaration, each attribute commented with its ONNX node) and Name.safetensors
+              (load with Checkpoint.LoadWeights). --batch is required when the model's batch dimension is dynamic.
+          kernelgen export CHECKPOINT --out model.onnx
+              Write a checkpoint of a built-in network as ONNX (opset 17, inference mode, dynamic batch).
         """;
 
     /// <summary>Entry point; returns the process exit code.</summary>
@@ -61,6 +66,8 @@ public static class Program
                 "selftest" => SelfTest.Run(all: args.Contains("--all"), only: OnlyIsa(args)),
                 "bench" => Bench.Run(OnlyIsa(args) ?? Isa.Auto, Batches(args)),
                 "compare" => CompareCommand.Run(args),
+                "import" => OnnxCommands.Import(args),
+                "export" => OnnxCommands.Export(args),
                 _ => Fail($"unknown command '{args[0]}'."),
             };
         }

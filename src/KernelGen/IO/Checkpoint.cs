@@ -243,6 +243,36 @@ public static class Checkpoint
             values.CopyTo((s.From == Source.Parameters ? parameters : statistics).Slice(s.Offset, s.Length));
     }
 
+    /// <summary>
+    /// Weights only: the parameters and batch-norm running statistics of every layer that has any, from a file that holds
+    /// at least the tensors <see cref="Tensors"/> names (a full checkpoint, or the weights <c>kernelgen import</c> writes).
+    /// All checks first (each tensor present, its shape, finite values); on a problem nothing changes. Optimizer state and
+    /// step are not touched.
+    /// </summary>
+    public static void LoadWeights(INetwork net, string path)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        var layers = new List<int>();
+        for (int k = 0; k < net.Info.Layers.Count; k++)
+            if (net.Info.Layers[k].ParameterCount > 0 || net.Info.Layers[k].StatisticsCount > 0) layers.Add(k);
+        if (layers.Count == 0) throw new ArgumentException($"{net.Info.Name} has no parameters to load.", nameof(net));
+        LoadLayers(net, path, layers.ToArray());
+    }
+
+    /// <summary>
+    /// The network's tensors as checkpoints name them (the one naming function: <see cref="Save"/>, <see cref="Load"/>,
+    /// ONNX import and export use it): name, shape, layer index, whether it lives in <c>RunningStatistics</c> (else in
+    /// <c>Parameters</c>), offset and length there.
+    /// </summary>
+    public static IReadOnlyList<CheckpointTensor> Tensors(NetworkInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var list = new List<CheckpointTensor>();
+        foreach (Slice s in Slices(info))
+            list.Add(new CheckpointTensor(s.Name, s.Shape, s.Layer, s.From == Source.Statistics, s.Offset, s.Length));
+        return list;
+    }
+
     /// <summary>The extra tensors of <see cref="Save"/> whose names start with <paramref name="prefix"/>, sorted by name.</summary>
     public static IReadOnlyList<(string Name, int[] Shape, float[] Data)> ReadExtra(string path, string prefix)
     {
@@ -346,3 +376,12 @@ public static class Checkpoint
 
     private static InvalidDataException Invalid(string path, string problem) => new($"{path}: {problem}");
 }
+
+/// <summary>One tensor of a network in checkpoint naming (<see cref="Checkpoint.Tensors"/>).</summary>
+/// <param name="Name">E.g. <c>L0.weight</c>.</param>
+/// <param name="Shape">Dense weights <c>[outputs, inputs]</c>; everything else <c>[n]</c>.</param>
+/// <param name="Layer">Index into <see cref="NetworkInfo.Layers"/>.</param>
+/// <param name="Statistics">Whether it lives in <c>RunningStatistics</c> (running mean or variance) rather than <c>Parameters</c>.</param>
+/// <param name="Offset">Offset in that block.</param>
+/// <param name="Length">Number of values.</param>
+public sealed record CheckpointTensor(string Name, int[] Shape, int Layer, bool Statistics, int Offset, int Length);
