@@ -41,18 +41,18 @@ internal static class SelfTest
             for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(r.NextDouble() * 2 - 1);
             int[] labels = Enumerable.Range(0, rows).Select(_ => r.Next(s.Info.Outputs)).ToArray();
             float[] parameters = new float[s.Info.ParameterCount];
-            foreach (LayerInfo l in s.Info.Layers)
+            // From the network's tensor list, by role (PReLU's α stays 0: the check still covers its gradient).
+            foreach (TensorInfo t in s.Info.Tensors)
             {
-                if (l.Kind == LayerKind.Dense)
+                Func<double>? draw = t.Role switch
                 {
-                    for (int i = 0; i < l.Inputs * l.Outputs; i++) parameters[l.WeightOffset + i] = (float)((r.NextDouble() * 2 - 1) * Math.Sqrt(3.0 / l.Inputs));
-                    if (l.HasBias) for (int i = 0; i < l.Outputs; i++) parameters[l.BiasOffset + i] = (float)(r.NextDouble() - 0.5);
-                }
-                else if (l.Kind == LayerKind.BatchNorm)
-                {
-                    for (int i = 0; i < l.Outputs; i++) parameters[l.WeightOffset + i] = (float)(0.5 + r.NextDouble());
-                    for (int i = 0; i < l.Outputs; i++) parameters[l.BiasOffset + i] = (float)(r.NextDouble() - 0.5);
-                }
+                    TensorRole.Weight => () => (r.NextDouble() * 2 - 1) * Math.Sqrt(3.0 / t.Shape[1]),
+                    TensorRole.Bias or TensorRole.Beta => () => r.NextDouble() - 0.5,
+                    TensorRole.Gamma => () => 0.5 + r.NextDouble(),
+                    _ => null,
+                };
+                if (draw is not null && t.Trainable)
+                    for (int i = 0; i < t.Length; i++) parameters[t.Offset + i] = (float)draw();
             }
             int seed;
             using (IClassifier probe = s.Create(Isa.Scalar)) seed = probe.Seed;
@@ -67,14 +67,13 @@ internal static class SelfTest
                 ("predict", (net, outputs) => Error(outputs, predicted, 0, outputs.Length)),
             };
             var layers = s.Info.Layers;
-            foreach ((LayerInfo l, int index) in layers.Select((l, i) => (l, i)).Where(t => t.l.ParameterCount > 0).Reverse())
+            foreach (IGrouping<int, TensorInfo> layer in s.Info.Tensors.Where(t => t.Trainable).GroupBy(t => t.Layer).Reverse())
+            foreach (TensorInfo t in layer)
             {
-                string w = l.Kind == LayerKind.BatchNorm ? "dγ" : "dW", b = l.Kind == LayerKind.BatchNorm ? "dβ" : "db";
-                int length = l.Kind == LayerKind.Dense ? l.Inputs * l.Outputs : l.Outputs;
-                columns.Add(($"L{index} {w}", (net, _) => Error(net.Gradients, expected.Gradients, l.WeightOffset, length)));
                 // A dense bias right before batch norm has gradient 0 (the batch mean absorbs it): no relative error to take.
-                bool vanishes = l.Kind == LayerKind.Dense && index + 1 < layers.Count && layers[index + 1].Kind == LayerKind.BatchNorm;
-                if (l.BiasOffset >= 0 && !vanishes) columns.Add(($"L{index} {b}", (net, _) => Error(net.Gradients, expected.Gradients, l.BiasOffset, l.Outputs)));
+                if (t.Role == TensorRole.Bias && t.Layer + 1 < layers.Count && layers[t.Layer + 1].Kind == LayerKind.BatchNorm) continue;
+                string symbol = t.Role switch { TensorRole.Weight => "dW", TensorRole.Bias => "db", TensorRole.Gamma => "dγ", TensorRole.Beta => "dβ", TensorRole.Alpha => "dα", _ => "d" + t.Suffix };
+                columns.Add(($"L{t.Layer} {symbol}", (net, _) => Error(net.Gradients, expected.Gradients, t.Offset, t.Length)));
             }
             Console.WriteLine($"{s.Name} ({rows} rows)".PadRight(24) + string.Concat(columns.Select(c => c.Name.PadLeft(11))));
             foreach (Isa isa in widths)

@@ -220,11 +220,10 @@ public static class Oracle
             }
             return floor + ConditionFactor * Math.Sqrt(worst);
         }
-        foreach ((LayerInfo l, int index) in info.Layers.Select((l, i) => (l, i)).Where(t => t.l.ParameterCount > 0))
+        foreach (TensorInfo t in info.Tensors.Where(t => t.Trainable))
         {
-            int weights = l.Kind == LayerKind.Dense ? l.Inputs * l.Outputs : l.Outputs;
-            Close(net.Gradients.Slice(l.WeightOffset, weights), expected.Gradients.AsSpan(l.WeightOffset, weights), $"d{(l.Kind == LayerKind.Dense ? "W" : l.Kind == LayerKind.BatchNorm ? "γ" : "α")} of layer {index} ({mode})", Conditioned(l.WeightOffset, weights));
-            if (l.BiasOffset >= 0) Close(net.Gradients.Slice(l.BiasOffset, l.Outputs), expected.Gradients.AsSpan(l.BiasOffset, l.Outputs), $"d{(l.Kind == LayerKind.BatchNorm ? "β" : "b")} of layer {index} ({mode})", Conditioned(l.BiasOffset, l.Outputs));
+            string symbol = t.Role switch { TensorRole.Weight => "W", TensorRole.Bias => "b", TensorRole.Gamma => "γ", TensorRole.Beta => "β", TensorRole.Alpha => "α", _ => t.Suffix };
+            Close(net.Gradients.Slice(t.Offset, t.Length), expected.Gradients.AsSpan(t.Offset, t.Length), $"d{symbol} of layer {t.Layer} ({t.Name}, {mode})", Conditioned(t.Offset, t.Length));
         }
     }
 }

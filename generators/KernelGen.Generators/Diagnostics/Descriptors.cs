@@ -62,11 +62,11 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor TooLarge = Error("KG0012",
         "Network is too large",
-        "Layer {0} ({1}) needs {2} floats for one buffer, more than the 2^30 a KernelGen network supports; reduce BatchSize or the layer's size");
+        "Layer {0} ({1}) needs {2} floats for {3}, more than the 2^30 a KernelGen network supports; reduce BatchSize or the layer's size");
 
     public static readonly DiagnosticDescriptor NetworkTooLarge = Error("KG0013",
         "Network is too large in total",
-        "Network '{0}' needs {1} floats in one block (its parameters, or its workspace for BatchSize rows), more than the 2^30 a KernelGen network supports; reduce BatchSize or the layers' sizes");
+        "Network '{0}' needs {1} floats for {2}, more than the 2^30 a KernelGen network supports; reduce BatchSize or the layers' sizes");
 
     public static readonly DiagnosticDescriptor ConflictsWithGenerated = Error("KG0014",
         "Network class conflicts with what KernelGen generates",

@@ -44,6 +44,7 @@ internal sealed class CodeWriter
     public override string ToString() => _text.ToString();
 
     public static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+    public static string Long(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     public static string Float(float value)
     {

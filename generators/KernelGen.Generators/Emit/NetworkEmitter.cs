@@ -180,7 +180,7 @@ internal static class NetworkEmitter
         w.Line($"private const int Probabilities = {Int(plan.ProbabilitiesOffset)}; // [{Int(spec.BatchSize)} × {Int(spec.Outputs)}]");
         w.Line($"private const int WorkspaceLength = {Int(plan.WorkspaceLength)};");
         w.Line($"private const int InputsCopy = WorkspaceLength; // [{Int(spec.BatchSize)} × {Int(spec.Inputs)}] with threads: a step's inputs, where every worker can read them");
-        w.Line($"private const int InputsCopyLength = {Int(NetworkPlan.RoundUp(spec.BatchSize * spec.Inputs))};");
+        w.Line($"private const int InputsCopyLength = {Int(plan.InputsCopyLength)};");
         w.Line($"// Threads: a phase (one dense layer's forward, its backward, the update) is split only when it is big enough; the split never");
         w.Line($"// changes how an element is computed, so results are bit-identical for any thread count.");
         w.Line($"private const long ParallelFlops = {ThreadsPlan.ParallelFlops}L; // {ThreadsPlan.FlopsReason}");
@@ -801,7 +801,7 @@ internal static class NetworkEmitter
         if (dropout) w.Line("_partDrop = drop; _partStep = step;");
         foreach (Node n in plan.Nodes)
         {
-            if (n.IsDense) w.Line($"Parallel({Int(ForwardPhase(n))}, {Int(2 * n.Inputs * n.Outputs)}L * rows); // {n.Name} forward");
+            if (n.IsDense) w.Line($"Parallel({Int(ForwardPhase(n))}, {Long(2L * n.Inputs * n.Outputs)}L * rows); // {n.Name} forward");
             else if (n.IsBatchNorm) w.Line($"Parallel({Int(ForwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} batch norm, split by features");
             else if (n.Kind == LayerKind.Dropout) w.Line($"Parallel({Int(ForwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} dropout, split by rows");
             else Serial(t => ForwardCall(n, t, Input(n), "train", "drop"));
@@ -817,7 +817,7 @@ internal static class NetworkEmitter
         for (int i = plan.Nodes.Count - 1; i >= 0; i--)
         {
             Node n = plan.Nodes[i];
-            if (n.IsDense) w.Line($"Parallel({Int(BackwardPhase(n))}, {Int(2 * n.Inputs * n.Outputs * (n.NeedsInputGradient ? 2 : 1))}L * rows); // {n.Name} dW{(n.NeedsInputGradient ? " and dX" : string.Empty)}");
+            if (n.IsDense) w.Line($"Parallel({Int(BackwardPhase(n))}, {Long(2L * n.Inputs * n.Outputs * (n.NeedsInputGradient ? 2 : 1))}L * rows); // {n.Name} dW{(n.NeedsInputGradient ? " and dX" : string.Empty)}");
             else if (n.IsBatchNorm) w.Line($"Parallel({Int(BackwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} batch norm backward, split by features");
             else if (n.Kind == LayerKind.Dropout && n.NeedsInputGradient) w.Line($"Parallel({Int(BackwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} dropout backward, split by rows");
             else if (BackwardCall(n, VectorTarget.Scalar) is not null) Serial(t => BackwardCall(n, t));

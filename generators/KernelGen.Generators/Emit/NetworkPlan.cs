@@ -110,102 +110,66 @@ internal readonly struct ParameterSegment
 internal sealed class NetworkPlan
 {
     /// <summary>Every view starts on a 64-byte boundary: 16 floats.</summary>
-    public const int AlignFloats = 16;
+    public const int AlignFloats = NetworkLayout.AlignFloats;
 
     public NetworkPlan(NetworkSpec spec)
     {
         Spec = spec;
+        // Every size and offset comes from the layout, computed in 64-bit arithmetic; the parser reported any
+        // that does not fit (KG0012 / KG0013), so one reaching here is a generator bug.
+        NetworkLayout layout = NetworkLayout.Compute(spec.Inputs, spec.BatchSize, spec.Layers.Items, spec.Outputs, spec.Optimizer.StateSlots);
+        if (layout.Problems.Count > 0)
+            throw new InvalidOperationException("bug: the layout of " + spec.ClassName + " has a size the parser should have reported: " + layout.Problems[0].What);
+        Layout = layout;
         var nodes = new List<Node>();
-        for (int i = 0; i < spec.Layers.Count; i++)
+        foreach (LayoutNode ln in layout.Nodes)
         {
-            LayerSpec layer = spec.Layers[i];
-            Node? last = nodes.Count > 0 ? nodes[nodes.Count - 1] : null;
-            if (layer.Kind == LayerKind.Activation && layer.Act.DerivativeFromOutput()
-                && last is { FusedActivation: null } && (last.IsDense || last.IsBatchNorm) && last.Layer.Pieces == 1)
+            LayerSpec layer = spec.Layers[ln.Layer];
+            nodes.Add(new Node
             {
-                last.FusedActivation = layer;
-                continue;
-            }
-            nodes.Add(new Node { Number = nodes.Count, Layer = layer, Previous = last, Plan = this, DecayInGradient = layer.Kind == LayerKind.Dense && spec.Optimizer.CoupledDecay });
+                Number = nodes.Count, Layer = layer, Previous = nodes.Count > 0 ? nodes[nodes.Count - 1] : null, Plan = this,
+                FusedActivation = ln.FusedActivation >= 0 ? spec.Layers[ln.FusedActivation] : null,
+                DecayInGradient = layer.Kind == LayerKind.Dense && spec.Optimizer.CoupledDecay,
+                WeightOffset = checked((int)ln.WeightOffset), BiasOffset = checked((int)ln.BiasOffset),
+                RunningOffset = checked((int)ln.RunningOffset), FoldedOffset = checked((int)ln.FoldedOffset),
+                OutputOffset = checked((int)ln.OutputOffset), GradientOffset = checked((int)ln.GradientOffset),
+                MeanOffset = checked((int)ln.MeanOffset),
+            });
         }
         Nodes = nodes;
+        foreach (Node n in nodes)
+        {
+            if (n.FoldedOffset >= 0) n.FoldedInto = nodes[n.Number + 1];
+        }
 
-        // Parameters: canonical layout in layer order — dense W [out, in] row-major then b [out]; batch norm γ then β;
-        // PReLU α [units].
-        int p = 0;
+        // Parameter runs in layout order, with whether weight decay applies (dense weights only).
         var segments = new List<ParameterSegment>();
         foreach (Node n in nodes)
         {
             if (n.IsDense)
             {
-                n.WeightOffset = p;
-                p += n.Inputs * n.Outputs;
                 segments.Add(new ParameterSegment(n.WConst, n.Inputs * n.Outputs, true, "weights of " + n.Name, n.Layer.Index));
-                if (n.Layer.Bias)
-                {
-                    n.BiasOffset = p;
-                    p += n.Outputs;
-                    segments.Add(new ParameterSegment(n.BConst, n.Outputs, false, "bias of " + n.Name, n.Layer.Index));
-                }
+                if (n.Layer.Bias) segments.Add(new ParameterSegment(n.BConst, n.Outputs, false, "bias of " + n.Name, n.Layer.Index));
             }
             else if (n.IsBatchNorm)
-            {
-                n.WeightOffset = p;
-                n.BiasOffset = p + n.Outputs;
-                p += 2 * n.Outputs;
                 segments.Add(new ParameterSegment(n.WConst, 2 * n.Outputs, false, "γ and β of " + n.Name, n.Layer.Index));
-            }
             else if (n.IsPReLU)
-            {
-                n.WeightOffset = p;
-                p += n.Outputs;
                 segments.Add(new ParameterSegment(n.WConst, n.Outputs, false, "α of " + n.Name, n.Layer.Index));
-            }
         }
-        ParameterCount = p;
-        ParameterCapacity = RoundUp(Math.Max(p, 1));
         Segments = segments;
-
-        // Running statistics (not trained; saved with the parameters): per batch norm, mean then variance.
-        int st = 0;
-        foreach (Node n in nodes.Where(n => n.IsBatchNorm))
-        {
-            n.RunningOffset = st;
-            st += 2 * n.Outputs;
-        }
-        StatisticsCount = st;
-
-        // Folding for Predict: a batch norm right after a dense layer (nothing fused between) becomes that layer's weights.
-        int f = 0;
-        foreach (Node n in nodes.Where(n => n.IsBatchNorm))
-        {
-            if (n.Previous is { IsDense: true, FusedActivation: null } d && d.Layer.Pieces == 1)
-            {
-                d.FoldedInto = n;
-                d.FoldedOffset = f;
-                f += RoundUp(d.Inputs * d.Outputs) + RoundUp(d.Outputs);
-            }
-        }
-        FoldedLength = f;
-
-        // Workspace: per node Y and D for BatchSize rows (batch norm: + batch mean and 1/σ per feature), then the probabilities.
-        int w = 0;
-        foreach (Node n in nodes)
-        {
-            n.OutputOffset = w;
-            w += RoundUp(spec.BatchSize * n.Outputs);
-            n.GradientOffset = w;
-            w += RoundUp(spec.BatchSize * n.Outputs);
-            if (n.IsBatchNorm)
-            {
-                n.MeanOffset = w;
-                w += 3 * RoundUp(n.Outputs);
-            }
-        }
-        ProbabilitiesOffset = w;
-        w += RoundUp(spec.BatchSize * spec.Outputs);
-        WorkspaceLength = w;
+        ParameterCount = checked((int)layout.ParameterCount);
+        ParameterCapacity = checked((int)layout.ParameterCapacity);
+        StatisticsCount = checked((int)layout.StatisticsCount);
+        FoldedLength = checked((int)layout.FoldedLength);
+        ProbabilitiesOffset = checked((int)layout.ProbabilitiesOffset);
+        WorkspaceLength = checked((int)layout.WorkspaceLength);
+        InputsCopyLength = checked((int)layout.InputsCopyLength);
     }
+
+    /// <summary>The sizes and offsets in 64-bit arithmetic, as the parser checked them.</summary>
+    public NetworkLayout Layout { get; }
+    /// <summary>Floats of the input copy the multi-threaded path keeps after the workspace.</summary>
+    public int InputsCopyLength { get; }
 
     public NetworkSpec Spec { get; }
     public IReadOnlyList<Node> Nodes { get; }
@@ -225,7 +189,7 @@ internal sealed class NetworkPlan
     public bool HasDropout => Nodes.Any(n => n.Kind == LayerKind.Dropout);
     public int WorkspaceLength { get; }
 
-    public static int RoundUp(int floats) => (floats + AlignFloats - 1) / AlignFloats * AlignFloats;
+    public static int RoundUp(int floats) => checked((int)NetworkLayout.RoundUp(floats));
 
     /// <summary>The operator struct implementing an activation, from src/KernelGen/Ops.</summary>
     public static string Operator(ActKind act) => act switch

@@ -160,12 +160,14 @@ internal static class NetworkParser
         OptimizerSpec? optimizer = null;
         ScheduleSpec? schedule = null;
         bool shapesValid = true;
+        var layerLocations = new Dictionary<int, Location>();
 
         for (int position = 0; position < stack.Count; position++)
         {
             ct.ThrowIfCancellationRequested();
             AttributeData a = stack[position];
             Location location = LocationOf(a, ct) ?? classLocation;
+            layerLocations[position] = location;
             string display = a.AttributeClass!.Name.EndsWith("Attribute", StringComparison.Ordinal)
                 ? a.AttributeClass.Name.Substring(0, a.AttributeClass.Name.Length - "Attribute".Length)
                 : a.AttributeClass.Name;
@@ -191,8 +193,6 @@ internal static class NetworkParser
                     }
                     if (!Enum.IsDefined(typeof(InitKind), initValue))
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownEnumValue, location, Pos(position), display, "Init", initValue.ToString(CultureInfo.InvariantCulture)));
-                    CheckSize(diagnostics, location, position, display, (long)units * width);
-                    CheckSize(diagnostics, location, position, display, (long)units * (batchSize ?? 1));
                     float initConstant = NamedFloat(a, "InitValue") ?? 0f;
                     if (float.IsNaN(initConstant) || float.IsInfinity(initConstant))
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "InitValue", initConstant.ToString("R", CultureInfo.InvariantCulture), "it must be finite"));
@@ -206,7 +206,6 @@ internal static class NetworkParser
                     int act = a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value is int v ? v : -1;
                     if (!Enum.IsDefined(typeof(ActKind), act))
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownEnumValue, location, Pos(position), display, "Act", act.ToString(CultureInfo.InvariantCulture)));
-                    CheckSize(diagnostics, location, position, display, (long)width * (batchSize ?? 1));
                     float? alpha = NamedFloat(a, "Alpha");
                     var kind = Enum.IsDefined(typeof(ActKind), act) ? (ActKind)act : ActKind.Identity;
                     if (alpha is float al)
@@ -235,7 +234,6 @@ internal static class NetworkParser
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Epsilon", epsilon.ToString("R", CultureInfo.InvariantCulture), "it must be finite and > 0, e.g. 1e-5"));
                     if (layers.Count == 0)
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.MisplacedLayer, location, Pos(position), display, "the inputs", "batch norm of the raw inputs is preprocessing (standardise the data instead); put it after a [Dense]"));
-                    CheckSize(diagnostics, location, position, display, (long)width * (batchSize ?? 1));
                     layers.Add(new LayerSpec(position, LayerKind.BatchNorm, width, width, ActKind.Identity, DefaultInit, false, Ordinal: layers.Count, Momentum: momentum, Epsilon: epsilon));
                     break;
                 }
@@ -245,7 +243,6 @@ internal static class NetworkParser
                     float rate = a.ConstructorArguments.Length > 0 ? a.ConstructorArguments[0].Value switch { float f => f, double d => (float)d, _ => float.NaN } : float.NaN;
                     if (!(rate >= 0f && rate < 1f))
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Rate", rate.ToString("R", CultureInfo.InvariantCulture), "the drop probability must be in [0, 1), e.g. 0.2"));
-                    CheckSize(diagnostics, location, position, display, (long)width * (batchSize ?? 1));
                     layers.Add(new LayerSpec(position, LayerKind.Dropout, width, width, ActKind.Identity, DefaultInit, false, Ordinal: layers.Count, Rate: rate));
                     break;
                 }
@@ -267,8 +264,14 @@ internal static class NetworkParser
                         break;
                     }
                     // The dense layer computes `pieces` blocks of its units (k times its parameters); maxout keeps the largest.
-                    CheckSize(diagnostics, location, position, display, (long)dense.Outputs * pieces * dense.Inputs);
-                    CheckSize(diagnostics, location, position, display, (long)dense.Outputs * pieces * (batchSize ?? 1));
+                    // Only that k × units is representable; every buffer is checked by the layout below.
+                    if ((long)dense.Outputs * pieces > MaxBufferFloats)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.TooLarge, location, Pos(position), display,
+                            ((long)dense.Outputs * pieces).ToString(CultureInfo.InvariantCulture), "the k pieces of the dense layer before it (units × k)"));
+                        shapesValid = false;
+                        break;
+                    }
                     layers[layers.Count - 1] = dense with { Outputs = dense.Outputs * pieces, Pieces = pieces };
                     layers.Add(new LayerSpec(position, LayerKind.Maxout, dense.Outputs * pieces, dense.Outputs, ActKind.Identity, DefaultInit, false, Ordinal: layers.Count, Pieces: pieces));
                     break;
@@ -317,26 +320,25 @@ internal static class NetworkParser
         }
 
         if (layers.Count == 0) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoLayers, classLocation, name));
-        // Totals, in long: each buffer may be fine while the parameter block or the workspace (an output and a
-        // gradient buffer per layer for BatchSize rows, plus the probabilities) is not.
-        long parameterTotal = layers.Sum(l => l.Kind switch
+        // Sizes and offsets: the layout the emitter uses, in 64-bit arithmetic; anything over 2^30 floats is an error
+        // naming the layer (one buffer) or the network (a whole block), so no generated int constant can wrap.
+        if (layers.Count > 0 && shapesValid && inputs is > 0 && batchSize is > 0)
         {
-            LayerKind.Dense => (long)l.Inputs * l.Outputs + (l.Bias ? l.Outputs : 0),
-            LayerKind.BatchNorm => 2L * l.Outputs,
-            LayerKind.Activation when l.Act == ActKind.PReLU => l.Outputs,
-            _ => 0L,
-        });
-        long workspaceTotal = (long)(batchSize ?? 1) * (layers.Count > 0 ? layers[layers.Count - 1].Outputs : 0);
-        bool fusable = false; // as the emitter plans it: an activation right after a dense layer has no buffer of its own
-        foreach (LayerSpec l in layers)
-        {
-            bool fused = l.Kind == LayerKind.Activation && fusable;
-            if (!fused) workspaceTotal += 2L * (batchSize ?? 1) * l.Outputs;
-            fusable = l.Kind == LayerKind.Dense;
+            NetworkLayout layout = NetworkLayout.Compute(inputs.Value, batchSize.Value, layers, layers[layers.Count - 1].Outputs, optimizer?.StateSlots ?? 0);
+            var named = new HashSet<int>(); // one KG0012 per layer: its first buffer that does not fit
+            foreach (LayoutProblem problem in layout.Problems)
+            {
+                string floats = problem.Floats.ToString(CultureInfo.InvariantCulture);
+                if (problem.Layer >= 0)
+                {
+                    if (!named.Add(problem.Layer)) continue;
+                    LayerSpec l = layers[problem.Layer];
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.TooLarge, layerLocations[l.Index], Pos(l.Index), l.Kind.ToString(), floats, problem.What));
+                }
+                else
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkTooLarge, classLocation, name, floats, problem.What));
+            }
         }
-        long total = Math.Max(parameterTotal, workspaceTotal);
-        if (total > MaxBufferFloats)
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkTooLarge, classLocation, name, total.ToString(CultureInfo.InvariantCulture)));
         if (loss is null) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoLoss, classLocation, name));
         if (optimizer is null) diagnostics.Add(DiagnosticInfo.Create(Descriptors.NoOptimizer, classLocation, name));
 
@@ -427,12 +429,6 @@ internal static class NetworkParser
     }
 
     private static string Pos(int position) => position.ToString(CultureInfo.InvariantCulture);
-
-    private static void CheckSize(List<DiagnosticInfo> diagnostics, Location location, int position, string display, long floats)
-    {
-        if (floats > MaxBufferFloats)
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.TooLarge, location, Pos(position), display, floats.ToString(CultureInfo.InvariantCulture)));
-    }
 
     private static bool IsNetworkElement(INamedTypeSymbol? type)
     {

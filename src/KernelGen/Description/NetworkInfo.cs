@@ -31,7 +31,13 @@ public sealed class NetworkInfo
         }
         ParameterCount = count;
         StatisticsCount = statistics;
+        Tensors = TensorInfo.Of(layers);
     }
+
+    /// <summary>Every tensor the network owns (parameters and running statistics), in canonical order, with its
+    /// PyTorch-style name, role, block, offset, shape and whether weight decay applies. Checkpoints, gradient checks and
+    /// exporters iterate this list instead of deriving tensors from the layer kinds.</summary>
+    public IReadOnlyList<TensorInfo> Tensors { get; }
 
     /// <summary>Class name of the network.</summary>
     public string Name { get; }

@@ -295,26 +295,11 @@ public static class Checkpoint
     /// <summary>Every tensor of the network in canonical order, with its shape and location.</summary>
     private static IEnumerable<Slice> Slices(NetworkInfo info)
     {
-        for (int k = 0; k < info.Layers.Count; k++)
+        // The file keeps its layer-position names (L{k}.weight, L{k}.alpha, ...), so files written before the tensor list load unchanged.
+        foreach (TensorInfo t in info.Tensors)
         {
-            LayerInfo layer = info.Layers[k];
-            switch (layer.Kind)
-            {
-                case LayerKind.Dense:
-                    yield return new($"L{k}.weight", new[] { layer.Outputs, layer.Inputs }, Source.Parameters, layer.WeightOffset, layer.Outputs * layer.Inputs, k);
-                    if (layer.HasBias) yield return new($"L{k}.bias", new[] { layer.Outputs }, Source.Parameters, layer.BiasOffset, layer.Outputs, k);
-                    break;
-                case LayerKind.BatchNorm:
-                    int n = layer.Outputs;
-                    yield return new($"L{k}.weight", new[] { n }, Source.Parameters, layer.WeightOffset, n, k);
-                    yield return new($"L{k}.bias", new[] { n }, Source.Parameters, layer.BiasOffset, n, k);
-                    yield return new($"L{k}.running_mean", new[] { n }, Source.Statistics, layer.StatisticsOffset, n, k);
-                    yield return new($"L{k}.running_var", new[] { n }, Source.Statistics, layer.StatisticsOffset + n, n, k);
-                    break;
-                case LayerKind.Activation when layer.Activation == Act.PReLU:
-                    yield return new($"L{k}.alpha", new[] { layer.Outputs }, Source.Parameters, layer.WeightOffset, layer.Outputs, k);
-                    break;
-            }
+            string suffix = t.Role == TensorRole.Alpha ? "alpha" : t.Suffix;
+            yield return new($"L{t.Layer}.{suffix}", [.. t.Shape], t.Block == TensorBlock.Parameters ? Source.Parameters : Source.Statistics, t.Offset, t.Length, t.Layer);
         }
     }
 

@@ -1,5 +1,4 @@
 using System;
-using KernelGen.Ops;
 
 namespace KernelGen.Reference;
 
@@ -101,10 +100,10 @@ public static class ReferenceNetwork
     private static double[] Dropout(Options o, LayerInfo layer, int position, double[] values)
     {
         if (!(o.Training && o.Dropout)) return (double[])values.Clone();
-        uint key = DropoutMask.Key(o.Seed, o.Step, position), threshold = DropoutMask.Threshold(layer.Rate);
+        ulong key = ReferenceDropout.Key(o.Seed, o.Step, position); // the documented formula, not KernelGen.Ops
         double scale = 1.0 / (1.0 - layer.Rate);
         var result = new double[values.Length];
-        for (int i = 0; i < values.Length; i++) result[i] = DropoutMask.Keep(i, key, threshold) ? values[i] * scale : 0;
+        for (int i = 0; i < values.Length; i++) result[i] = ReferenceDropout.Keep(i, key, layer.Rate) ? values[i] * scale : 0;
         return result;
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
@@ -200,9 +201,9 @@ public static class GradientCheck
         {
             double l = dataLoss(q, mode);
             if (o.L2 > 0)
-                foreach (LayerInfo layer in info.Layers)
-                    if (layer.Kind == LayerKind.Dense)
-                        for (int i = 0; i < layer.Inputs * layer.Outputs; i++) l += 0.5 * o.L2 * q[layer.WeightOffset + i] * q[layer.WeightOffset + i];
+                foreach (TensorInfo t in info.Tensors)
+                    if (t.WeightDecay)
+                        for (int i = 0; i < t.Length; i++) l += 0.5 * o.L2 * q[t.Offset + i] * q[t.Offset + i];
             return l;
         }
 
@@ -214,16 +215,12 @@ public static class GradientCheck
         for (int l = 0; l < info.Layers.Count; l++)
         {
             LayerInfo layer = info.Layers[l];
-            if (layer.ParameterCount == 0) continue;
-            var tensors = layer.Kind switch
-            {
-                LayerKind.Dense => new[] { ("weight", layer.WeightOffset, layer.Inputs * layer.Outputs), ("bias", layer.BiasOffset, layer.HasBias ? layer.Outputs : 0) },
-                LayerKind.BatchNorm => new[] { ("gamma", layer.WeightOffset, layer.Outputs), ("beta", layer.BiasOffset, layer.Outputs) },
-                _ => new[] { ("alpha", layer.WeightOffset, layer.Outputs) },
-            };
+            // The layer's trained tensors from the network's tensor list; t (the sampling stream) is the position among them.
+            TensorInfo[] tensors = info.Tensors.Where(x => x.Layer == l && x.Trainable).ToArray();
             for (int t = 0; t < tensors.Length; t++)
             {
-                (string name, int offset, int length) = tensors[t];
+                string name = tensors[t].Role.ToString().ToLowerInvariant();
+                int offset = tensors[t].Offset, length = tensors[t].Length;
                 if (length == 0) continue;
                 int[] sample = Sample(length, o.MaxEntriesPerTensor, new Rng(o.Seed, 2 * l + t));
                 double diff = 0, na = 0, nn = 0, maxAbs = 0;

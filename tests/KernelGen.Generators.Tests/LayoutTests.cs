@@ -1,0 +1,81 @@
+using System.Linq;
+using KernelGen.Generators.Model;
+using Xunit;
+
+namespace KernelGen.Generators.Tests;
+
+using ActKind = KernelGen.Generators.Model.ActKind;
+using InitKind = KernelGen.Generators.Model.InitKind;
+using LayerKind = KernelGen.Generators.Model.LayerKind;
+
+/// <summary>The layout (offsets, alignment, fusion and folding decisions, overflow) on its own: no compilation.</summary>
+public class LayoutTests
+{
+    private static LayerSpec Dense(int index, int inputs, int units, bool bias = true)
+        => new(index, LayerKind.Dense, inputs, units, ActKind.Identity, InitKind.HeNormal, bias);
+    private static LayerSpec Act(int index, int width, ActKind act)
+        => new(index, LayerKind.Activation, width, width, act, InitKind.XavierUniform, false);
+    private static LayerSpec BatchNorm(int index, int width)
+        => new(index, LayerKind.BatchNorm, width, width, ActKind.Identity, InitKind.XavierUniform, false);
+    private static LayerSpec Dropout(int index, int width)
+        => new(index, LayerKind.Dropout, width, width, ActKind.Identity, InitKind.XavierUniform, false, Rate: 0.2f);
+
+    [Fact]
+    public void FashionMlp_layout_by_hand()
+    {
+        // Dense 784→256, BN, ReLU, Dropout, Dense 256→128, BN, LeakyReLU, Dropout, Dense 128→10; batch 128; Adam (2 slots).
+        LayerSpec[] layers =
+        {
+            Dense(0, 784, 256), BatchNorm(1, 256), Act(2, 256, ActKind.ReLU), Dropout(3, 256),
+            Dense(4, 256, 128), BatchNorm(5, 128), Act(6, 128, ActKind.LeakyReLU), Dropout(7, 128), Dense(8, 128, 10),
+        };
+        NetworkLayout l = NetworkLayout.Compute(784, 128, layers, 10, 2);
+        Assert.Empty(l.Problems);
+        // The activations fuse into the batch norms (not into the dense layers, which the batch norms follow).
+        Assert.Equal(new[] { 0, 1, 3, 4, 5, 7, 8 }, l.Nodes.Select(n => n.Layer).ToArray());
+        Assert.Equal(new[] { -1, 2, -1, -1, 6, -1, -1 }, l.Nodes.Select(n => n.FusedActivation).ToArray());
+        // Parameters: W0 b0 γ1 β1 W4 b4 γ5 β5 W8 b8, contiguous (canonical layout, no padding inside).
+        Assert.Equal(new long[] { 0, 200960, -1, 201472, 234368, -1, 234624 },
+            l.Nodes.Select(n => n.WeightOffset).ToArray());
+        Assert.Equal(784 * 256 + 256 + 512 + 256 * 128 + 128 + 256 + 1290, l.ParameterCount);
+        Assert.Equal(0, l.ParameterCapacity % NetworkLayout.AlignFloats);
+        Assert.Equal(2 * l.ParameterCapacity, l.StateLength);
+        Assert.Equal(2 * 256 + 2 * 128, l.StatisticsCount);
+        // Both dense layers before a batch norm fold; the last does not.
+        Assert.Equal(new long[] { 0, -1, -1, 784 * 256 + 256, -1, -1, -1 }, l.Nodes.Select(n => n.FoldedOffset).ToArray());
+        // Workspace: every buffer 16-float aligned, Y then D per node, batch norm stats after its D.
+        Assert.All(l.Nodes, n => Assert.Equal(0, n.OutputOffset % 16));
+        Assert.Equal(128 * 256, l.Nodes[0].GradientOffset);
+        Assert.Equal(2 * 128 * 256 + 2 * 128 * 256, l.Nodes[1].MeanOffset);
+        Assert.Equal(l.Nodes[1].MeanOffset + 3 * 256, l.Nodes[2].OutputOffset);
+        Assert.Equal(l.ProbabilitiesOffset + 128 * 10, l.WorkspaceLength);
+        Assert.Equal(128 * 784, l.InputsCopyLength);
+    }
+
+    [Fact]
+    public void An_activation_whose_derivative_needs_the_input_is_not_fused()
+    {
+        NetworkLayout l = NetworkLayout.Compute(8, 4, new[] { Dense(0, 8, 5), Act(1, 5, ActKind.GELU), Dense(2, 5, 3), Act(3, 3, ActKind.Tanh) }, 3, 0);
+        Assert.Equal(new[] { 0, 1, 2 }, l.Nodes.Select(n => n.Layer).ToArray());
+        Assert.Equal(3, l.Nodes[2].FusedActivation);
+        // Odd sizes are padded: 4×5 = 20 floats take 32.
+        Assert.Equal(32, l.Nodes[0].GradientOffset);
+        Assert.Equal(8 * 5 + 5 + 5 * 3 + 3, l.ParameterCount);
+        Assert.Equal(64, l.ParameterCapacity);
+        Assert.Equal(0, l.StateLength);
+    }
+
+    [Fact]
+    public void Sizes_are_added_in_64_bits_and_every_overflow_is_a_problem()
+    {
+        // 2^20 inputs × 2048 rows: 2^31 floats of input rows (an int would hold -2^31).
+        NetworkLayout l = NetworkLayout.Compute(1 << 20, 2048, new[] { Dense(0, 1 << 20, 1) }, 1, 0);
+        Assert.Equal(1L << 31, l.InputsCopyLength);
+        Assert.Contains(l.Problems, p => p.Layer == 0 && p.Floats == 1L << 31 && p.What.Contains("input rows"));
+        Assert.Contains(l.Problems, p => p.Layer == -1 && p.What.Contains("workspace"));
+        // Exactly 2^30 is allowed.
+        NetworkLayout edge = NetworkLayout.Compute(1 << 15, 1, new[] { Dense(0, 1 << 15, 1 << 15, bias: false) }, 1 << 15, 0);
+        Assert.Equal(1L << 30, edge.ParameterCount);
+        Assert.DoesNotContain(edge.Problems, p => p.What.Contains("parameters") || p.What.Contains("weights"));
+    }
+}
