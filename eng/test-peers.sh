@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The .NET peers of the benchmarks are real and comparable: builds benchmarks/KernelGen.Peers (ONNX Runtime,
-# TorchSharp with libtorch 2.10 made loadable on this libstdc++ by eng/torchsharp/patch.sh) and runs its `check`:
+# The .NET peers of the benchmarks are real and comparable: builds benchmarks/KernelGen.Peers (ONNX Runtime 1.32 on
+# KernelGen's own ONNX export, TorchSharp with libtorch 2.10 made loadable on this libstdc++ by eng/torchsharp/patch.sh)
+# and runs its `check`:
 # each peer, given KernelGen's weights and running statistics, must predict what KernelGen predicts (max |Δp| < 1e-5).
 # The speed itself is BenchmarkDotNet's business: `dotnet run -c Release --project benchmarks/KernelGen.Peers -- --filter '*'`.
 set -euo pipefail

@@ -66,12 +66,28 @@ public abstract class PeerBase
 [Config(typeof(PeerConfig))]
 public class PredictPeers : PeerBase
 {
+    private OrtFashionMlp _ort = null!;
+    private float[] _ortOutputs = null!;
+
     [Params(1, 32, 128, 256)] public int Rows;
 
-    [GlobalSetup] public void Setup() => SetUp(Rows);
-    [GlobalCleanup] public void Cleanup() => TearDown();
+    [GlobalSetup]
+    public void Setup()
+    {
+        SetUp(Rows);
+        _ortOutputs = new float[Outputs.Length];
+        _ort = new OrtFashionMlp(Net, Inputs, _ortOutputs, Rows);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _ort.Dispose();
+        TearDown();
+    }
 
     [Benchmark(Baseline = true)] public void KernelGen() => Net.Predict(Inputs, Outputs);
+    [Benchmark] public void OnnxRuntime() => _ort.Predict();
     [Benchmark] public void TorchSharp() => Torch.Predict(TorchInputs, Outputs);
 }
 

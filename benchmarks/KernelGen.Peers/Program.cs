@@ -36,10 +36,17 @@ public static class Program
         using (var torchNet = new TorchFashionMlp(net))
         using (Tensor t = tensor(input, new long[] { rows, FashionMlp.InputSize }))
             torchNet.Predict(t, torchOut);
-        double worst = 0;
-        for (int i = 0; i < kernelgen.Length; i++) worst = Math.Max(worst, Math.Abs(kernelgen[i] - torchOut[i]));
+        float[] ortOut = new float[rows * FashionMlp.OutputSize];
+        using (var ort = new OrtFashionMlp(net, input, ortOut, rows)) ort.Predict();
+        double worst = 0, worstOrt = 0;
+        for (int i = 0; i < kernelgen.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(kernelgen[i] - torchOut[i]));
+            worstOrt = Math.Max(worstOrt, Math.Abs(kernelgen[i] - ortOut[i]));
+        }
         Console.WriteLine($"TorchSharp {TorchSharp.torch.__version__} vs KernelGen Predict, {rows} rows: max |Δp| = {worst:E2}");
-        bool ok = worst < 1e-5;
+        Console.WriteLine($"ONNX Runtime {Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString()} (KernelGen's export) vs KernelGen Predict, {rows} rows: max |Δp| = {worstOrt:E2}");
+        bool ok = worst < 1e-5 && worstOrt < 1e-5;
         Console.WriteLine(ok ? "peers check: OK" : "peers check: FAIL (the peer does not compute the same function)");
         return ok ? 0 : 1;
     }
