@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
+using KernelGen.Cli.Networks;
 using KernelGen.Distributed;
 
 namespace KernelGen.Distributed.Tests;
