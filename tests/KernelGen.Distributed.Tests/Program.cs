@@ -31,9 +31,8 @@ public static class Program
                 case "mismatch": rc = Mismatch(mpi); break;
                 case "throw": Failure(mpi, kill: false); break;
                 case "kill": Failure(mpi, kill: true); break;
-                case "bench": Bench.Run(mpi, args.Skip(1).ToArray()); break;
                 default:
-                    Console.Error.WriteLine($"unknown mode '{mode}': equivalence, mismatch, throw, kill, bench");
+                    Console.Error.WriteLine($"unknown mode '{mode}': equivalence, mismatch, throw, kill (the timings live in benchmarks/KernelGen.Distributed.Bench)");
                     rc = 2;
                     break;
             }

@@ -1,7 +1,7 @@
 namespace KernelGen.Reference;
 
 /// <summary>
-/// The dropout mask from its documented formula (docs/techniques.md, <c>KernelGen.Ops.DropoutMask</c>'s summary),
+/// The dropout mask from its documented formula (docs/techniques.md),
 /// written again here so the oracle shares no code with the kernels it checks: element i of a layer is kept iff
 /// <c>Hash(i, key) &gt;&gt; 8 &lt; round((1 − rate)·2²⁴)</c>, <c>Hash(c, k) = mix(mix(c ⊕ k·0x9E3779B9) ⊕ k)</c>,
 /// <c>mix</c> = lowbias32, and <c>key</c> absorbs seed, the two halves of step and the layer position, each followed

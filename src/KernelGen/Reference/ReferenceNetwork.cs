@@ -100,7 +100,7 @@ public static class ReferenceNetwork
     private static double[] Dropout(Options o, LayerInfo layer, int position, double[] values)
     {
         if (!(o.Training && o.Dropout)) return (double[])values.Clone();
-        ulong key = ReferenceDropout.Key(o.Seed, o.Step, position); // the documented formula, not KernelGen.Ops
+        ulong key = ReferenceDropout.Key(o.Seed, o.Step, position); // the documented formula, not the runtime's mask code
         double scale = 1.0 / (1.0 - layer.Rate);
         var result = new double[values.Length];
         for (int i = 0; i < values.Length; i++) result[i] = ReferenceDropout.Keep(i, key, layer.Rate) ? values[i] * scale : 0;

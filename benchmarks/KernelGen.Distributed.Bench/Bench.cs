@@ -5,7 +5,7 @@ using System.Linq;
 using KernelGen.Cli.Networks;
 using KernelGen.Distributed;
 
-namespace KernelGen.Distributed.Tests;
+namespace KernelGen.Distributed.Bench;
 
 /// <summary>Figures for docs/distributed.md: allreduce times by size (median), FashionMlp step time per row and an epoch.</summary>
 internal static class Bench
@@ -42,7 +42,9 @@ internal static class Bench
         const int B = FashionMlp.BatchSize, In = FashionMlp.InputSize, Pool = 4096;
         float[] x = new float[Pool * In];
         int[] y = new int[Pool];
-        Program.Batch(7 + mpi.Rank, Pool, In, 10, x, y);
+        var rng = new Random(7 + mpi.Rank); // random rows and labels: the time of a step does not depend on their values
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+        for (int i = 0; i < y.Length; i++) y[i] = rng.Next(10);
         using var trainer = new DistributedTrainer<FashionMlp>(net, mpi);
         if (mpi.Size == 1)
         {
