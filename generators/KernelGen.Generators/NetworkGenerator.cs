@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using KernelGen.Generators.Diagnostics;
 using KernelGen.Generators.Emit;
@@ -77,7 +78,18 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         {
             NetworkSpec spec = pair.Left.Left;
             string prefix = HintNames.Prefix(spec.Namespace, spec.ClassName);
-            foreach (GeneratedFile file in NetworkEmitter.Emit(spec, pair.Left.Right, spc.CancellationToken))
+            IReadOnlyList<GeneratedFile> files;
+            try
+            {
+                files = NetworkEmitter.Emit(spec, pair.Left.Right, spc.CancellationToken);
+            }
+            catch (System.Exception e) when (e is not System.OperationCanceledException)
+            {
+                // A case the emitter has no code for is a KernelGen bug: KG9001 naming the network, never a fallback or a crash.
+                spc.ReportDiagnostic(Diagnostic.Create(Descriptors.InternalError, Location.None, spec.ClassName, e.GetType().Name + ": " + e.Message));
+                return;
+            }
+            foreach (GeneratedFile file in files)
                 spc.AddSource(HintNames.Unique(file.HintName, prefix, pair.Right), SourceText.From(file.Source, System.Text.Encoding.UTF8));
         });
     }

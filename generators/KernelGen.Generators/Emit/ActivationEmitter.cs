@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using KernelGen.Generators.Emit.Targets;
 using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
@@ -11,8 +12,55 @@ namespace KernelGen.Generators.Emit;
 /// forward and backward. GELU, SiLU and PReLU take f′ at the input (the previous node's output, kept in the
 /// workspace); the others take it from the output. PReLU also reduces dα = Σ_rows d·min(x, 0) per unit.
 /// </summary>
-internal static class ActivationEmitter
+internal sealed class ActivationEmitter : LayerEmitter
 {
+    public ActivationEmitter(LayerSpec layer, Node? node) : base(layer, node) { }
+
+    public override string Summary => Layer.Act.ToString();
+    public override ActKind InfoActivation => Layer.Act;
+
+    public override IEnumerable<string> InfoSettings
+    {
+        get { if (Layer.Act.TakesAlpha()) yield return $"Alpha = {Float(Layer.Alpha)}"; }
+    }
+
+    public override void EmitParameterConstants(CodeWriter w)
+    {
+        Node n = Node;
+        if (n.IsPReLU) w.Line($"internal const int {n.WConst} = {Int(n.WeightOffset)}; // [{Int(n.Outputs)}] α of {n.Name} (PReLU), initially {Float(n.Alpha)}");
+    }
+
+    public override void EmitInitialization(CodeWriter w)
+    {
+        Node n = Node;
+        if (n.IsPReLU) w.Line($"_parameters.Slice({n.WConst}, {Int(n.Outputs)}).Fill({Float(n.Alpha)}); // PReLU α");
+    }
+
+    public override string ForwardCall(VectorTarget t, string input, string train, string drop, bool rowOffset = false)
+    {
+        Node n = Node;
+        string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
+        return $"{n.KernelName}_Forward_{t.Suffix}({input}, {(n.IsPReLU ? RefAt("p", n.WConst) + ", " : string.Empty)}{y}, rows)";
+    }
+
+    public override string? BackwardCall(VectorTarget t)
+    {
+        Node n = Node;
+        bool needsDx = n.NeedsInputGradient;
+        if (!needsDx && !n.IsPReLU) return null;
+        Node? prev = n.Previous;
+        string dx = needsDx ? RefAt("ws", prev!.DConst) + ", " : string.Empty;
+        string yp = needsDx && prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
+        string source = n.Activation.DerivativeFromOutput() ? RefAt("ws", n.YConst) : Input(n);
+        string alpha = n.IsPReLU ? $"{RefAt("p", n.WConst)}, {RefAt("g", n.WConst)}, " : string.Empty;
+        return $"{n.KernelName}_Backward_{t.Suffix}({RefAt("ws", n.DConst)}, {source}, {alpha}{dx}{yp}rows);";
+    }
+
+    /// <summary>The activation and its width, e.g. ReLU_256.</summary>
+    public override string Signature => $"{Node.Layer.Act}_{Int(Node.Outputs)}";
+
+    public override void EmitKernels(CodeWriter w, IReadOnlyList<VectorTarget> targets) => Emit(w, Node, targets);
+
 
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
     {
@@ -24,7 +72,7 @@ internal static class ActivationEmitter
             w.Line($"/// <summary>{node.Name} · {act}{(prelu ? " (learned α per unit)" : AlphaText(node))} on {Int(n)} values per row. Forward, {t.IsaName}.</summary>");
             w.Line($"// x, y: [rows × {Int(n)}]{(prelu ? $", alpha: [{Int(n)}]" : string.Empty)}.");
             w.Line(Aggressive);
-            w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, {(prelu ? "ref float alpha, " : string.Empty)}ref float y, int rows)");
+            w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, {(prelu ? "ref float alpha, " : string.Empty)}ref float y, int rows)");
             if (prelu)
                 EmitRowMap(w, t, n, (v, i, c) => v.Store(NetworkPlan.InvokeWithAlpha(v.Load("x", i), v.Load("alpha", c)), "y", i));
             else
@@ -49,7 +97,7 @@ internal static class ActivationEmitter
             if (needsDx) parameters.Add("ref float dx");
             if (fuse) parameters.Add("ref float yp");
             parameters.Add("int rows");
-            w.Open($"private static void {node.Name}_Backward_{t.Suffix}({string.Join(", ", parameters)})");
+            w.Open($"private static void {node.KernelName}_Backward_{t.Suffix}({string.Join(", ", parameters)})");
             if (prelu)
             {
                 w.Line("// dα per unit: columns outer, rows inner (no overlapping vector: a reduction must count each lane once).");
@@ -174,7 +222,7 @@ internal static class ActivationEmitter
     {
         bool vectors = !t.IsScalar && n >= t.Lanes;
         int units = vectors ? n / t.Lanes : n, step = vectors ? t.Lanes : 1;
-        w.Line($"(int u0, int u1) = global::KernelGen.Runtime.WorkerPool.Range({Int(units)}, part, parts);");
+        w.Line($"(int u0, int u1) = WorkerPool.Range({Int(units)}, part, parts);");
         w.Line($"if (u0 < u1) {call.Replace("COLUMNS", $"u0 * {Int(step)}, u1 == {Int(units)} ? {Int(n)} : u1 * {Int(step)}")};");
     }
 

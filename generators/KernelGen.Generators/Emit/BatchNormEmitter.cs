@@ -1,5 +1,8 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using KernelGen.Generators.Emit.Targets;
+using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
 
 namespace KernelGen.Generators.Emit;
@@ -9,8 +12,96 @@ namespace KernelGen.Generators.Emit;
 /// (shifted sums), normalise + γ, β + the fused activation in one pass; backward dγ, dβ in one pass and
 /// dx = γ/σ·(d − (dβ + x̂·dγ)/N) in another, with the previous node's f′ fused.
 /// </summary>
-internal static class BatchNormEmitter
+internal sealed class BatchNormEmitter : LayerEmitter
 {
+    public BatchNormEmitter(LayerSpec layer, Node? node) : base(layer, node) { }
+
+    public override string Summary => "BatchNorm";
+
+    public override IEnumerable<string> InfoSettings
+    {
+        get { yield return $"Momentum = {Float(Layer.Momentum)}, Epsilon = {Float(Layer.Epsilon)}, StatisticsOffset = {Node.RunningConst}"; }
+    }
+
+    public override void EmitParameterConstants(CodeWriter w)
+    {
+        Node n = Node;
+        w.Line($"internal const int {n.WConst} = {Int(n.WeightOffset)}; // [{Int(n.Outputs)}] γ of {n.Name} (BatchNorm), initially 1");
+        w.Line($"internal const int {n.BConst} = {Int(n.BiasOffset)}; // [{Int(n.Outputs)}] β of {n.Name}, initially 0");
+    }
+
+    public override void EmitStatisticsConstants(CodeWriter w)
+        => w.Line($"internal const int {Node.RunningConst} = {Int(Node.RunningOffset)}; // [2 × {Int(Node.Outputs)}] of {Node.Name}, momentum {Float(Layer.Momentum)}");
+
+    public override void EmitWorkspaceConstants(CodeWriter w, int batch)
+    {
+        base.EmitWorkspaceConstants(w, batch);
+        Node n = Node;
+        w.Line($"internal const int {n.StatsConst} = {Int(n.MeanOffset)}; // [3 × {Int(n.StatsStride)}] batch mean, 1/√(σ²+ε), batch σ² of {n.Name}");
+    }
+
+    public override void EmitInitialization(CodeWriter w)
+    {
+        Node n = Node;
+        w.Line($"_parameters.Slice({n.WConst}, {Int(n.Outputs)}).Fill(1f); // γ = 1, β = 0");
+        w.Line($"_statistics.Slice({n.RunningConst} + {Int(n.Outputs)}, {Int(n.Outputs)}).Fill(1f); // running variance 1, mean 0");
+    }
+
+    public override void EmitRunningUpdate(CodeWriter w)
+    {
+        Node n = Node;
+        float m = n.Layer.Momentum;
+        const string U = "global::System.Runtime.CompilerServices.Unsafe";
+        w.Open($"for (nint i = 0; i < {Int(n.Outputs)}; i++)");
+        w.Line($"ref float mean = ref {U}.Add(ref st, {n.RunningConst} + i);");
+        w.Line($"ref float variance = ref {U}.Add(ref st, {n.RunningConst} + {Int(n.Outputs)} + i);");
+        w.Line($"mean = {Float(m)} * mean + {Float(1f - m)} * {U}.Add(ref ws, {n.StatsConst} + i);");
+        w.Line($"variance = {Float(m)} * variance + {Float(1f - m)} * unbiased * {U}.Add(ref ws, {n.StatsConst} + {Int(2 * n.StatsStride)} + i);");
+        w.Close();
+    }
+
+    public override string ForwardCall(VectorTarget t, string input, string train, string drop, bool rowOffset = false)
+    {
+        Node n = Node;
+        string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
+        return $"{n.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("st", n.RunningConst)}, "
+            + $"{y}, rows, {train}, 0, {Int(n.Outputs)})";
+    }
+
+    public override string? BackwardCall(VectorTarget t)
+    {
+        Node n = Node;
+        Node? prev = n.Previous;
+        string dx = n.NeedsInputGradient ? RefAt("ws", prev!.DConst) + ", " : string.Empty;
+        string yp = n.NeedsInputGradient && prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
+        return $"{n.KernelName}_Backward_{t.Suffix}({Input(n)}, {RefAt("ws", n.DConst)}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, "
+            + $"{RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}rows, train, 0, {Int(n.Outputs)});";
+    }
+
+    public override string ForwardPhase(int phase) => $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} batch norm, split by features";
+
+    public override string? BackwardPhase(int phase)
+        => $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} batch norm backward, split by features";
+
+    /// <summary>Both passes: a share of the features (each thread owns whole columns, so no sum changes order).</summary>
+    public override void EmitParts(CodeWriter w, VectorTarget t, int forward, int backward)
+    {
+        string all = $", 0, {Int(Node.Outputs)})";
+        w.Open($"case {Int(forward)}:");
+        ActivationEmitter.ColumnShare(w, t, Node.Outputs, ForwardCall(t, Input(Node), "train", "false").Replace(all, ", COLUMNS)"));
+        w.Line("break;");
+        w.Close();
+        w.Open($"case {Int(backward)}:");
+        ActivationEmitter.ColumnShare(w, t, Node.Outputs, BackwardCall(t)!.TrimEnd(';').Replace(all, ", COLUMNS)"));
+        w.Line("break;");
+        w.Close();
+    }
+
+    /// <summary>BatchNorm_{features}, then the fused activation where there is one.</summary>
+    public override string Signature => $"BatchNorm_{Int(Node.Outputs)}{(Node.Activation == ActKind.Identity ? string.Empty : "_" + Node.Activation)}";
+
+    public override void EmitKernels(CodeWriter w, IReadOnlyList<VectorTarget> targets) => Emit(w, Node, targets);
+
 
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
     {
@@ -24,7 +115,7 @@ internal static class BatchNormEmitter
             w.Line($"// running: mean [{Int(n)}] then variance [{Int(n)}]. train: batch statistics (written to stats); else the running ones.");
             w.Line($"// Columns [c0, c1): all {Int(n)}, or a thread's share (whole vectors; every feature is normalised the same way whatever the split).");
             w.Line(Aggressive);
-            w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float gamma, ref float beta, ref float stats, ref float running, ref float y, int rows, bool train, nint c0, nint c1)");
+            w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float gamma, ref float beta, ref float stats, ref float running, ref float y, int rows, bool train, nint c0, nint c1)");
             w.Open("if (train)");
             w.Line("// One pass per feature over the rows, shifted by the first row (K) so the sums do not cancel: μ = K + Σ(x−K)/N, σ² = Σ(x−K)²/N − (Σ(x−K)/N)².");
             w.Line("float invRows = 1f / rows;");
@@ -66,7 +157,7 @@ internal static class BatchNormEmitter
             w.Line($"/// <summary>{node.Name} · BatchNorm. Backward: dβ = Σ d, dγ = Σ d·x̂{(needsDx ? $", dx = γ/σ·(d − (dβ + x̂·dγ)/N) (train; γ/σ·d with running statistics){(fuse ? $" ⊙ {prev!.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line($"// d: [rows × {Int(n)}] ∂L/∂(γx̂ + β){(node.GradientIncludesDerivative ? $" (already times {node.Activation}′)" : string.Empty)}; overwrites dgamma, dbeta{(needsDx ? ", dx" : string.Empty)}.");
             w.Line(Aggressive);
-            w.Open($"private static void {node.Name}_Backward_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float stats, ref float dgamma, ref float dbeta, {(needsDx ? "ref float dx, " : string.Empty)}{(fuse ? "ref float yp, " : string.Empty)}int rows, bool train, nint c0, nint c1)");
+            w.Open($"private static void {node.KernelName}_Backward_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float stats, ref float dgamma, ref float dbeta, {(needsDx ? "ref float dx, " : string.Empty)}{(fuse ? "ref float yp, " : string.Empty)}int rows, bool train, nint c0, nint c1)");
             ActivationEmitter.EmitColumnsRange(w, t, n, (v, c) =>
             {
                 w.Line($"{v.Type} m = {v.Load("stats", c)}, inv = {v.Load("stats", $"{Int(stride)} + {c}")}, sb = {v.Zero}, sg = {v.Zero};");

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using KernelGen.Generators.Emit.Targets;
 using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
@@ -11,8 +12,119 @@ namespace KernelGen.Generators.Emit;
 /// <c>dW = dZᵀ·X</c> (+ <c>db</c>), input gradient <c>dX = dZ·W</c> with the previous layer's f′ fused.
 /// Shapes are literals; the row count is the only runtime bound.
 /// </summary>
-internal static class DenseEmitter
+internal sealed class DenseEmitter : LayerEmitter
 {
+    public DenseEmitter(LayerSpec layer, Node? node) : base(layer, node) { }
+
+    public override string Summary => $"Dense {Int(Layer.Outputs)}";
+    public override bool InfoBias => Layer.Bias;
+
+    public override IEnumerable<string> InfoSettings
+    {
+        get
+        {
+            if (Layer.Init == InitKind.Constant) yield return $"InitValue = {Float(Layer.InitValue)}";
+            if (Layer.Pieces > 1) yield return $"Pieces = {Int(Layer.Pieces)}";
+        }
+    }
+
+    public override void EmitParameterConstants(CodeWriter w)
+    {
+        Node n = Node;
+        int units = n.Outputs / n.Layer.Pieces;
+        string pieces = n.Layer.Pieces > 1 ? $" ({Int(n.Layer.Pieces)} maxout pieces of {Int(units)} units: row j·{Int(units)} + u is piece j of unit u)" : string.Empty;
+        w.Line($"internal const int {n.WConst} = {Int(n.WeightOffset)}; // [{Int(n.Outputs)} × {Int(n.Inputs)}] weights of {n.Name}, row-major [out, in]{pieces}");
+        if (n.Layer.Bias) w.Line($"internal const int {n.BConst} = {Int(n.BiasOffset)}; // [{Int(n.Outputs)}] bias of {n.Name}");
+    }
+
+    public override void EmitInitialization(CodeWriter w)
+    {
+        Node n = Node;
+        w.Open();
+        w.Line($"var rng = new global::KernelGen.Runtime.Rng(s, {Int(n.Layer.Index)});");
+        w.Line($"global::KernelGen.Runtime.Initializers.Fill(_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)}), global::KernelGen.Init.{n.Layer.Init},");
+        w.Line($"    {Int(n.Inputs)}, {Int(n.Outputs)}, ref rng, {Float(n.Layer.InitValue)});");
+        w.Close();
+    }
+
+    public override long ForwardFlopsPerRow => 2L * Node.Inputs * Node.Outputs;
+
+    public override string ForwardCall(VectorTarget t, string input, string train, string drop, bool rowOffset = false)
+    {
+        Node n = Node;
+        string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
+        return $"{n.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{y}, rows)";
+    }
+
+    public override string? BackwardCall(VectorTarget t)
+        => Call(Node, "BackwardWeights", t) + ";" + (Node.NeedsInputGradient ? " " + Call(Node, "BackwardInput", t) + ";" : string.Empty);
+
+    /// <summary>The call of one dense kernel (Forward, BackwardWeights, BackwardInput) on the whole batch (x, ws, p, g, rows in scope).</summary>
+    public static string Call(Node n, string pass, VectorTarget t)
+    {
+        Node? prev = n.Previous;
+        switch (pass)
+        {
+            case "Forward":
+                return For(n).ForwardCall(t, Input(n), "train", "drop");
+            case "BackwardWeights":
+                string decay = n.DecayInGradient ? RefAt("p", n.WConst) + ", lambda, " : string.Empty;
+                return $"{n.KernelName}_BackwardWeights_{t.Suffix}({Input(n)}, {RefAt("ws", n.DConst)}, {RefAt("g", n.WConst)}, "
+                    + $"{(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}{decay}rows, {Int(n.Outputs)})";
+            case "BackwardInput":
+                string yp = prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
+                return $"{n.KernelName}_BackwardInput_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("p", n.WConst)}, {RefAt("ws", prev.DConst)}, {yp}rows)";
+            default:
+                throw new GeneratorBugException("dense pass " + pass);
+        }
+    }
+
+    public override string ForwardPhase(int phase) => $"Parallel({Int(phase)}, {Long(ForwardFlopsPerRow)}L * rows); // {Node.Name} forward";
+
+    public override string? BackwardPhase(int phase)
+        => $"Parallel({Int(phase)}, {Long(ForwardFlopsPerRow * (Node.NeedsInputGradient ? 2 : 1))}L * rows); // {Node.Name} dW{(Node.NeedsInputGradient ? " and dX" : string.Empty)}";
+
+    /// <summary>Forward and dX: a share of the rows; dW: a share of whole output tiles (each thread owns whole rows of dW).</summary>
+    public override void EmitParts(CodeWriter w, VectorTarget t, int forward, int backward)
+    {
+        Node n = Node;
+        int k = n.Inputs, m = n.Outputs;
+        Node? prev = n.Previous;
+        string input(string r) => prev is null ? $"ref {VectorTarget.Unsafe}.Add(ref x, {r} * {Int(k)})" : RefAt("ws", $"{prev.YConst} + {r} * {Int(k)}");
+        w.Open($"case {Int(forward)}:");
+        w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
+        w.Line($"if (a < b) {n.KernelName}_Forward_{t.Suffix}({input("a")}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{RefAt("ws", $"{n.YConst} + a * {Int(m)}")}, b - a);");
+        w.Line("break;");
+        w.Close();
+        int tile = WeightTile(n, t), tiles = (m + tile - 1) / tile;
+        w.Open($"case {Int(backward)}:");
+        w.Line($"// dW by output tiles of {Int(tile)}: {Int(tiles)} tiles shared out.");
+        w.Line($"(int u0, int u1) = WorkerPool.Range({Int(tiles)}, part, parts);");
+        w.Line($"int o0 = u0 * {Int(tile)}, o1 = Math.Min(u1 * {Int(tile)}, {Int(m)});");
+        string decay = n.DecayInGradient ? RefAt("p", $"{n.WConst} + o0 * {Int(k)}") + ", lambda, " : string.Empty;
+        w.Line($"if (o0 < o1) {n.KernelName}_BackwardWeights_{t.Suffix}({input("0")}, {RefAt("ws", $"{n.DConst} + o0")}, {RefAt("g", $"{n.WConst} + o0 * {Int(k)}")}, "
+            + $"{(n.Layer.Bias ? RefAt("g", $"{n.BConst} + o0") + ", " : string.Empty)}{decay}rows, o1 - o0);");
+        if (n.NeedsInputGradient)
+        {
+            string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.YConst} + a * {Int(k)}") + ", " : string.Empty;
+            w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
+            w.Line($"if (a < b) {n.KernelName}_BackwardInput_{t.Suffix}({RefAt("ws", $"{n.DConst} + a * {Int(m)}")}, {RefAt("p", n.WConst)}, {RefAt("ws", $"{prev.DConst} + a * {Int(k)}")}, {yp}b - a);");
+        }
+        w.Line("break;");
+        w.Close();
+    }
+
+    /// <summary>Dense_{inputs}x{outputs}, then _NoBias and the fused activation where there is one.</summary>
+    public override string Signature => Shape(Node.Inputs, Node.Outputs, Node.Layer.Bias, Node.Activation);
+
+    public override void EmitKernels(CodeWriter w, IReadOnlyList<VectorTarget> targets) => Emit(w, Node, targets);
+
+    /// <summary>The folded forward kernel's signature: a dense layer with a bias and the batch norm's activation.</summary>
+    public static string FoldedSignature(Node node) => Shape(node.Inputs, node.Outputs, true, node.FoldedInto!.Activation);
+
+    private static string Shape(int inputs, int outputs, bool bias, ActKind act)
+        => $"Dense_{Int(inputs)}x{Int(outputs)}{(bias ? string.Empty : "_NoBias")}{(act == ActKind.Identity ? string.Empty : "_" + act)}";
+
     // Register blocking comes from the target (VectorTarget.Tiles: 16 vector registers for Vector128/256 on
     // x64, 32 for Vector512), reduced per shape where a dimension is smaller than the tile.
     // A lone row (batch 1, or the rows left over after the full row tiles) takes 8 outputs at once instead:
@@ -39,7 +151,7 @@ internal static class DenseEmitter
         var shadow = new Node
         {
             Number = node.Number, Layer = node.Layer with { Bias = true }, FusedActivation = bn.FusedActivation,
-            Previous = node.Previous, Plan = node.Plan, NameOverride = node.Name + "_Folded",
+            Previous = node.Previous, Plan = node.Plan, NameOverride = node.Name + "_Folded", KernelName = node.FoldedKernelName,
         };
         w.Line($"// {node.Name} with {bn.Name} (BatchNorm) folded in, for Predict and Evaluate: W′ = W·γ/√(σ²+ε) per output row, b′ = (b − μ)·γ/√(σ²+ε) + β (running statistics).");
         foreach (VectorTarget t in targets) EmitForward(w, shadow, t);
@@ -50,6 +162,9 @@ internal static class DenseEmitter
         string act = node.FusedActivation is null ? string.Empty : $" + {node.Activation} (L{Int(node.FusedActivation.Index)})";
         return $"{node.Name} · Dense {Int(node.Inputs)} → {Int(node.Outputs)} · {(node.Layer.Bias ? "bias" : "no bias")}{act}";
     }
+
+    /// <summary><c>(e + k)</c>, or just <c>e</c> when k is 0 (<paramref name="bare"/>: no parentheses, for a sum's last term).</summary>
+    private static string Plus(string e, int k, bool bare = false) => k == 0 ? e : bare ? $"{e} + {Int(k)}" : $"({e} + {Int(k)})";
 
     private static string Act(Node node, string x) => NetworkPlan.Invoke(node.Activation, node.Alpha, VectorTarget.Scalar, x);
 
@@ -62,11 +177,11 @@ internal static class DenseEmitter
         w.Line($"/// <summary>{Describe(node)}. Forward, {t.IsaName}.</summary>");
         w.Line($"// x: [rows × {Int(k)}], w: [{Int(n)} × {Int(k)}], {(bias ? $"b: [{Int(n)}], " : string.Empty)}y: [rows × {Int(n)}].");
         w.Line(Aggressive);
-        w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float w, {(bias ? "ref float b, " : string.Empty)}ref float y, int rows)");
+        w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float w, {(bias ? "ref float b, " : string.Empty)}ref float y, int rows)");
         if (!t.IsScalar && k < lanes)
         {
             w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: the scalar body does this layer.");
-            w.Line($"{node.Name}_Forward_Scalar(ref x, ref w, {(bias ? "ref b, " : string.Empty)}ref y, rows);");
+            w.Line($"{node.KernelName}_Forward_Scalar(ref x, ref w, {(bias ? "ref b, " : string.Empty)}ref y, rows);");
             w.Close();
             w.Line();
             return;
@@ -127,16 +242,16 @@ internal static class DenseEmitter
     {
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
         for (int i = 0; i < rowsInTile; i++)
-            for (int j = 0; j < outputs; j++) w.Line($"{t.Type} a{i}{j} = {t.Zero};");
+            w.Line($"{t.Type} {string.Join(", ", Enumerable.Range(0, outputs).Select(j => $"a{i}{j} = {t.Zero}"))};");
         void Step(string kExpr, bool masked)
         {
             // Weights first, then one input row at a time: only one x vector is live, so a tile needs
             // rows × outputs accumulators + outputs + 1 registers.
             for (int j = 0; j < outputs; j++)
-                w.Line($"{t.Type} w{j} = {t.Load("w", $"({o} + {Int(j)}) * {Int(k)} + {kExpr}")};");
+                w.Line($"{t.Type} w{j} = {t.Load("w", $"{Plus(o, j)} * {Int(k)} + {kExpr}")};");
             for (int i = 0; i < rowsInTile; i++)
             {
-                w.Line($"{t.Type} x{i} = {t.Load("x", $"(r + {Int(i)}) * {Int(k)} + {kExpr}")}{(masked ? " & tail" : string.Empty)};");
+                w.Line($"{t.Type} x{i} = {t.Load("x", $"{Plus("r", i)} * {Int(k)} + {kExpr}")}{(masked ? " & tail" : string.Empty)};");
                 for (int j = 0; j < outputs; j++) w.Line($"a{i}{j} = {t.MultiplyAdd($"x{i}", $"w{j}", $"a{i}{j}")};");
             }
         }
@@ -155,8 +270,8 @@ internal static class DenseEmitter
         for (int i = 0; i < rowsInTile; i++)
             for (int j = 0; j < outputs; j++)
             {
-                string bias = node.Layer.Bias ? " + " + VectorTarget.At("b", $"{o} + {Int(j)}") : string.Empty;
-                w.Line($"{VectorTarget.At("y", $"(r + {Int(i)}) * {Int(n)} + {o} + {Int(j)}")} = {Act(node, t.Sum($"a{i}{j}") + bias)};");
+                string bias = node.Layer.Bias ? " + " + VectorTarget.At("b", Plus(o, j, bare: true)) : string.Empty;
+                w.Line($"{VectorTarget.At("y", $"{Plus("r", i)} * {Int(n)} + {Plus(o, j, bare: true)}")} = {Act(node, t.Sum($"a{i}{j}") + bias)};");
             }
     }
 
@@ -174,7 +289,7 @@ internal static class DenseEmitter
         OptimizerSpec opt = node.Plan.Spec.Optimizer;
         bool decay = node.DecayInGradient;
         if (decay) w.Line($"// Coupled {opt.Regularization} weight decay fused into the store: dW += {OptimizerEmitter.DecayGradient(opt, VectorTarget.Scalar, "w")} (w: this layer's weights; biases are not decayed).");
-        w.Open($"private static void {node.Name}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, float lambda, " : string.Empty)}int rows, int outputs)");
+        w.Open($"private static void {node.KernelName}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, float lambda, " : string.Empty)}int rows, int outputs)");
         if (t.IsScalar || k < lanes)
         {
             if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops for dW.");
@@ -240,21 +355,21 @@ internal static class DenseEmitter
     {
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
         for (int c = 0; c < outputs; c++)
-            for (int j = 0; j < vectors; j++) w.Line($"{t.Type} g{c}{j} = {t.Zero};");
+            w.Line($"{t.Type} {string.Join(", ", Enumerable.Range(0, vectors).Select(j => $"g{c}{j} = {t.Zero}"))};");
         w.Open("for (nint r = 0; r < rows; r++)");
         for (int j = 0; j < vectors; j++)
-            w.Line($"{t.Type} x{j} = {t.Load("x", $"r * {Int(k)} + {kExpr} + {Int(j * lanes)}")};");
+            w.Line($"{t.Type} x{j} = {t.Load("x", $"r * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}")};");
         for (int c = 0; c < outputs; c++)
         {
             // One broadcast live at a time: outputs × vectors accumulators + vectors + 1 registers.
-            w.Line($"{t.Type} d{c} = {t.Broadcast(VectorTarget.At("dz", $"r * {Int(n)} + {o} + {Int(c)}"))};");
+            w.Line($"{t.Type} d{c} = {t.Broadcast(VectorTarget.At("dz", $"r * {Int(n)} + {Plus(o, c, bare: true)}"))};");
             for (int j = 0; j < vectors; j++) w.Line($"g{c}{j} = {t.MultiplyAdd($"d{c}", $"x{j}", $"g{c}{j}")};");
         }
         w.Close();
         for (int c = 0; c < outputs; c++)
             for (int j = 0; j < vectors; j++)
             {
-                string at = $"({o} + {Int(c)}) * {Int(k)} + {kExpr} + {Int(j * lanes)}";
+                string at = $"{Plus(o, c)} * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}";
                 string value = node.DecayInGradient ? $"g{c}{j} + {OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, t, t.Load("w", at))}" : $"g{c}{j}";
                 w.Line(t.Store(value, "dw", at));
             }
@@ -305,7 +420,7 @@ internal static class DenseEmitter
         w.Line($"/// <summary>{Describe(node)}. Input gradient dX = dZ·W{(fuse ? $", times {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
         w.Line($"// dz: [rows × {Int(n)}], w: [{Int(n)} × {Int(k)}], dx: [rows × {Int(k)}]{(fuse ? $", yp: [rows × {Int(k)}] ({prev.Name} output)" : string.Empty)}. Overwrites dx.");
         w.Line(Aggressive);
-        w.Open($"private static void {node.Name}_BackwardInput_{t.Suffix}(ref float dz, ref float w, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows)");
+        w.Open($"private static void {node.KernelName}_BackwardInput_{t.Suffix}(ref float dz, ref float w, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows)");
         if (t.IsScalar || k < lanes)
         {
             if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops.");
@@ -362,21 +477,21 @@ internal static class DenseEmitter
     {
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
         for (int i = 0; i < rowsInTile; i++)
-            for (int j = 0; j < vectors; j++) w.Line($"{t.Type} a{i}{j} = {t.Zero};");
+            w.Line($"{t.Type} {string.Join(", ", Enumerable.Range(0, vectors).Select(j => $"a{i}{j} = {t.Zero}"))};");
         w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
         for (int j = 0; j < vectors; j++)
-            w.Line($"{t.Type} w{j} = {t.Load("w", $"o * {Int(k)} + {kExpr} + {Int(j * lanes)}")};");
+            w.Line($"{t.Type} w{j} = {t.Load("w", $"o * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}")};");
         for (int i = 0; i < rowsInTile; i++)
         {
             // One broadcast live at a time: rows × vectors accumulators + vectors + 1 registers.
-            w.Line($"{t.Type} d{i} = {t.Broadcast(VectorTarget.At("dz", $"(r + {Int(i)}) * {Int(n)} + o"))};");
+            w.Line($"{t.Type} d{i} = {t.Broadcast(VectorTarget.At("dz", $"{Plus("r", i)} * {Int(n)} + o"))};");
             for (int j = 0; j < vectors; j++) w.Line($"a{i}{j} = {t.MultiplyAdd($"d{i}", $"w{j}", $"a{i}{j}")};");
         }
         w.Close();
         for (int i = 0; i < rowsInTile; i++)
             for (int j = 0; j < vectors; j++)
             {
-                string offset = $"(r + {Int(i)}) * {Int(k)} + {kExpr} + {Int(j * lanes)}";
+                string offset = $"{Plus("r", i)} * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}";
                 string value = fuse ? $"a{i}{j} * {prev.OutputDerivative(t, t.Load("yp", offset))}" : $"a{i}{j}";
                 w.Line(t.Store(value, "dx", offset));
             }

@@ -1,5 +1,8 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using KernelGen.Generators.Emit.Targets;
+using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
 
 namespace KernelGen.Generators.Emit;
@@ -8,11 +11,71 @@ namespace KernelGen.Generators.Emit;
 /// Kernels of an inverted-dropout node (seed deck 000, "Dropout"): the mask is drawn in registers from a
 /// counter-based hash of (key, element index), never stored; backward regenerates it from the same key.
 /// </summary>
-internal static class DropoutEmitter
+internal sealed class DropoutEmitter : LayerEmitter
 {
-    private const string Mask = "global::KernelGen.Ops.DropoutMask";
+    public DropoutEmitter(LayerSpec layer, Node? node) : base(layer, node) { }
 
-    public static string ThresholdConst(Node node) => node.Name + "_KeepThreshold";
+    public override string Summary => $"Dropout {Float(Layer.Rate)}";
+
+    public override IEnumerable<string> InfoSettings
+    {
+        get { yield return $"Rate = {Float(Layer.Rate)}"; }
+    }
+
+    public override bool IdentityAtInference => true;
+
+    public override string ForwardCall(VectorTarget t, string input, string train, string drop, bool rowOffset = false)
+    {
+        Node n = Node;
+        string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
+        return $"{n.KernelName}_Forward_{t.Suffix}({input}, {y}, rows, {drop}, {(drop == "false" ? "0u" : DropoutKey(n))}, 0)";
+    }
+
+    public override string? BackwardCall(VectorTarget t)
+    {
+        Node n = Node;
+        if (!n.NeedsInputGradient) return null;
+        Node prev = n.Previous!;
+        string yp = prev.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
+        return $"{n.KernelName}_Backward_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("ws", prev.DConst)}, {yp}rows, drop, {DropoutKey(n)}, 0);";
+    }
+
+    public override string ForwardPhase(int phase) => $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} dropout, split by rows";
+
+    public override string? BackwardPhase(int phase) => Node.NeedsInputGradient
+        ? $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} dropout backward, split by rows"
+        : null;
+
+    /// <summary>Both passes: a share of the rows; the mask of an element depends on its index in the batch, not on the split.</summary>
+    public override void EmitParts(CodeWriter w, VectorTarget t, int forward, int backward)
+    {
+        Node n = Node;
+        int m = n.Outputs;
+        Node? prev = n.Previous;
+        string input = prev is null ? $"ref {VectorTarget.Unsafe}.Add(ref x, a * {Int(m)})" : RefAt("ws", $"{prev.YConst} + a * {Int(m)}");
+        w.Open($"case {Int(forward)}:");
+        w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
+        w.Line($"if (a < b) {n.KernelName}_Forward_{t.Suffix}({input}, {RefAt("ws", $"{n.YConst} + a * {Int(m)}")}, b - a, drop, {DropoutKey(n)}, a * {Int(m)});");
+        w.Line("break;");
+        w.Close();
+        if (!n.NeedsInputGradient) return;
+        string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.YConst} + a * {Int(m)}") + ", " : string.Empty;
+        w.Open($"case {Int(backward)}:");
+        w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
+        w.Line($"if (a < b) {n.KernelName}_Backward_{t.Suffix}({RefAt("ws", $"{n.DConst} + a * {Int(m)}")}, {RefAt("ws", $"{prev.DConst} + a * {Int(m)}")}, {yp}b - a, drop, "
+            + $"{DropoutKey(n)}, a * {Int(m)});");
+        w.Line("break;");
+        w.Close();
+    }
+
+    /// <summary>Dropout_{features}.</summary>
+    public override string Signature => $"Dropout_{Int(Node.Outputs)}";
+
+    public override void EmitKernels(CodeWriter w, IReadOnlyList<VectorTarget> targets) => Emit(w, Node, targets);
+
+    private const string Mask = "DropoutMask";
+
+    public static string ThresholdConst(Node node) => node.KernelName + "_KeepThreshold";
 
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
     {
@@ -27,7 +90,7 @@ internal static class DropoutEmitter
             w.Line($"/// <summary>{node.Name} · Dropout p = {Float(rate)}: kept values × {scale} (= 1/(1 − p)), the rest 0; a copy when <paramref name=\"drop\"/> is false. Forward, {t.IsaName}.</summary>");
             w.Line($"// x, y: [rows × {Int(n)}]; element i of the batch uses counter i under <paramref name=\"key\"/>; first: the batch index of x[0] (a thread's share of the rows).");
             w.Line(Aggressive);
-            w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float y, int rows, bool drop, uint key, int first)");
+            w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float y, int rows, bool drop, uint key, int first)");
             w.Open("if (drop)");
             ActivationEmitter.EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store($"{Mask}.Apply({v.Load("x", i)}, first + (int)({i}), key, {ThresholdConst(node)}, {scale})", "y", i));
             w.Close();
@@ -44,7 +107,7 @@ internal static class DropoutEmitter
         {
             w.Line($"/// <summary>{node.Name} · Dropout. Backward: dx = d ⊙ mask × {scale} (the same mask, regenerated){(fuse ? $" ⊙ {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line(Aggressive);
-            w.Open($"private static void {node.Name}_Backward_{t.Suffix}(ref float d, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows, bool drop, uint key, int first)");
+            w.Open($"private static void {node.KernelName}_Backward_{t.Suffix}(ref float d, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows, bool drop, uint key, int first)");
             string Fused(VectorTarget v, string value, string i) => fuse ? $"{value} * {prev.OutputDerivative(v, v.Load("yp", i))}" : value;
             w.Open("if (drop)");
             ActivationEmitter.EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store(Fused(v, $"{Mask}.Apply({v.Load("d", i)}, first + (int)({i}), key, {ThresholdConst(node)}, {scale})", i), "dx", i));

@@ -9,7 +9,7 @@ namespace KernelGen.Generators.Emit;
 /// </summary>
 internal static class LossEmitter
 {
-    private const string Ops = "global::KernelGen.Ops.LossOperators";
+    private const string Ops = "LossOperators";
 
     public static void Emit(CodeWriter w, NetworkPlan plan)
     {
@@ -26,7 +26,7 @@ internal static class LossEmitter
             w.Line($"// Softmax cross-entropy: p = softmax(z), L = −log p[label], ∂L/∂z = (p − onehot)/rows. p is kept at Probabilities.");
         else
             w.Line($"// Mean squared error: L = Σ (y − t)² / (rows · {Int(n)}), ∂L/∂y = 2(y − t)/(rows · {Int(n)}).");
-        w.Open($"private static float LossAndGradient(ref float ws, global::System.ReadOnlySpan<{targetType}> {targetName}, int rows)");
+        w.Open($"internal static float LossAndGradient(ref float ws, ReadOnlySpan<{targetType}> {targetName}, int rows)");
         w.Line("double sum = 0;");
         if (classifier)
         {
@@ -36,7 +36,7 @@ internal static class LossEmitter
         else
         {
             w.Line($"float scale = 1f / (rows * {Int(n)});");
-            w.Line($"ref float t = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(targets);");
+            w.Line($"ref float t = ref MemoryMarshal.GetReference(targets);");
             w.Line($"for (int r = 0; r < rows; r++) sum += {Ops}.SquaredError(ref {At(y)}, ref {Targets.VectorTarget.At("t", $"r * {Int(n)}")}, {Int(n)}, ref {At($"{last.DConst} + r * {Int(n)}")}, scale);");
         }
         if (last.GradientIncludesDerivative)
@@ -49,7 +49,7 @@ internal static class LossEmitter
         w.Line();
 
         w.Line("/// <summary>Summed loss over <paramref name=\"rows\"/> rows (no gradient); counts correct arg-max predictions.</summary>");
-        w.Open($"private static double LossSum(ref float ws, global::System.ReadOnlySpan<{targetType}> {targetName}, int rows, ref int correct)");
+        w.Open($"internal static double LossSum(ref float ws, ReadOnlySpan<{targetType}> {targetName}, int rows, ref int correct)");
         w.Line("double sum = 0;");
         if (classifier)
         {
@@ -60,7 +60,7 @@ internal static class LossEmitter
         }
         else
         {
-            w.Line($"ref float t = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(targets);");
+            w.Line($"ref float t = ref MemoryMarshal.GetReference(targets);");
             w.Line($"for (int r = 0; r < rows; r++) sum += {Ops}.SquaredErrorLoss(ref {At(y)}, ref {Targets.VectorTarget.At("t", $"r * {Int(n)}")}, {Int(n)});");
         }
         w.Line("return sum;");
@@ -68,11 +68,11 @@ internal static class LossEmitter
         w.Line();
 
         w.Line($"/// <summary>Writes what Predict returns for <paramref name=\"rows\"/> rows: {(classifier ? "softmax probabilities" : "the last layer's outputs")}.</summary>");
-        w.Open("private static void WriteOutputs(ref float ws, ref float outputs, int rows)");
+        w.Open("internal static void WriteOutputs(ref float ws, ref float outputs, int rows)");
         if (classifier)
             w.Line($"for (int r = 0; r < rows; r++) {Ops}.Softmax(ref {At(y)}, {Int(n)}, ref {Targets.VectorTarget.At("outputs", $"r * {Int(n)}")}, out _);");
         else
-            w.Line($"global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref {At(last.YConst)}, rows * {Int(n)}).CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref outputs, rows * {Int(n)}));");
+            w.Line($"MemoryMarshal.CreateReadOnlySpan(ref {At(last.YConst)}, rows * {Int(n)}).CopyTo(MemoryMarshal.CreateSpan(ref outputs, rows * {Int(n)}));");
         w.Close();
     }
 }

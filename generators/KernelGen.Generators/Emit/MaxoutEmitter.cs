@@ -1,6 +1,9 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text;
 using KernelGen.Generators.Emit.Targets;
+using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
 
 namespace KernelGen.Generators.Emit;
@@ -9,8 +12,35 @@ namespace KernelGen.Generators.Emit;
 /// Kernels of a maxout node (seed deck 000, "Maxout"): y[u] = max_j x[j·n + u] over the k pieces the dense
 /// layer before it wrote as k blocks of n units; backward routes d to the first piece that attains the max.
 /// </summary>
-internal static class MaxoutEmitter
+internal sealed class MaxoutEmitter : LayerEmitter
 {
+    public MaxoutEmitter(LayerSpec layer, Node? node) : base(layer, node) { }
+
+    public override string Summary => $"Maxout {Int(Layer.Pieces)}";
+
+    public override IEnumerable<string> InfoSettings
+    {
+        get { yield return $"Pieces = {Int(Layer.Pieces)}"; }
+    }
+
+    public override string ForwardCall(VectorTarget t, string input, string train, string drop, bool rowOffset = false)
+    {
+        Node n = Node;
+        string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
+        return $"{n.KernelName}_Forward_{t.Suffix}({input}, {y}, rows)";
+    }
+
+    public override string? BackwardCall(VectorTarget t)
+    {
+        Node n = Node;
+        return n.NeedsInputGradient ? $"{n.KernelName}_Backward_{t.Suffix}({Input(n)}, {RefAt("ws", n.DConst)}, {RefAt("ws", n.Previous!.DConst)}, rows);" : null;
+    }
+
+    /// <summary>Maxout_{inputs}to{units}.</summary>
+    public override string Signature => $"Maxout_{Int(Node.Inputs)}to{Int(Node.Outputs)}";
+
+    public override void EmitKernels(CodeWriter w, IReadOnlyList<VectorTarget> targets) => Emit(w, Node, targets);
+
 
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
     {
@@ -20,7 +50,7 @@ internal static class MaxoutEmitter
             w.Line($"/// <summary>{node.Name} · Maxout of {Int(k)} pieces → {Int(n)} units. Forward, {t.IsaName}.</summary>");
             w.Line($"// x: [rows × {Int(width)}] (piece j of unit u at j·{Int(n)} + u), y: [rows × {Int(n)}].");
             w.Line(Aggressive);
-            w.Open($"private static void {node.Name}_Forward_{t.Suffix}(ref float x, ref float y, int rows)");
+            w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float y, int rows)");
             ActivationEmitter.EmitRowMap(w, t, n, (v, i, c) =>
             {
                 var sb = new StringBuilder("{ ");
@@ -37,7 +67,7 @@ internal static class MaxoutEmitter
         {
             w.Line($"/// <summary>{node.Name} · Maxout. Backward: dx = d at the first piece attaining the max, 0 at the others, {t.IsaName}.</summary>");
             w.Line(Aggressive);
-            w.Open($"private static void {node.Name}_Backward_{t.Suffix}(ref float x, ref float d, ref float dx, int rows)");
+            w.Open($"private static void {node.KernelName}_Backward_{t.Suffix}(ref float x, ref float d, ref float dx, int rows)");
             ActivationEmitter.EmitRowMap(w, t, n, (v, i, c) =>
             {
                 var sb = new StringBuilder("{ ");

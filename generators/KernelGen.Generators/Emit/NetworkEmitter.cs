@@ -33,43 +33,69 @@ internal static class NetworkEmitter
     {
         // Every number is formatted through CodeWriter.Int/Float with the invariant culture (analyzers may not
         // touch CurrentCulture); a test runs emission under a culture with a U+2212 minus sign to prove it.
+        var plan = new NetworkPlan(spec);
+        VectorTarget[] targets = VectorTarget.All.Select(t => t.With(facts)).ToArray();
+        // Hint names carry the namespace: two networks called Net in different namespaces must not collide.
+        string prefix = HintNames.Prefix(spec.Namespace, spec.ClassName); // and names differing only in case must not
+        // Kernels first: naming them (by shape signature, one copy per distinct text) decides every call site.
+        var kernels = new KernelSet();
+        foreach (Node node in plan.Nodes)
         {
-            var plan = new NetworkPlan(spec);
-            VectorTarget[] targets = VectorTarget.All.Select(t => t.With(facts)).ToArray();
-            // Hint names carry the namespace: two networks called Net in different namespaces must not collide.
-            string prefix = HintNames.Prefix(spec.Namespace, spec.ClassName); // and names differing only in case must not
-            var files = new List<GeneratedFile> { File(spec, prefix + ".g.cs", w => EmitMain(w, plan, targets), main: true) };
-            foreach (Node node in plan.Nodes)
+            ct.ThrowIfCancellationRequested();
+            LayerEmitter layer = LayerEmitter.For(node);
+            node.KernelName = kernels.Add(layer.Signature, name =>
             {
-                ct.ThrowIfCancellationRequested();
-                files.Add(File(spec, $"{prefix}.{node.Name}.{node.Kind}.g.cs", w =>
+                node.KernelName = name;
+                return Text(w => layer.EmitKernels(w, targets));
+            });
+            if (node.FoldedInto is not null)
+                node.FoldedKernelName = kernels.Add(DenseEmitter.FoldedSignature(node), name =>
                 {
-                    switch (node.Kind)
-                    {
-                        case LayerKind.Dense:
-                            DenseEmitter.Emit(w, node, targets);
-                            if (node.FoldedInto is not null) DenseEmitter.EmitFolded(w, node, targets);
-                            break;
-                        case LayerKind.Activation: ActivationEmitter.Emit(w, node, targets); break;
-                        case LayerKind.BatchNorm: BatchNormEmitter.Emit(w, node, targets); break;
-                        case LayerKind.Dropout: DropoutEmitter.Emit(w, node, targets); break;
-                        case LayerKind.Maxout: MaxoutEmitter.Emit(w, node, targets); break;
-                        default: throw new InvalidOperationException("bug: layer kind " + node.Kind + " reached the emitter");
-                    }
-                }));
-            }
-            files.Add(File(spec, prefix + ".Loss.g.cs", w => LossEmitter.Emit(w, plan)));
-            files.Add(File(spec, prefix + ".Optimizer.g.cs", w => OptimizerEmitter.Emit(w, plan, targets)));
-            return files;
+                    node.FoldedKernelName = name;
+                    return Text(w => DenseEmitter.EmitFolded(w, node, targets));
+                });
         }
+        var files = new List<GeneratedFile>
+        {
+            UserFile(spec, prefix + ".g.cs", w => EmitMain(w, plan, targets), main: true),
+            KernelFile(spec, prefix + ".Layout.g.cs", w => EmitLayout(w, plan, targets), main: true),
+        };
+        foreach (KernelSet.Family family in kernels.Families)
+            files.Add(KernelFile(spec, $"{prefix}.{family.Name}.g.cs", w => w.Raw(family.Text)));
+        files.Add(KernelFile(spec, prefix + ".Loss.g.cs", w => LossEmitter.Emit(w, plan)));
+        files.Add(UserFile(spec, prefix + ".Optimizer.g.cs", w => OptimizerEmitter.EmitMembers(w, plan, targets)));
+        files.Add(KernelFile(spec, prefix + ".Optimizer.Kernels.g.cs", w => OptimizerEmitter.EmitKernels(w, plan, targets)));
+        return files;
     }
 
-    private static GeneratedFile File(NetworkSpec spec, string hintName, Action<CodeWriter> body, bool main = false)
+    /// <summary>Text written at the indentation of a class member (for kernel families, compared before they are placed in a file).</summary>
+    private static string Text(Action<CodeWriter> body)
     {
-        var w = new CodeWriter();
+        var w = new CodeWriter(indent: 1);
+        body(w);
+        return w.ToString();
+    }
+
+    /// <summary>The KernelGen-owned static class holding a network's kernels, layout constants and walks (not members of the user's class).</summary>
+    internal static string KernelClass(NetworkSpec spec) => spec.ClassName.TrimStart('@') + "Kernels";
+
+    /// <summary>Its namespace: KernelGen.Generated, then the network's namespace.</summary>
+    internal static string KernelNamespace(NetworkSpec spec) => "KernelGen.Generated" + (spec.Namespace is null ? string.Empty : "." + spec.Namespace);
+
+    private static void Header(CodeWriter w, NetworkSpec spec)
+    {
         w.Line("// <auto-generated/>");
         w.Line($"// Generated by KernelGen {Version} from the attributes on {spec.ClassName}. Do not edit.");
         w.Line("#nullable enable");
+        w.Line();
+    }
+
+    /// <summary>A file of the user's partial class. Nothing is imported into the user's namespace: names there are fully qualified.</summary>
+    private static GeneratedFile UserFile(NetworkSpec spec, string hintName, Action<CodeWriter> body, bool main = false)
+    {
+        var w = new CodeWriter();
+        Header(w, spec);
+        w.Line($"using static global::{KernelNamespace(spec)}.{KernelClass(spec)}; // kernels, walks and layout constants");
         w.Line();
         if (spec.Namespace is not null)
         {
@@ -92,21 +118,41 @@ internal static class NetworkEmitter
         return new GeneratedFile(hintName, w.ToString());
     }
 
+    /// <summary>
+    /// A file of the network's kernel class, in KernelGen's own namespace, where short names are safe: the using directives sit inside
+    /// that namespace, so they are found before anything the user declares in an enclosing or the global namespace.
+    /// </summary>
+    private static GeneratedFile KernelFile(NetworkSpec spec, string hintName, Action<CodeWriter> body, bool main = false)
+    {
+        var w = new CodeWriter();
+        Header(w, spec);
+        w.Line($"namespace {KernelNamespace(spec)};");
+        w.Line();
+        w.Line("using global::System;");
+        w.Line("using global::System.Runtime.CompilerServices;");
+        w.Line("using global::System.Runtime.InteropServices;");
+        w.Line("using global::System.Runtime.Intrinsics;");
+        w.Line("using global::KernelGen.Ops;");
+        w.Line("using global::KernelGen.Runtime;");
+        w.Line();
+        if (main)
+        {
+            w.Line($"/// <summary>The kernels, walks and layout of <see cref=\"global::{(spec.Namespace is null ? string.Empty : spec.Namespace + ".")}{spec.ClassName}\"/>: KernelGen's code, not the user's.</summary>");
+            w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"KernelGen.Generators\", \"{Version}\")]");
+        }
+        w.Open($"internal static partial class {KernelClass(spec)}");
+        body(w);
+        w.Close();
+        return new GeneratedFile(hintName, w.ToString());
+    }
+
     private static void Summary(CodeWriter w, NetworkSpec spec)
     {
         w.Line("/// <summary>");
-        w.Line($"/// {spec.ClassName}: {Int(spec.Inputs)} inputs → " + string.Join(" → ", spec.Layers.Select(Describe)) + $", {spec.Loss}, {OptimizerEmitter.Describe(spec.Optimizer)}, batch ≤ {Int(spec.BatchSize)}.");
+        w.Line($"/// {spec.ClassName}: {Int(spec.Inputs)} inputs → " + string.Join(" → ", spec.Layers.Select(l => LayerEmitter.For(l).Summary)) + $", {spec.Loss}, {OptimizerEmitter.Describe(spec.Optimizer)}, batch ≤ {Int(spec.BatchSize)}.");
         w.Line("/// </summary>");
     }
 
-    private static string Describe(LayerSpec l) => l.Kind switch
-    {
-        LayerKind.Dense => $"Dense {Int(l.Outputs)}",
-        LayerKind.BatchNorm => "BatchNorm",
-        LayerKind.Dropout => $"Dropout {Float(l.Rate)}",
-        LayerKind.Maxout => $"Maxout {Int(l.Pieces)}",
-        _ => l.Act.ToString(),
-    };
 
     private static void EmitMain(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
     {
@@ -114,7 +160,7 @@ internal static class NetworkEmitter
         bool classifier = spec.Loss == LossKind.SoftmaxCrossEntropy;
         string name = spec.ClassName;
         const string G = "global::KernelGen.Runtime.Guard";
-        const string U = VectorTarget.Unsafe;
+        const string U = QualifiedUnsafe;
         const string Span = "global::System.Span<float>";
         const string RoSpan = "global::System.ReadOnlySpan";
 
@@ -127,67 +173,6 @@ internal static class NetworkEmitter
         w.Line($"public const int BatchSize = {Int(spec.BatchSize)};");
         w.Line("/// <summary>Number of parameters (length of <see cref=\"Parameters\"/>).</summary>");
         w.Line($"public const int ParameterCount = {Int(plan.ParameterCount)};");
-        w.Line($"private const int ParameterCapacity = {Int(plan.ParameterCapacity)}; // padded with zeros to 16 floats");
-        w.Line();
-        w.Line("// Parameter block, canonical layout (what Parameters, Gradients and checkpoints show):");
-        foreach (Node n in plan.Nodes.Where(n => n.HasParameters))
-        {
-            if (n.IsDense)
-            {
-                string pieces = n.Layer.Pieces > 1 ? $" ({Int(n.Layer.Pieces)} maxout pieces of {Int(n.Outputs / n.Layer.Pieces)} units: row j·{Int(n.Outputs / n.Layer.Pieces)} + u is piece j of unit u)" : string.Empty;
-                w.Line($"private const int {n.WConst} = {Int(n.WeightOffset)}; // [{Int(n.Outputs)} × {Int(n.Inputs)}] weights of {n.Name}, row-major [out, in]{pieces}");
-                if (n.Layer.Bias) w.Line($"private const int {n.BConst} = {Int(n.BiasOffset)}; // [{Int(n.Outputs)}] bias of {n.Name}");
-            }
-            else if (n.IsBatchNorm)
-            {
-                w.Line($"private const int {n.WConst} = {Int(n.WeightOffset)}; // [{Int(n.Outputs)}] γ of {n.Name} (BatchNorm), initially 1");
-                w.Line($"private const int {n.BConst} = {Int(n.BiasOffset)}; // [{Int(n.Outputs)}] β of {n.Name}, initially 0");
-            }
-            else
-            {
-                w.Line($"private const int {n.WConst} = {Int(n.WeightOffset)}; // [{Int(n.Outputs)}] α of {n.Name} (PReLU), initially {Float(n.Alpha)}");
-            }
-        }
-        if (plan.HasBatchNorm)
-        {
-            w.Line();
-            w.Line("// Running statistics (RunningStatistics): per batch norm, mean then variance, initially 0 and 1.");
-            w.Line($"private const int StatisticsCount = {Int(plan.StatisticsCount)};");
-            foreach (Node n in plan.Nodes.Where(n => n.IsBatchNorm))
-                w.Line($"private const int {n.RunningConst} = {Int(n.RunningOffset)}; // [2 × {Int(n.Outputs)}] of {n.Name}, momentum {Float(n.Layer.Momentum)}");
-        }
-        if (plan.FoldedLength > 0)
-        {
-            w.Line();
-            w.Line("// Folded block for Predict and Evaluate: each Dense → BatchNorm pair as one dense layer, refreshed after any change.");
-            w.Line($"private const int FoldedLength = {Int(plan.FoldedLength)};");
-            foreach (Node n in plan.Nodes.Where(n => n.FoldedInto is not null))
-            {
-                w.Line($"private const int {n.FoldedWConst} = {Int(n.FoldedOffset)}; // [{Int(n.Outputs)} × {Int(n.Inputs)}] {n.Name} weights × γ/σ of {n.FoldedInto!.Name}");
-                w.Line($"private const int {n.FoldedBConst} = {Int(n.FoldedOffset + NetworkPlan.RoundUp(n.Inputs * n.Outputs))}; // [{Int(n.Outputs)}]");
-            }
-        }
-        w.Line();
-        w.Line($"// Workspace for {Int(spec.BatchSize)} rows, every view 64-byte aligned:");
-        foreach (Node n in plan.Nodes)
-        {
-            string act = n.FusedActivation is not null ? $" (after {n.Activation}, fused from L{Int(n.FusedActivation.Index)})" : string.Empty;
-            string d = n.GradientIncludesDerivative ? $"∂L/∂(pre-{n.Activation})" : "∂L/∂output";
-            w.Line($"private const int {n.YConst} = {Int(n.OutputOffset)}; // [{Int(spec.BatchSize)} × {Int(n.Outputs)}] output of {n.Name}{act}");
-            w.Line($"private const int {n.DConst} = {Int(n.GradientOffset)}; // [{Int(spec.BatchSize)} × {Int(n.Outputs)}] {d} of {n.Name}");
-            if (n.IsBatchNorm) w.Line($"private const int {n.StatsConst} = {Int(n.MeanOffset)}; // [3 × {Int(n.StatsStride)}] batch mean, 1/√(σ²+ε), batch σ² of {n.Name}");
-        }
-        w.Line($"private const int Probabilities = {Int(plan.ProbabilitiesOffset)}; // [{Int(spec.BatchSize)} × {Int(spec.Outputs)}]");
-        w.Line($"private const int WorkspaceLength = {Int(plan.WorkspaceLength)};");
-        w.Line($"private const int InputsCopy = WorkspaceLength; // [{Int(spec.BatchSize)} × {Int(spec.Inputs)}] with threads: a step's inputs, where every worker can read them");
-        w.Line($"private const int InputsCopyLength = {Int(plan.InputsCopyLength)};");
-        w.Line($"// Threads: a phase (one dense layer's forward, its backward, the update) is split only when it is big enough; the split never");
-        w.Line($"// changes how an element is computed, so results are bit-identical for any thread count.");
-        w.Line($"private const long ParallelFlops = {ThreadsPlan.ParallelFlops}L; // {ThreadsPlan.FlopsReason}");
-        w.Line($"private const int ParallelParameters = {Int(ThreadsPlan.ParallelParameters)}; // {ThreadsPlan.ParametersReason}");
-        w.Line($"private const long ParallelElements = {ThreadsPlan.ParallelElements}L; // batch norm is split from this many rows × features: {ThreadsPlan.ElementsReason}");
-        bool parallelWork = ThreadsPlan.HasParallelWork(plan);
-        w.Line($"private const bool HasParallelWork = {(parallelWork ? "true" : "false")}; // whether any phase at BatchSize rows reaches the thresholds");
         w.Line();
 
         // ---- description
@@ -199,16 +184,13 @@ internal static class NetworkEmitter
         foreach (LayerSpec l in spec.Layers)
         {
             Node? owner = plan.Nodes.FirstOrDefault(n => n.Layer == l);
+            LayerEmitter layer = LayerEmitter.For(l, owner);
             string weights = owner is { HasParameters: true } ? owner.WConst : "-1";
-            string bias = owner is { HasParameters: true } && (owner.IsBatchNorm || owner.IsDense && l.Bias) ? owner.BConst : "-1";
-            var extra = new List<string>();
-            if (l.Kind == LayerKind.Activation && l.Act.TakesAlpha()) extra.Add($"Alpha = {Float(l.Alpha)}");
-            if (l.Kind == LayerKind.Dense && l.Init == InitKind.Constant) extra.Add($"InitValue = {Float(l.InitValue)}");
-            if (l.Pieces > 1) extra.Add($"Pieces = {Int(l.Pieces)}");
-            if (l.Kind == LayerKind.BatchNorm) extra.Add($"Momentum = {Float(l.Momentum)}, Epsilon = {Float(l.Epsilon)}, StatisticsOffset = {owner!.RunningConst}");
-            if (l.Kind == LayerKind.Dropout) extra.Add($"Rate = {Float(l.Rate)}");
-            string init = extra.Count > 0 ? " { " + string.Join(", ", extra) + " }" : string.Empty;
-            w.Line($"        new(global::KernelGen.LayerKind.{l.Kind}, {Int(l.Inputs)}, {Int(l.Outputs)}, global::KernelGen.Act.{(l.Kind == LayerKind.Activation ? l.Act.ToString() : "Identity")}, global::KernelGen.Init.{l.Init}, {(l.Kind == LayerKind.Dense && l.Bias ? "true" : "false")}, {weights}, {bias}){init},");
+            string bias = owner is { HasParameters: true } && owner.HasBiasTensor ? owner.BConst : "-1";
+            string[] settings = layer.InfoSettings.ToArray();
+            string init = settings.Length > 0 ? " { " + string.Join(", ", settings) + " }" : string.Empty;
+            w.Line($"        new(global::KernelGen.LayerKind.{l.Kind}, {Int(l.Inputs)}, {Int(l.Outputs)}, global::KernelGen.Act.{layer.InfoActivation}, "
+                + $"global::KernelGen.Init.{l.Init}, {(layer.InfoBias ? "true" : "false")}, {weights}, {bias}){init},");
         }
         string slotNames = string.Join(", ", OptimizerEmitter.StateNames(spec.Optimizer).Select(n => "\"" + n + "\""));
         w.Line($"    }}) {{ Optimizer = \"{OptimizerEmitter.Describe(spec.Optimizer)}\", OptimizerSlots = new string[] {{ {slotNames} }}, WeightDecay = {Float(spec.Optimizer.WeightDecay)} }};");
@@ -263,25 +245,7 @@ internal static class NetworkEmitter
         w.Line($"int s = _seed = seed ?? {Int(spec.Seed)};");
         w.Line("if (parallel) _pool = new global::KernelGen.Runtime.WorkerPool(t - 1);");
         w.Line("// One random stream per layer (stream = layer position), so adding a layer leaves the others' draws alone.");
-        foreach (Node n in plan.Nodes.Where(n => n.HasParameters))
-        {
-            if (n.IsDense)
-            {
-                w.Open();
-                w.Line($"var rng = new global::KernelGen.Runtime.Rng(s, {Int(n.Layer.Index)});");
-                w.Line($"global::KernelGen.Runtime.Initializers.Fill(_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)}), global::KernelGen.Init.{n.Layer.Init}, {Int(n.Inputs)}, {Int(n.Outputs)}, ref rng, {Float(n.Layer.InitValue)});");
-                w.Close();
-            }
-            else if (n.IsBatchNorm)
-            {
-                w.Line($"_parameters.Slice({n.WConst}, {Int(n.Outputs)}).Fill(1f); // γ = 1, β = 0");
-                w.Line($"_statistics.Slice({n.RunningConst} + {Int(n.Outputs)}, {Int(n.Outputs)}).Fill(1f); // running variance 1, mean 0");
-            }
-            else
-            {
-                w.Line($"_parameters.Slice({n.WConst}, {Int(n.Outputs)}).Fill({Float(n.Alpha)}); // PReLU α");
-            }
-        }
+        foreach (Node n in plan.Nodes) LayerEmitter.For(n).EmitInitialization(w);
         w.Close();
         w.Line();
 
@@ -408,23 +372,14 @@ internal static class NetworkEmitter
             w.Line("ref float st = ref _statistics.Ref;");
             w.Line("ref float ws = ref _workspace.Ref;");
             w.Line("float unbiased = rows / (rows - 1f);");
-            foreach (Node n in plan.Nodes.Where(n => n.IsBatchNorm))
-            {
-                float m = n.Layer.Momentum;
-                w.Open($"for (nint i = 0; i < {Int(n.Outputs)}; i++)");
-                w.Line($"ref float mean = ref {VectorTarget.At("st", $"{n.RunningConst} + i")};");
-                w.Line($"ref float variance = ref {VectorTarget.At("st", $"{n.RunningConst} + {Int(n.Outputs)} + i")};");
-                w.Line($"mean = {Float(m)} * mean + {Float(1f - m)} * {VectorTarget.At("ws", $"{n.StatsConst} + i")};");
-                w.Line($"variance = {Float(m)} * variance + {Float(1f - m)} * unbiased * {VectorTarget.At("ws", $"{n.StatsConst} + {Int(2 * n.StatsStride)} + i")};");
-                w.Close();
-            }
+            foreach (Node n in plan.Nodes) LayerEmitter.For(n).EmitRunningUpdate(w);
             w.Line("global::System.GC.KeepAlive(this);");
             w.Close();
             w.Line();
         }
 
         w.Line("/// <summary>Forward, loss and backward without an update; <see cref=\"Gradients\"/> holds the result. Returns the mean loss.</summary>");
-        w.Line(Aggressive);
+        w.Line(AggressiveQualified);
         w.Open($"public float ComputeGradients({RoSpan}<float> inputs, {RoSpan}<{tType}> {tName})");
         w.Line("using var entered = _gate.Enter(nameof(ComputeGradients));");
         if (classifier)
@@ -454,12 +409,12 @@ internal static class NetworkEmitter
         if (dropout) w.Line("long step = _step;");
         w.Open("if (_pool is not null)");
         w.Line("inputs.CopyTo(_workspace.Slice(InputsCopy, inputs.Length));");
-        w.Line($"ref float xc = ref {VectorTarget.At("ws", "InputsCopy")};");
+        w.Line($"ref float xc = ref {QAt("ws", "InputsCopy")};");
         w.Line($"ForwardParallel(ref xc, ref ws, ref p{stA}, rows{modeA}{instanceA});");
         w.Close();
         w.Line($"else Forward(ref x, ref ws, ref p{stA}, rows{modeA}{instanceA});");
         w.Line($"float loss = LossAndGradient(ref ws, {tName}, rows);");
-        w.Line($"if (_pool is not null) BackwardParallel(ref {VectorTarget.At("ws", "InputsCopy")}, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
+        w.Line($"if (_pool is not null) BackwardParallel(ref {QAt("ws", "InputsCopy")}, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
         w.Line($"else Backward(ref x, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
         if (bn) w.Line("_batchRows = train ? rows : 0;");
         if (spec.Optimizer.CoupledDecay) w.Line($"loss += (float)Penalty(); // {spec.Optimizer.Regularization} weight decay; its gradient is fused into the dW kernels");
@@ -547,12 +502,12 @@ internal static class NetworkEmitter
         w.Line();
 
         // ---- threaded inference
-        long inferFlops = plan.Nodes.Where(n => n.IsDense).Sum(n => 2L * n.Inputs * n.Outputs);
+        long inferFlops = plan.Nodes.Sum(n => LayerEmitter.For(n).ForwardFlopsPerRow);
         int inferPhase = 2 * plan.Nodes.Count + 1;
         w.Line($"/// <summary>Inference on one chunk of at most BatchSize rows: split by rows over the threads when big enough ({Int((int)Math.Min(inferFlops, int.MaxValue))} FLOPs a row).</summary>");
         w.Open($"private void InferChunk(ref float x, ref float ws, ref float p{stP}{foldP}, int rows)");
         w.Open($"if (_pool is not null && {inferFlops}L * rows >= ParallelFlops)");
-        w.Line($"{U}.CopyBlockUnaligned(ref {U}.As<float, byte>(ref {VectorTarget.At("ws", "InputsCopy")}), ref {U}.As<float, byte>(ref x), (uint)(rows * InputSize * sizeof(float)));");
+        w.Line($"{U}.CopyBlockUnaligned(ref {U}.As<float, byte>(ref {QAt("ws", "InputsCopy")}), ref {U}.As<float, byte>(ref x), (uint)(rows * InputSize * sizeof(float)));");
         w.Line("_partRows = rows;");
         w.Line($"_pool.Run(this, {Int(inferPhase)});");
         w.Close();
@@ -567,7 +522,7 @@ internal static class NetworkEmitter
         w.Line("ref float p = ref _parameters.Ref;");
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
         if (folded) w.Line("ref float f = ref _folded.Ref;");
-        w.Line($"Infer(ref {VectorTarget.At("ws", "InputsCopy")}, ref ws, ref p{stA}{foldA}, a, b - a);");
+        w.Line($"Infer(ref {QAt("ws", "InputsCopy")}, ref ws, ref p{stA}{foldA}, a, b - a);");
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
@@ -577,58 +532,8 @@ internal static class NetworkEmitter
         EmitDispatch(w, "Backward", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}", $"ref x, ref ws, ref p, ref g, rows{modeA}{seedA}{lambdaA}", targets);
         EmitDispatch(w, "Infer", $"ref float x, ref float ws, ref float p{stP}{foldP}, int r0, int rows", $"ref x, ref ws, ref p{stA}{foldA}, r0, rows", targets);
 
-        EmitRunKernel(w, plan, targets);
+        EmitRunKernel(w, plan);
         EmitParallel(w, plan, targets, $"ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP}", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}");
-
-        foreach (VectorTarget t in targets)
-        {
-            w.Line($"/// <summary>Forward through every layer, {t.IsaName} kernels.</summary>");
-            w.Line(Aggressive);
-            w.Open($"private static void Forward_{t.Suffix}(ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP})");
-            foreach (Node n in plan.Nodes) w.Line(ForwardCall(n, t, Input(n), "train", "drop") + ";");
-            w.Close();
-            w.Line();
-
-            w.Line($"/// <summary>Inference forward, {t.IsaName} kernels: running statistics{(folded ? ", batch norm folded into the dense weights before it" : string.Empty)}{(dropout ? ", dropout skipped (the next layer reads its input)" : string.Empty)}.</summary>");
-            w.Line(Aggressive);
-            w.Line("// r0: the first of these rows within the workspace (a thread's share of a chunk); x points at the chunk's row 0.");
-            w.Open($"private static void Infer_{t.Suffix}(ref float x, ref float ws, ref float p{stP}{foldP}, int r0, int rows)");
-            var output = new Dictionary<Node, string>();
-            string Source(Node n) => n.Previous is null ? $"ref {U}.Add(ref x, r0 * {Int(spec.Inputs)})" : output[n.Previous];
-            var skipped = new HashSet<Node>();
-            foreach (Node n in plan.Nodes)
-            {
-                if (skipped.Contains(n)) continue;
-                if (n.FoldedInto is Node b)
-                {
-                    w.Line($"{n.Name}_Folded_Forward_{t.Suffix}({Source(n)}, {RefAt("f", n.FoldedWConst)}, {RefAt("f", n.FoldedBConst)}, {RefAt("ws", $"{b.YConst} + r0 * {Int(b.Outputs)}")}, rows); // {n.Name} + {b.Name} folded");
-                    output[b] = RefAt("ws", $"{b.YConst} + r0 * {Int(b.Outputs)}");
-                    skipped.Add(b);
-                    continue;
-                }
-                if (n.Kind == LayerKind.Dropout && n != plan.Last)
-                {
-                    output[n] = Source(n);
-                    w.Line($"// {n.Name} (Dropout) is the identity here: the next layer reads {n.Name}'s input.");
-                    continue;
-                }
-                w.Line(ForwardCall(n, t, Source(n), "false", "false", rowOffset: true) + ";");
-                output[n] = RefAt("ws", $"{n.YConst} + r0 * {Int(n.Outputs)}");
-            }
-            w.Close();
-            w.Line();
-
-            w.Line($"/// <summary>Backward through every layer in reverse, {t.IsaName} kernels. No ∂L/∂x is computed below the first layer with parameters (nothing there learns).</summary>");
-            w.Line(Aggressive);
-            w.Open($"private static void Backward_{t.Suffix}(ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP})");
-            for (int i = plan.Nodes.Count - 1; i >= 0; i--)
-            {
-                string? call = BackwardCall(plan.Nodes[i], t);
-                if (call is not null) w.Line(call);
-            }
-            w.Close();
-            w.Line();
-        }
 
         // ---- disposal
         w.Line("/// <summary>Frees the native blocks. Afterwards every member but Dispose throws ObjectDisposedException.</summary>");
@@ -644,83 +549,134 @@ internal static class NetworkEmitter
         w.Close();
     }
 
+    /// <summary>
+    /// The kernel class's core: the layout constants, and per width the walks (forward, inference, backward through every layer),
+    /// a thread's share of one phase (RunPart_) and one GEMM kernel on the network's buffers (RunKernel_).
+    /// </summary>
+    private static void EmitLayout(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
+    {
+        NetworkSpec spec = plan.Spec;
+        const string U = VectorTarget.Unsafe;
+        bool bn = plan.HasBatchNorm, dropout = plan.HasDropout, folded = plan.FoldedLength > 0;
+        w.Line($"internal const int InputSize = {Int(spec.Inputs)}, OutputSize = {Int(spec.Outputs)}, BatchSize = {Int(spec.BatchSize)};");
+        w.Line($"internal const int ParameterCount = {Int(plan.ParameterCount)};");
+        w.Line($"internal const int ParameterCapacity = {Int(plan.ParameterCapacity)}; // padded with zeros to 16 floats");
+        w.Line();
+        w.Line("// Parameter block, canonical layout (what Parameters, Gradients and checkpoints show):");
+        foreach (Node n in plan.Nodes) LayerEmitter.For(n).EmitParameterConstants(w);
+        if (plan.HasBatchNorm)
+        {
+            w.Line();
+            w.Line("// Running statistics (RunningStatistics): per batch norm, mean then variance, initially 0 and 1.");
+            w.Line($"internal const int StatisticsCount = {Int(plan.StatisticsCount)};");
+            foreach (Node n in plan.Nodes) LayerEmitter.For(n).EmitStatisticsConstants(w);
+        }
+        if (plan.FoldedLength > 0)
+        {
+            w.Line();
+            w.Line("// Folded block for Predict and Evaluate: each Dense → BatchNorm pair as one dense layer, refreshed after any change.");
+            w.Line($"internal const int FoldedLength = {Int(plan.FoldedLength)};");
+            foreach (Node n in plan.Nodes.Where(n => n.FoldedInto is not null))
+            {
+                w.Line($"internal const int {n.FoldedWConst} = {Int(n.FoldedOffset)}; // [{Int(n.Outputs)} × {Int(n.Inputs)}] {n.Name} weights × γ/σ of {n.FoldedInto!.Name}");
+                w.Line($"internal const int {n.FoldedBConst} = {Int(n.FoldedOffset + NetworkPlan.RoundUp(n.Inputs * n.Outputs))}; // [{Int(n.Outputs)}]");
+            }
+        }
+        w.Line();
+        w.Line($"// Workspace for {Int(spec.BatchSize)} rows, every view 64-byte aligned:");
+        foreach (Node n in plan.Nodes) LayerEmitter.For(n).EmitWorkspaceConstants(w, spec.BatchSize);
+        w.Line($"internal const int Probabilities = {Int(plan.ProbabilitiesOffset)}; // [{Int(spec.BatchSize)} × {Int(spec.Outputs)}]");
+        w.Line($"internal const int WorkspaceLength = {Int(plan.WorkspaceLength)};");
+        w.Line($"internal const int InputsCopy = WorkspaceLength; // [{Int(spec.BatchSize)} × {Int(spec.Inputs)}] with threads: a step's inputs, where every worker can read them");
+        w.Line($"internal const int InputsCopyLength = {Int(plan.InputsCopyLength)};");
+        w.Line($"// Threads: a phase (one dense layer's forward, its backward, the update) is split only when it is big enough; the split never");
+        w.Line($"// changes how an element is computed, so results are bit-identical for any thread count.");
+        w.Line($"internal const long ParallelFlops = {ThreadsPlan.ParallelFlops}L; // {ThreadsPlan.FlopsReason}");
+        w.Line($"internal const int ParallelParameters = {Int(ThreadsPlan.ParallelParameters)}; // {ThreadsPlan.ParametersReason}");
+        w.Line($"internal const long ParallelElements = {ThreadsPlan.ParallelElements}L; // batch norm is split from this many rows × features: {ThreadsPlan.ElementsReason}");
+        bool parallelWork = ThreadsPlan.HasParallelWork(plan);
+        w.Line($"internal const bool HasParallelWork = {(parallelWork ? "true" : "false")}; // whether any phase at BatchSize rows reaches the thresholds");
+        w.Line();
+
+        // Argument lists of Forward/Backward: the running statistics and the mode only where a layer uses them.
+        string stP = bn ? ", ref float st" : string.Empty;
+        string modeP = (bn ? ", bool train" : string.Empty) + (dropout ? ", bool drop, long step" : string.Empty);
+        string foldP = folded ? ", ref float f" : string.Empty;
+        string instanceP = dropout ? ", int seed" : string.Empty;
+        string lambdaP = spec.Optimizer.CoupledDecay ? ", float lambda" : string.Empty;
+        EmitRunKernels(w, plan, targets);
+        EmitParts(w, plan, targets);
+        foreach (VectorTarget t in targets)
+        {
+            w.Line($"/// <summary>Forward through every layer, {t.IsaName} kernels.</summary>");
+            w.Line(Aggressive);
+            w.Open($"internal static void Forward_{t.Suffix}(ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP})");
+            foreach (Node n in plan.Nodes) w.Line(ForwardCall(n, t, Input(n), "train", "drop") + ";");
+            w.Close();
+            w.Line();
+
+            w.Line($"/// <summary>Inference forward, {t.IsaName} kernels: running statistics{(folded ? ", batch norm folded into the dense weights before it" : string.Empty)}{(dropout ? ", dropout skipped (the next layer reads its input)" : string.Empty)}.</summary>");
+            w.Line(Aggressive);
+            w.Line("// r0: the first of these rows within the workspace (a thread's share of a chunk); x points at the chunk's row 0.");
+            w.Open($"internal static void Infer_{t.Suffix}(ref float x, ref float ws, ref float p{stP}{foldP}, int r0, int rows)");
+            var output = new Dictionary<Node, string>();
+            string Source(Node n) => n.Previous is null ? $"ref {U}.Add(ref x, r0 * {Int(spec.Inputs)})" : output[n.Previous];
+            var skipped = new HashSet<Node>();
+            foreach (Node n in plan.Nodes)
+            {
+                if (skipped.Contains(n)) continue;
+                if (n.FoldedInto is Node b)
+                {
+                    w.Line($"{n.FoldedKernelName}_Forward_{t.Suffix}({Source(n)}, {RefAt("f", n.FoldedWConst)}, {RefAt("f", n.FoldedBConst)}, {RefAt("ws", $"{b.YConst} + r0 * {Int(b.Outputs)}")}, rows); // {n.Name} + {b.Name} folded");
+                    output[b] = RefAt("ws", $"{b.YConst} + r0 * {Int(b.Outputs)}");
+                    skipped.Add(b);
+                    continue;
+                }
+                if (LayerEmitter.For(n).IdentityAtInference && n != plan.Last)
+                {
+                    output[n] = Source(n);
+                    w.Line($"// {n.Name} ({n.Kind}) is the identity here: the next layer reads {n.Name}'s input.");
+                    continue;
+                }
+                w.Line(ForwardCall(n, t, Source(n), "false", "false", rowOffset: true) + ";");
+                output[n] = RefAt("ws", $"{n.YConst} + r0 * {Int(n.Outputs)}");
+            }
+            w.Close();
+            w.Line();
+
+            w.Line($"/// <summary>Backward through every layer in reverse, {t.IsaName} kernels. No ∂L/∂x is computed below the first layer with parameters (nothing there learns).</summary>");
+            w.Line(Aggressive);
+            w.Open($"internal static void Backward_{t.Suffix}(ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP})");
+            for (int i = plan.Nodes.Count - 1; i >= 0; i--)
+            {
+                string? call = BackwardCall(plan.Nodes[i], t);
+                if (call is not null) w.Line(call);
+            }
+            w.Close();
+            w.Line();
+        }
+
+    }
+
     private static string Input(Node n) => n.Previous is null ? "ref x" : RefAt("ws", n.Previous.YConst);
 
-    private static string DropoutKey(Node n) => $"global::KernelGen.Ops.DropoutMask.Key(seed, step, {Int(n.Layer.Ordinal)})";
-
-    /// <summary>The forward call of one node reading <paramref name="input"/> (x, ws, p, st, rows and the mode in scope).</summary>
+    /// <summary>The forward call of one node (x, ws, p, st, rows and the mode in scope).</summary>
     private static string ForwardCall(Node n, VectorTarget t, string input, string train, string drop, bool rowOffset = false)
-    {
-        string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
-        switch (n.Kind)
-        {
-            case LayerKind.Dense:
-                return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{y}, rows)";
-            case LayerKind.BatchNorm:
-                return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("st", n.RunningConst)}, {y}, rows, {train}, 0, {Int(n.Outputs)})";
-            case LayerKind.Dropout:
-                return $"{n.Name}_Forward_{t.Suffix}({input}, {y}, rows, {drop}, {(drop == "false" ? "0u" : DropoutKey(n))}, 0)";
-            case LayerKind.Activation when n.IsPReLU:
-                return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {y}, rows)";
-            default:
-                return $"{n.Name}_Forward_{t.Suffix}({input}, {y}, rows)";
-        }
-    }
+        => LayerEmitter.For(n).ForwardCall(t, input, train, drop, rowOffset);
 
-    /// <summary>The backward call(s) of one node, or null when it has nothing to do (no parameters, nothing learns below).</summary>
-    private static string? BackwardCall(Node n, VectorTarget t)
-    {
-        Node? prev = n.Previous;
-        bool needsDx = n.NeedsInputGradient;
-        string dx = needsDx ? RefAt("ws", prev!.DConst) + ", " : string.Empty;
-        string yp = needsDx && prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
-        string d = RefAt("ws", n.DConst);
-        switch (n.Kind)
-        {
-            case LayerKind.Dense:
-                return DenseCall(n, "BackwardWeights", t) + ";" + (needsDx ? " " + DenseCall(n, "BackwardInput", t) + ";" : string.Empty);
-            case LayerKind.BatchNorm:
-                return $"{n.Name}_Backward_{t.Suffix}({Input(n)}, {d}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}rows, train, 0, {Int(n.Outputs)});";
-            case LayerKind.Dropout:
-                return needsDx ? $"{n.Name}_Backward_{t.Suffix}({d}, {dx}{yp}rows, drop, {DropoutKey(n)}, 0);" : null;
-            case LayerKind.Maxout:
-                return needsDx ? $"{n.Name}_Backward_{t.Suffix}({Input(n)}, {d}, {dx}rows);" : null;
-            default:
-                if (!needsDx && !n.IsPReLU) return null;
-                string source = n.Activation.DerivativeFromOutput() ? RefAt("ws", n.YConst) : Input(n);
-                string alpha = n.IsPReLU ? $"{RefAt("p", n.WConst)}, {RefAt("g", n.WConst)}, " : string.Empty;
-                return $"{n.Name}_Backward_{t.Suffix}({d}, {source}, {alpha}{dx}{yp}rows);";
-        }
-    }
+    /// <summary>The backward call(s) of one node, or null when it has nothing to do.</summary>
+    private static string? BackwardCall(Node n, VectorTarget t) => LayerEmitter.For(n).BackwardCall(t);
 
     private static string RefAt(string r, string offset) => $"ref {VectorTarget.At(r, offset)}";
 
-    /// <summary>The call of one dense kernel inside Forward_/Backward_/RunKernel_ (x, ws, p, g, rows in scope).</summary>
-    private static string DenseCall(Node n, string pass, VectorTarget t)
-    {
-        Node? prev = n.Previous;
-        string input = prev is null ? "ref x" : RefAt("ws", prev.YConst);
-        switch (pass)
-        {
-            case "Forward":
-                return $"{n.Name}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{RefAt("ws", n.YConst)}, rows)";
-            case "BackwardWeights":
-                return $"{n.Name}_BackwardWeights_{t.Suffix}({input}, {RefAt("ws", n.DConst)}, {RefAt("g", n.WConst)}, {(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}{(n.DecayInGradient ? RefAt("p", n.WConst) + ", lambda, " : string.Empty)}rows, {Int(n.Outputs)})";
-            default:
-                string yp = prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
-                return $"{n.Name}_BackwardInput_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("p", n.WConst)}, {RefAt("ws", prev.DConst)}, {yp}rows)";
-        }
-    }
+    /// <summary>Unsafe in the user's namespace (fully qualified: KernelGen imports nothing there).</summary>
+    private const string QualifiedUnsafe = "global::System.Runtime.CompilerServices.Unsafe";
 
-    /// <summary>
-    /// RunKernel: one GEMM kernel of one dense layer on the network's own buffers, so benchmarks and
-    /// profilers can time each kernel (µs, GFLOP/s) apart from the rest of a step.
-    /// </summary>
-    private static void EmitRunKernel(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
+    private static string QAt(string reference, string offset) => $"{QualifiedUnsafe}.Add(ref {reference}, {offset})";
+
+    /// <summary>The dense GEMM kernels RunKernel can run: (node, KernelPass value and name, kernel); a kernel's number is layer · 3 + pass.</summary>
+    private static List<(Node Node, int Pass, string PassName, string Method)> GemmKernels(NetworkPlan plan)
     {
-        const string G = "global::KernelGen.Runtime.Guard";
-        const string P = "global::KernelGen.KernelPass";
-        // (node, KernelPass value and name, kernel method); a kernel's switch label is layer · 3 + pass.
         var kernels = new List<(Node Node, int Pass, string PassName, string Method)>();
         foreach (Node n in plan.Nodes.Where(n => n.IsDense))
         {
@@ -728,7 +684,18 @@ internal static class NetworkEmitter
             kernels.Add((n, 1, "WeightGradient", "BackwardWeights"));
             if (n.NeedsInputGradient) kernels.Add((n, 2, "InputGradient", "BackwardInput"));
         }
-        string list = string.Join(", ", kernels.Select(k => $"({Int(k.Node.Layer.Index)}, {k.PassName})"));
+        return kernels;
+    }
+
+    /// <summary>
+    /// RunKernel: one GEMM kernel of one dense layer on the network's own buffers, so benchmarks and
+    /// profilers can time each kernel (µs, GFLOP/s) apart from the rest of a step.
+    /// </summary>
+    private static void EmitRunKernel(CodeWriter w, NetworkPlan plan)
+    {
+        const string G = "global::KernelGen.Runtime.Guard";
+        const string P = "global::KernelGen.KernelPass";
+        string list = string.Join(", ", GemmKernels(plan).Select(k => $"({Int(k.Node.Layer.Index)}, {k.PassName})"));
         w.Line("/// <summary>");
         w.Line("/// Runs one GEMM kernel of one dense layer (its 0-based position in the attribute stack) on this");
         w.Line("/// network's own buffers, for benchmarks and profiling: <paramref name=\"inputs\"/> gives the row count and the");
@@ -740,87 +707,74 @@ internal static class NetworkEmitter
         w.Line("using var entered = _gate.Enter(nameof(RunKernel));");
         w.Line($"int rows = {G}.Rows(inputs.Length, InputSize, nameof(inputs), \"InputSize\");");
         w.Line($"{G}.Batch(inputs.Length, rows, InputSize, BatchSize, nameof(inputs), nameof(inputs));");
-        w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
-        w.Line("ref float p = ref _parameters.Ref;");
-        w.Line("ref float g = ref _gradients.Ref;");
-        w.Line("ref float ws = ref _workspace.Ref;");
-        if (plan.Spec.Optimizer.CoupledDecay) w.Line("float lambda = _weightDecay;");
-        w.Line("// An unknown (layer, pass) throws from the default case, before any kernel has run.");
+        w.Line("// An unknown (layer, pass) matches no kernel and throws before any has run.");
         w.Line("long kernel = (uint)pass <= 2u ? (long)layer * 3 + (int)pass : -1; // a pass outside the enum matches no case");
-        w.Open("switch (_isa)");
-        foreach (VectorTarget t in targets)
-        {
-            w.Line(t.IsScalar ? "default:" : $"case global::KernelGen.Isa.{t.IsaName}:");
-            w.Open("switch (kernel)");
-            foreach (var k in kernels)
-                w.Line($"case {Int(k.Node.Layer.Index * 3 + k.Pass)}: {DenseCall(k.Node, k.Method, t)}; break;");
-            w.Line($"default: {G}.NoKernel(layer, pass, \"{list}\"); break;");
-            w.Close();
-            w.Line("break;");
-        }
-        w.Close();
+        w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
+        string lambda = plan.Spec.Optimizer.CoupledDecay ? ", _weightDecay" : string.Empty;
+        w.Line("bool ran = _isa switch");
+        w.Line("{");
+        foreach (VectorTarget t in VectorTarget.All)
+            w.Line($"    {(t.IsScalar ? "_" : $"global::KernelGen.Isa.{t.IsaName}")} => RunKernel_{t.Suffix}(kernel, ref x, ref _parameters.Ref, ref _gradients.Ref, ref _workspace.Ref, rows{lambda}),");
+        w.Line("};");
+        w.Line($"if (!ran) {G}.NoKernel(layer, pass, \"{list}\");");
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
     }
 
-    /// <summary>Phase numbers: dense node k's forward is 2k, its backward 2k + 1; the update is 2 × nodes.</summary>
+    /// <summary>RunKernel_: the GEMM kernel numbered layer · 3 + pass at one width; false when there is none.</summary>
+    private static void EmitRunKernels(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
+    {
+        var kernels = GemmKernels(plan);
+        string lambdaP = plan.Spec.Optimizer.CoupledDecay ? ", float lambda" : string.Empty;
+        foreach (VectorTarget t in targets)
+        {
+            w.Line($"/// <summary>One dense GEMM kernel (number layer · 3 + KernelPass) on the network's buffers, {t.IsaName}; false if there is none.</summary>");
+            w.Open($"internal static bool RunKernel_{t.Suffix}(long kernel, ref float x, ref float p, ref float g, ref float ws, int rows{lambdaP})");
+            w.Open("switch (kernel)");
+            foreach (var k in kernels)
+                w.Line($"case {Int(k.Node.Layer.Index * 3 + k.Pass)}: {DenseEmitter.Call(k.Node, k.Method, t)}; return true;");
+            w.Line("default: return false;");
+            w.Close();
+            w.Close();
+            w.Line();
+        }
+    }
+
+    /// <summary>Phase numbers: node k's forward is 2k, its backward 2k + 1; the update is 2 × nodes, inference 2 × nodes + 1.</summary>
     private static int ForwardPhase(Node n) => 2 * n.Number;
     private static int BackwardPhase(Node n) => 2 * n.Number + 1;
 
+
     /// <summary>
-    /// The threaded step: ForwardParallel/BackwardParallel walk the layers like Forward_/Backward_, but each dense layer is
-    /// a phase split over the worker pool — forward and dX by rows, dW by output tiles (each thread owns whole rows of dW,
-    /// so no sum changes order) — and the element-wise layers run on the calling thread between phases.
+    /// The threaded step: ForwardParallel/BackwardParallel walk the layers like Forward_/Backward_, each layer a phase: a dense layer
+    /// split over the worker pool — forward and dX by rows, dW by output tiles (each thread owns whole rows of dW, so no sum changes
+    /// order) —, batch norm by features, dropout by rows, and the other element-wise layers whole on the calling thread.
     /// </summary>
     private static void EmitParallel(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets, string forwardParameters, string backwardParameters)
     {
-        const string R = "global::KernelGen.Runtime.WorkerPool.Range";
-        const string U = VectorTarget.Unsafe;
         bool coupled = plan.Spec.Optimizer.CoupledDecay;
         bool bn = plan.HasBatchNorm, dropout = plan.HasDropout;
         int update = 2 * plan.Nodes.Count;
-        string bnP = (bn ? ", ref float st, bool train" : string.Empty) + (dropout ? ", bool drop, int seed, long step" : string.Empty);
 
-        void Serial(Func<VectorTarget, string?> Call)
-        {
-            w.Open("switch (_isa)");
-            foreach (VectorTarget t in targets)
-            {
-                string? call = Call(t);
-                if (call is null) continue;
-                w.Line($"{(t.IsScalar ? "default" : $"case global::KernelGen.Isa.{t.IsaName}")}: {call.TrimEnd(';')}; break;");
-            }
-            w.Close();
-        }
-
-        w.Line("/// <summary>Forward with each dense layer split over the threads (by rows); other layers on this thread.</summary>");
+        w.Line("/// <summary>Forward with each dense layer split over the threads (by rows); other layers as their phase says.</summary>");
         w.Open($"private void ForwardParallel({forwardParameters})");
         w.Line("_partRows = rows;");
         if (bn) w.Line("_partTrain = train;");
         if (dropout) w.Line("_partDrop = drop; _partStep = step;");
-        foreach (Node n in plan.Nodes)
-        {
-            if (n.IsDense) w.Line($"Parallel({Int(ForwardPhase(n))}, {Long(2L * n.Inputs * n.Outputs)}L * rows); // {n.Name} forward");
-            else if (n.IsBatchNorm) w.Line($"Parallel({Int(ForwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} batch norm, split by features");
-            else if (n.Kind == LayerKind.Dropout) w.Line($"Parallel({Int(ForwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} dropout, split by rows");
-            else Serial(t => ForwardCall(n, t, Input(n), "train", "drop"));
-        }
+        foreach (Node n in plan.Nodes) w.Line(LayerEmitter.For(n).ForwardPhase(ForwardPhase(n)));
         w.Close();
         w.Line();
 
-        w.Line("/// <summary>Backward with each dense layer's dW (by output tiles) and dX (by rows) split over the threads; other layers on this thread.</summary>");
+        w.Line("/// <summary>Backward with each dense layer's dW (by output tiles) and dX (by rows) split over the threads; other layers as their phase says.</summary>");
         w.Open($"private void BackwardParallel({backwardParameters})");
         w.Line("_partRows = rows;");
         if (bn) w.Line("_partTrain = train;");
         if (dropout) w.Line("_partDrop = drop; _partStep = step;");
         for (int i = plan.Nodes.Count - 1; i >= 0; i--)
         {
-            Node n = plan.Nodes[i];
-            if (n.IsDense) w.Line($"Parallel({Int(BackwardPhase(n))}, {Long(2L * n.Inputs * n.Outputs * (n.NeedsInputGradient ? 2 : 1))}L * rows); // {n.Name} dW{(n.NeedsInputGradient ? " and dX" : string.Empty)}");
-            else if (n.IsBatchNorm) w.Line($"Parallel({Int(BackwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} batch norm backward, split by features");
-            else if (n.Kind == LayerKind.Dropout && n.NeedsInputGradient) w.Line($"Parallel({Int(BackwardPhase(n))}, {Int(n.Outputs)}L * rows, ParallelElements); // {n.Name} dropout backward, split by rows");
-            else if (BackwardCall(n, VectorTarget.Scalar) is not null) Serial(t => BackwardCall(n, t));
+            string? line = LayerEmitter.For(plan.Nodes[i]).BackwardPhase(BackwardPhase(plan.Nodes[i]));
+            if (line is not null) w.Line(line);
         }
         w.Close();
         w.Line();
@@ -844,7 +798,7 @@ internal static class NetworkEmitter
         w.Line("InferPart(part, parts);");
         w.Line("return;");
         w.Close();
-        w.Line($"ref float x = ref {VectorTarget.At("_workspace.Ref", "InputsCopy")};");
+        w.Line($"ref float x = ref {QAt("_workspace.Ref", "InputsCopy")};");
         w.Line("ref float ws = ref _workspace.Ref;");
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float g = ref _gradients.Ref;");
@@ -855,69 +809,23 @@ internal static class NetworkEmitter
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
+    }
 
+    /// <summary>RunPart_: a thread's share of one phase at one width (kernel class).</summary>
+    private static void EmitParts(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
+    {
+        bool coupled = plan.Spec.Optimizer.CoupledDecay;
+        bool bn = plan.HasBatchNorm, dropout = plan.HasDropout;
+        string bnP = (bn ? ", ref float st, bool train" : string.Empty) + (dropout ? ", bool drop, int seed, long step" : string.Empty);
         foreach (VectorTarget t in targets)
         {
-            w.Line($"/// <summary>One part of a dense phase, {t.IsaName} kernels: forward and dX take a share of the rows, dW a share of whole output tiles.</summary>");
+            w.Line($"/// <summary>One part of a phase, {t.IsaName} kernels: dense forward and dX take a share of the rows, dW a share of whole output tiles;");
+            w.Line("/// batch norm a share of the features, dropout of the rows; the other layers run whole (part 0 of 1).</summary>");
             w.Line(Aggressive);
-            w.Open($"private static void RunPart_{t.Suffix}(int phase, int part, int parts, ref float x, ref float ws, ref float p, ref float g, int rows{(coupled ? ", float lambda" : string.Empty)}{bnP})");
+            w.Open($"internal static void RunPart_{t.Suffix}(int phase, int part, int parts, ref float x, ref float ws, ref float p, ref float g, int rows{(coupled ? ", float lambda" : string.Empty)}{bnP})");
             w.Open("switch (phase)");
-            foreach (Node n in plan.Nodes.Where(n => n.Kind == LayerKind.Dropout))
-            {
-                int m = n.Outputs;
-                Node? prev = n.Previous;
-                string input = prev is null ? $"ref {U}.Add(ref x, a * {Int(m)})" : RefAt("ws", $"{prev.YConst} + a * {Int(m)}");
-                w.Open($"case {Int(ForwardPhase(n))}:");
-                w.Line($"(int a, int b) = {R}(rows, part, parts);");
-                w.Line($"if (a < b) {n.Name}_Forward_{t.Suffix}({input}, {RefAt("ws", $"{n.YConst} + a * {Int(m)}")}, b - a, drop, {DropoutKey(n)}, a * {Int(m)});");
-                w.Line("break;");
-                w.Close();
-                if (!n.NeedsInputGradient) continue;
-                string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.YConst} + a * {Int(m)}") + ", " : string.Empty;
-                w.Open($"case {Int(BackwardPhase(n))}:");
-                w.Line($"(int a, int b) = {R}(rows, part, parts);");
-                w.Line($"if (a < b) {n.Name}_Backward_{t.Suffix}({RefAt("ws", $"{n.DConst} + a * {Int(m)}")}, {RefAt("ws", $"{prev.DConst} + a * {Int(m)}")}, {yp}b - a, drop, {DropoutKey(n)}, a * {Int(m)});");
-                w.Line("break;");
-                w.Close();
-            }
-            foreach (Node n in plan.Nodes.Where(n => n.IsBatchNorm))
-            {
-                w.Open($"case {Int(ForwardPhase(n))}:");
-                ActivationEmitter.ColumnShare(w, t, n.Outputs, ForwardCall(n, t, Input(n), "train", "false").Replace($", 0, {Int(n.Outputs)})", ", COLUMNS)"));
-                w.Line("break;");
-                w.Close();
-                string back = BackwardCall(n, t)!.TrimEnd(';');
-                w.Open($"case {Int(BackwardPhase(n))}:");
-                ActivationEmitter.ColumnShare(w, t, n.Outputs, back.Replace($", 0, {Int(n.Outputs)})", ", COLUMNS)"));
-                w.Line("break;");
-                w.Close();
-            }
-            foreach (Node n in plan.Nodes.Where(n => n.IsDense))
-            {
-                int k = n.Inputs, m = n.Outputs;
-                Node? prev = n.Previous;
-                string input(string r) => prev is null ? $"ref {U}.Add(ref x, {r} * {Int(k)})" : RefAt("ws", $"{prev.YConst} + {r} * {Int(k)}");
-                w.Open($"case {Int(ForwardPhase(n))}:");
-                w.Line($"(int a, int b) = {R}(rows, part, parts);");
-                w.Line($"if (a < b) {n.Name}_Forward_{t.Suffix}({input("a")}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{RefAt("ws", $"{n.YConst} + a * {Int(m)}")}, b - a);");
-                w.Line("break;");
-                w.Close();
-                int tile = DenseEmitter.WeightTile(n, t);
-                w.Open($"case {Int(BackwardPhase(n))}:");
-                w.Line($"// dW by output tiles of {Int(tile)}: {Int((m + tile - 1) / tile)} tiles shared out.");
-                w.Line($"(int u0, int u1) = {R}({Int((m + tile - 1) / tile)}, part, parts);");
-                w.Line($"int o0 = u0 * {Int(tile)}, o1 = global::System.Math.Min(u1 * {Int(tile)}, {Int(m)});");
-                w.Line($"if (o0 < o1) {n.Name}_BackwardWeights_{t.Suffix}({input("0")}, {RefAt("ws", $"{n.DConst} + o0")}, {RefAt("g", $"{n.WConst} + o0 * {Int(k)}")}, {(n.Layer.Bias ? RefAt("g", $"{n.BConst} + o0") + ", " : string.Empty)}{(n.DecayInGradient ? RefAt("p", $"{n.WConst} + o0 * {Int(k)}") + ", lambda, " : string.Empty)}rows, o1 - o0);");
-                if (n.NeedsInputGradient)
-                {
-                    string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.YConst} + a * {Int(k)}") + ", " : string.Empty;
-                    w.Line($"(int a, int b) = {R}(rows, part, parts);");
-                    w.Line($"if (a < b) {n.Name}_BackwardInput_{t.Suffix}({RefAt("ws", $"{n.DConst} + a * {Int(m)}")}, {RefAt("p", n.WConst)}, {RefAt("ws", $"{prev.DConst} + a * {Int(k)}")}, {yp}b - a);");
-                }
-                w.Line("break;");
-                w.Close();
-            }
-            w.Line("default: global::KernelGen.Runtime.Guard.NoPhase(phase); break;");
+            foreach (Node n in plan.Nodes) LayerEmitter.For(n).EmitParts(w, t, ForwardPhase(n), BackwardPhase(n));
+            w.Line("default: Guard.NoPhase(phase); break;");
             w.Close();
             w.Close();
             w.Line();

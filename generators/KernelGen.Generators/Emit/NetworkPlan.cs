@@ -38,6 +38,8 @@ internal sealed class Node
     public bool IsBatchNorm => Layer.Kind == LayerKind.BatchNorm;
     public bool IsPReLU => Layer.Kind == LayerKind.Activation && Layer.Act == ActKind.PReLU;
     public bool HasParameters => IsDense || IsBatchNorm || IsPReLU;
+    /// <summary>A second parameter tensor after the weights: a dense bias, batch norm's β.</summary>
+    public bool HasBiasTensor => IsDense && Layer.Bias || IsBatchNorm;
 
     /// <summary>Coupled weight decay: the dW kernel adds the penalty's gradient (reads the weights).</summary>
     public bool DecayInGradient { get; set; }
@@ -55,6 +57,13 @@ internal sealed class Node
         }
     }
     public string Name => NameOverride ?? "L" + CodeWriter.Int(Layer.Index);
+    /// <summary>
+    /// The name of this node's kernels (before _Forward_V512 etc.): its shape signature, e.g. Dense_784x256_ReLU, shared by every
+    /// node whose kernels are the same text (KernelSet). Set by NetworkEmitter before any kernel or call is written.
+    /// </summary>
+    public string KernelName { get; set; } = "";
+    /// <summary>Dense with a batch norm folded in: the name of its folded forward kernel (a Dense kernel with bias and the batch norm's activation).</summary>
+    public string FoldedKernelName { get; set; } = "";
     public int Inputs => Layer.Inputs;
     public int Outputs => Layer.Outputs;
 
@@ -194,15 +203,15 @@ internal sealed class NetworkPlan
     /// <summary>The operator struct implementing an activation, from src/KernelGen/Ops.</summary>
     public static string Operator(ActKind act) => act switch
     {
-        ActKind.Identity => "global::KernelGen.Ops.IdentityOperator",
-        ActKind.ReLU => "global::KernelGen.Ops.ReLUOperator",
-        ActKind.Sigmoid => "global::KernelGen.Ops.SigmoidOperator",
-        ActKind.Tanh => "global::KernelGen.Ops.TanhOperator",
-        ActKind.LeakyReLU or ActKind.PReLU => "global::KernelGen.Ops.LeakyReLUOperator",
-        ActKind.ELU => "global::KernelGen.Ops.ELUOperator",
-        ActKind.Softplus => "global::KernelGen.Ops.SoftplusOperator",
-        ActKind.GELU => "global::KernelGen.Ops.GeluOperator",
-        ActKind.SiLU => "global::KernelGen.Ops.SiLUOperator",
+        ActKind.Identity => "IdentityOperator",
+        ActKind.ReLU => "ReLUOperator",
+        ActKind.Sigmoid => "SigmoidOperator",
+        ActKind.Tanh => "TanhOperator",
+        ActKind.LeakyReLU or ActKind.PReLU => "LeakyReLUOperator",
+        ActKind.ELU => "ELUOperator",
+        ActKind.Softplus => "SoftplusOperator",
+        ActKind.GELU => "GeluOperator",
+        ActKind.SiLU => "SiLUOperator",
         _ => throw new InvalidOperationException("bug: activation " + act + " reached the emitter"),
     };
 
@@ -218,7 +227,7 @@ internal sealed class NetworkPlan
     }
 
     /// <summary>LeakyReLU form with a per-unit α expression (PReLU).</summary>
-    public static string InvokeWithAlpha(string x, string alpha) => $"global::KernelGen.Ops.LeakyReLUOperator.Invoke({x}, {alpha})";
+    public static string InvokeWithAlpha(string x, string alpha) => $"LeakyReLUOperator.Invoke({x}, {alpha})";
 
     /// <summary>f′ from the output y, for the activations whose derivative follows from it.</summary>
     public static string DerivativeFromOutput(ActKind act, float alpha, Targets.VectorTarget t, string y)
@@ -230,7 +239,7 @@ internal sealed class NetworkPlan
     /// <summary>f′ at the input x (GELU, SiLU; PReLU with a per-unit α expression).</summary>
     public static string DerivativeAtInput(ActKind act, string x, string? alpha = null) => act switch
     {
-        ActKind.PReLU => $"global::KernelGen.Ops.LeakyReLUOperator.DerivativeAt({x}, {alpha})",
+        ActKind.PReLU => $"LeakyReLUOperator.DerivativeAt({x}, {alpha})",
         ActKind.GELU or ActKind.SiLU => $"{Operator(act)}.DerivativeAt({x})",
         _ => throw new InvalidOperationException("bug: " + act + "′ is taken from the output"),
     };

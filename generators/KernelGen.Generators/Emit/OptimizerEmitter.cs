@@ -37,7 +37,7 @@ internal static class OptimizerEmitter
     {
         string c(float f) => t.Broadcast(Float(f));
         string lambda = t.Broadcast("lambda"); // λ is the kernel's runtime argument (WeightDecay)
-        string sign = $"global::KernelGen.Ops.Lanes.Sign({w})";
+        string sign = $"Lanes.Sign({w})";
         return o.Regularization switch
         {
             RegKind.L2 => $"{lambda} * {w}",
@@ -46,12 +46,18 @@ internal static class OptimizerEmitter
         };
     }
 
-    public static void Emit(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
+    /// <summary>The user class's part: the schedule, the penalty, the update's dispatch (instance members).</summary>
+    public static void EmitMembers(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
     {
         OptimizerSpec o = plan.Spec.Optimizer;
         EmitSchedule(w, plan.Spec.Schedule, o.LearningRate);
         EmitPenalty(w, plan);
         EmitUpdate(w, plan, targets);
+    }
+
+    /// <summary>The kernel class's part: the fused update at every width.</summary>
+    public static void EmitKernels(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
+    {
         foreach (VectorTarget t in targets) EmitKernel(w, plan, t);
     }
 
@@ -168,7 +174,7 @@ internal static class OptimizerEmitter
         w.Line(Aggressive);
         w.Line("// frozen: per layer, skip its segments (anyFrozen: at least one is set). part/parts: this call's share of every loop's vectors");
         w.Line("// (the scalar tails go to the last part), so each element is updated the same way whatever the split.");
-        w.Open($"private static void Update_{t.Suffix}(ref float p, ref float g, ref float s, float lr, float scale, float c1, float c2{(o.DecoupledDecay ? ", float wd" : string.Empty)}, ref bool frozen, bool anyFrozen, int part, int parts)");
+        w.Open($"internal static void Update_{t.Suffix}(ref float p, ref float g, ref float s, float lr, float scale, float c1, float c2{(o.DecoupledDecay ? ", float wd" : string.Empty)}, ref bool frozen, bool anyFrozen, int part, int parts)");
         if (o.DecoupledDecay) w.Line("float keep = 1f - lr * wd; // decoupled decay: w ← w·(1 − η·λ)");
         if (!t.IsScalar)
         {
@@ -179,7 +185,7 @@ internal static class OptimizerEmitter
         {
             w.Open("if (!anyFrozen)");
             w.Line($"// {Int(capacity)} = {Int(plan.ParameterCount)} parameters padded with zeros to a multiple of 16: no tail at any width; the padding's gradient is 0 and stays 0.");
-            w.Line($"(int va, int vb) = global::KernelGen.Runtime.WorkerPool.Range({Int(capacity / t.Lanes)}, part, parts);");
+            w.Line($"(int va, int vb) = WorkerPool.Range({Int(capacity / t.Lanes)}, part, parts);");
             w.Open($"for (nint i = (nint)va * {Int(t.Lanes)}; i < (nint)vb * {Int(t.Lanes)}; i += {Int(t.Lanes)})");
             Element(w, o, t, "i", decay: false);
             w.Close();
@@ -197,7 +203,7 @@ internal static class OptimizerEmitter
                 w.Line($"// {seg.What}: {Int(seg.Length)} floats{(seg.Decay && o.DecoupledDecay ? ", decayed" : string.Empty)}.");
                 bool vectors = !t.IsScalar && seg.Length >= t.Lanes;
                 int units = vectors ? seg.Length / t.Lanes : seg.Length, step = vectors ? t.Lanes : 1;
-                w.Line($"(int va, int vb) = global::KernelGen.Runtime.WorkerPool.Range({Int(units)}, part, parts);");
+                w.Line($"(int va, int vb) = WorkerPool.Range({Int(units)}, part, parts);");
                 w.Line($"nint i = {seg.Start} + (nint)va * {Int(step)};");
                 if (vectors)
                 {

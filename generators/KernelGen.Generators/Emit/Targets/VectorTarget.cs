@@ -8,7 +8,9 @@ namespace KernelGen.Generators.Emit.Targets;
 /// </summary>
 internal sealed class VectorTarget
 {
-    public const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+    /// <summary>Kernels live in KernelGen's own namespace (KernelFile), whose using directives import System.Runtime.CompilerServices,
+    /// System.Runtime.Intrinsics, KernelGen.Ops and KernelGen.Runtime: the short names below are unambiguous there.</summary>
+    public const string Unsafe = "Unsafe";
 
     public static readonly VectorTarget Vector512 = new("V512", "Vector512", 16);
     public static readonly VectorTarget Vector256 = new("V256", "Vector256", 8);
@@ -26,7 +28,7 @@ internal sealed class VectorTarget
         Suffix = suffix;
         IsaName = isa;
         Lanes = lanes;
-        _api = "global::System.Runtime.Intrinsics." + isa;
+        _api = isa;
     }
 
     /// <summary>Method-name suffix, e.g. <c>V256</c>.</summary>
@@ -73,13 +75,13 @@ internal sealed class VectorTarget
     public string MultiplyAdd(string a, string b, string c)
         => IsScalar || !_fma ? $"({a} * {b} + {c})" : $"{_api}.MultiplyAddEstimate({a}, {b}, {c})";
 
-    public string Sqrt(string v) => IsScalar ? $"global::System.MathF.Sqrt({v})" : $"{_api}.Sqrt({v})";
+    public string Sqrt(string v) => IsScalar ? $"MathF.Sqrt({v})" : $"{_api}.Sqrt({v})";
 
     public string One => IsScalar ? "1f" : Type + ".One";
 
-    public string Max(string a, string b) => IsScalar ? $"global::System.MathF.Max({a}, {b})" : $"{_api}.Max({a}, {b})";
+    public string Max(string a, string b) => IsScalar ? $"MathF.Max({a}, {b})" : $"{_api}.Max({a}, {b})";
 
-    public string Min(string a, string b) => IsScalar ? $"global::System.MathF.Min({a}, {b})" : $"{_api}.Min({a}, {b})";
+    public string Min(string a, string b) => IsScalar ? $"MathF.Min({a}, {b})" : $"{_api}.Min({a}, {b})";
 
     /// <summary>Vector targets: all-ones lanes where a == b and the lane is not in <paramref name="taken"/>.</summary>
     public string EqualsAndNot(string a, string b, string taken) => $"{_api}.AndNot({_api}.Equals({a}, {b}), {taken})";
@@ -87,7 +89,7 @@ internal sealed class VectorTarget
     public string Broadcast(string scalar) => IsScalar ? scalar : $"{_api}.Create({scalar})";
 
     /// <summary>Horizontal sum, folding halves (KernelGen.Ops.Lanes; cheaper than Vector512.Sum).</summary>
-    public string Sum(string vector) => IsScalar ? vector : $"global::KernelGen.Ops.Lanes.Sum({vector})";
+    public string Sum(string vector) => IsScalar ? vector : $"Lanes.Sum({vector})";
 
     /// <summary>A mask whose last <paramref name="keep"/> lanes are all ones, for an overlapping last vector.</summary>
     public string KeepLastLanes(int keep)

@@ -1,0 +1,141 @@
+using System;
+using System.Linq;
+using KernelGen.Generators.Emit;
+using KernelGen.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace KernelGen.Generators.Tests;
+
+using ActKind = KernelGen.Generators.Model.ActKind;
+using InitKind = KernelGen.Generators.Model.InitKind;
+using LayerKind = KernelGen.Generators.Model.LayerKind;
+
+/// <summary>The emit stage: where the generated code lives, how kernels are named and shared, what a person reading it meets.</summary>
+public class EmitTests
+{
+    private const string TwinLayers = """
+        using KernelGen;
+        namespace Apps.Models;
+        [Network(Inputs = 32, BatchSize = 16)]
+        [Dense(32)] [Activation(Act.ReLU)]
+        [Dense(32)] [Activation(Act.ReLU)]
+        [Dense(32)] [Activation(Act.ReLU)]
+        [Dense(4)]
+        [SoftmaxCrossEntropy]
+        [Adam]
+        public partial class Twins;
+        """;
+
+    [Fact]
+    public void Layers_with_the_same_code_share_one_kernel_named_by_shape()
+    {
+        GeneratorHarness.Run run = GeneratorHarness.RunGenerator(TwinLayers);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        string[] hints = run.Single.GeneratedSources.Select(s => s.HintName).ToArray();
+        // L0 (the first layer: no dX kernel) differs in code from L2 under the same signature, so L2 gets the next suffix;
+        // L4 is the same code as L2 (32×32, ReLU, dX with ReLU′ of its input) and shares its kernels: 3 families for 4 layers.
+        Assert.Contains("Apps.Models.Twins.Dense_32x32_ReLU.g.cs", hints);
+        Assert.Contains("Apps.Models.Twins.Dense_32x32_ReLU_2.g.cs", hints);
+        Assert.Contains("Apps.Models.Twins.Dense_32x4.g.cs", hints);
+        Assert.Equal(3, hints.Count(h => h.Contains(".Dense_", StringComparison.Ordinal)));
+        string all = string.Concat(run.Single.GeneratedSources.Select(s => s.SourceText.ToString()));
+        Assert.Equal(1, Count(all, "void Dense_32x32_ReLU_2_Forward_V512("));
+        // The walk calls the shared kernel for both layers that use it.
+        string layout = Source(run, ".Layout.g.cs");
+        Assert.True(Count(layout, "Dense_32x32_ReLU_2_Forward_V512(") >= 2, "both twins call the shared kernel");
+    }
+
+    [Fact]
+    public void Kernels_live_in_KernelGen_s_namespace_and_user_types_named_like_them_do_not_interfere()
+    {
+        // Types the user might well have, named like what the kernels use; the kernels must still bind to System's and KernelGen's.
+        const string userTypes = """
+            namespace Apps.Models { public class Unsafe { } public class Vector512 { } public class Lanes { } public class MathF { } }
+            public class WorkerPool { } public class Vector256 { } public class MemoryMarshal { }
+            """;
+        GeneratorHarness.Run run = GeneratorHarness.RunGenerator(TwinLayers, userTypes);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        foreach (GeneratedSourceResult file in run.Single.GeneratedSources)
+        {
+            string text = file.SourceText.ToString();
+            bool user = file.HintName == "Apps.Models.Twins.g.cs" || file.HintName == "Apps.Models.Twins.Optimizer.g.cs";
+            Assert.Contains(user ? "namespace Apps.Models;" : "namespace KernelGen.Generated.Apps.Models;", text);
+            Assert.Contains(user ? "partial class Twins" : "internal static partial class TwinsKernels", text);
+        }
+    }
+
+    [Fact]
+    public void No_generated_line_is_longer_than_160_characters()
+    {
+        foreach (string source in new[] { PipelineTests.DigitsNet, PipelineTests.TechniqueNet, PipelineTests.MixedRegressor, TwinLayers })
+        {
+            GeneratorHarness.Run run = GeneratorHarness.RunGenerator(source);
+            foreach (GeneratedSourceResult file in run.Single.GeneratedSources)
+            {
+                string[] lines = file.SourceText.ToString().Split('\n');
+                int worst = lines.Max(l => l.Length);
+                Assert.True(worst <= CodeWriter.MaxLine, $"{file.HintName}: a line of {worst} characters: {lines.First(l => l.Length == worst)}");
+                // No fully qualified names in kernel files: the using directives cover them.
+                if (file.SourceText.ToString().Contains("internal static partial class", StringComparison.Ordinal))
+                    Assert.DoesNotContain("global::System.Runtime.Intrinsics.Vector", file.SourceText.ToString());
+            }
+        }
+    }
+
+    [Fact]
+    public void The_line_writer_moves_trailing_comments_and_wraps_after_commas_outside_strings()
+    {
+        var w = new CodeWriter(indent: 2);
+        string call = "Kernel(" + string.Join(", ", Enumerable.Range(0, 30).Select(i => "argument" + i)) + "); // what it does";
+        w.Line(call);
+        string[] lines = w.ToString().TrimEnd('\n').Split('\n');
+        Assert.Equal("        // what it does", lines[0]);
+        Assert.StartsWith("        Kernel(argument0, ", lines[1], StringComparison.Ordinal);
+        Assert.All(lines, l => Assert.True(l.Length <= CodeWriter.MaxLine, l));
+        Assert.Equal(call.Substring(0, call.IndexOf(" //", StringComparison.Ordinal)), string.Join(" ", lines.Skip(1).Select(l => l.Trim())));
+
+        // A long message: the commas inside the string are not break points; the string is split at a space into a + b.
+        var m = new CodeWriter(indent: 2);
+        string message = "a, b, c " + string.Join(" ", Enumerable.Repeat("word", 60));
+        m.Line($"throw new Exception(\"{message}\");");
+        string[] parts = m.ToString().TrimEnd('\n').Split('\n');
+        Assert.True(parts.Length > 1);
+        Assert.All(parts, l => Assert.True(l.Length <= CodeWriter.MaxLine, l));
+        string joined = string.Concat(parts.Select(l => l.Trim())).Replace("\" +\"", string.Empty);
+        Assert.Equal($"throw new Exception(\"{message}\");", joined);
+        // An interpolated string is never split (its holes could not be rejoined that way): the line stays long.
+        var n = new CodeWriter();
+        n.Line("x = $\"" + new string('y', 200) + "\";");
+        Assert.Single(n.ToString().TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void A_layer_kind_without_an_emitter_is_a_generator_bug_not_a_fallback()
+    {
+        var layer = new LayerSpec(0, (LayerKind)99, 4, 4, ActKind.Identity, InitKind.HeNormal, false);
+        InvalidOperationException e = Assert.ThrowsAny<InvalidOperationException>(() => LayerEmitter.For(layer));
+        Assert.Contains("99", e.Message);
+        Assert.Contains("no emitter", e.Message);
+    }
+
+    [Fact]
+    public void Every_layer_kind_the_runtime_knows_has_an_emitter()
+    {
+        foreach (LayerKind kind in Enum.GetValues(typeof(LayerKind)).Cast<LayerKind>())
+            Assert.NotNull(LayerEmitter.For(new LayerSpec(0, kind, 4, 4, ActKind.ReLU, InitKind.HeNormal, true, Pieces: 2)).Summary);
+        Assert.Equal(Enum.GetNames(typeof(KernelGen.LayerKind)).OrderBy(n => n), Enum.GetNames(typeof(LayerKind)).OrderBy(n => n));
+    }
+
+    private static string Source(GeneratorHarness.Run run, string suffix)
+        => run.Single.GeneratedSources.Single(s => s.HintName.EndsWith(suffix, StringComparison.Ordinal)).SourceText.ToString();
+
+    private static int Count(string text, string what)
+    {
+        int n = 0;
+        for (int i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + 1, StringComparison.Ordinal)) n++;
+        return n;
+    }
+}
