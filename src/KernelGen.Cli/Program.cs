@@ -19,7 +19,8 @@ public static class Program
         Usage:
           kernelgen train [--dataset digits|fashion-mnist] [--data DIR] [--epochs N] [--seed S] [--json]
                           [--recipe standard|tuned] [--patience N] [--plot FILE|none] [--save FILE.safetensors]
-                          [--isa auto|scalar|vector128|vector256|vector512] [--threads N] [--rows N]
+                          [--isa auto|scalar|vector128|vector256|vector512] [--threads N] [--rows N] [--batch N]
+                          [--distributed]
               digits (default): DigitsNet (64 → 100 ReLU → 10, SGD) on the bundled 8×8 digits, 4:1 train/validation split, 30 epochs.
               fashion-mnist: FashionMlp on Fashion-MNIST from --data DIR or /usr/share/datasets/fashion-mnist
               (apt-get install -y dataset-fashion-mnist); 4:1 train/validation split of the 60,000 training images,
@@ -28,6 +29,11 @@ public static class Program
               KIND, --flip P, --shift PX, --noise SD (augmentation of the raw images), --cosine on|off override the recipe.
               Prints a table, writes the curves (DATASET-curves.svg and .png), and with
               --json ends with one JSON line: {"testAccuracy": …, "epochs": [{"epoch": 1, "trainLoss": …, …}, …]}.
+              --batch N: rows per step (default the network's BatchSize: DigitsNet 32, FashionMlp 128).
+              --distributed: data-parallel over MPI, launched as `mpirun -np N kernelgen train … --distributed` (needs
+              Open MPI: apt-get install openmpi-bin; exit code 6 without it). Every rank steps --batch rows of its own
+              shard of each epoch (a step covers N × batch rows); metrics are combined over ranks; rank 0 alone prints
+              and writes --save and --plot files. docs/distributed.md.
           kernelgen info
               Print the kernel width this CPU runs.
           kernelgen selftest [--all | --isa WIDTH]

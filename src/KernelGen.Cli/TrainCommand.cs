@@ -8,6 +8,7 @@ using System.Linq;
 using System.Text.Json;
 using KernelGen.Cli.Networks;
 using KernelGen.Data;
+using KernelGen.Distributed;
 using KernelGen.IO;
 using KernelGen.Training;
 using Spectre.Console;
@@ -15,7 +16,7 @@ using Spectre.Console;
 namespace KernelGen.Cli;
 
 /// <summary><c>kernelgen train</c>: a built-in network on the bundled digits or on Fashion-MNIST, end to end.</summary>
-public static class TrainCommand
+public static partial class TrainCommand
 {
     private sealed class Options
     {
@@ -38,16 +39,30 @@ public static class TrainCommand
         public float? Noise;
         public bool? Cosine;
         public int? Threads;
+        public bool Distributed;
+        public int? Batch;
+        /// <summary>The MPI job with --distributed (set once MPI is initialised); null when training alone.</summary>
+        public Mpi? Mpi;
     }
 
     /// <summary>Runs the command; returns the exit code.</summary>
     public static int Run(string[] args)
     {
         Options o = Parse(args);
+        if (!o.Distributed && int.TryParse(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE"), out int processes) && processes > 1)
+            throw new ArgumentException($"{processes} processes were started by mpirun without --distributed: each would train alone and write the same files. Add --distributed to train one network together.");
+        return o.Distributed ? RunDistributed(o, Train) : Train(o);
+    }
+
+    private static int Train(Options o)
+    {
         // Every file the run will write is checked before any training: minutes of training must not end in
-        // "cannot write" (issue 18, case 2).
-        if (o.Save is not null) CheckWritable(o.Save, "--save");
-        foreach (string plot in PlotFiles(o, o.Dataset)) CheckWritable(plot, "--plot");
+        // "cannot write" (issue 18, case 2). Distributed, rank 0 alone writes.
+        if (Writes(o))
+        {
+            if (o.Save is not null) CheckWritable(o.Save, "--save");
+            foreach (string plot in PlotFiles(o, o.Dataset)) CheckWritable(plot, "--plot");
+        }
         return o.Dataset switch
         {
             "digits" => Digits(o),
@@ -63,6 +78,7 @@ public static class TrainCommand
         {
             string option = args[i];
             if (option == "--json") { o.Json = true; continue; }
+            if (option == "--distributed") { o.Distributed = true; continue; }
             string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"option '{option}' needs a value.");
             switch (option)
             {
@@ -84,6 +100,7 @@ public static class TrainCommand
                     break;
                 case "--patience": o.Patience = Program.PositiveInt(option, value); break;
                 case "--save": o.Save = value; break;
+                case "--batch": o.Batch = Program.PositiveInt(option, value); break;
                 case "--threads": o.Threads = Program.PositiveInt(option, value); break;
                 case "--flip": o.Flip = Fraction(option, value); break;
                 case "--shift": o.Shift = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int k) && k >= 0 && k < 28 ? k : throw new ArgumentException($"--shift '{value}' is not 0 to 27 pixels."); break;
@@ -116,14 +133,18 @@ public static class TrainCommand
         // 1,797 rows: 4:1 train/validation, as the notes advise; digits has no separate test set, so the validation
         // rows double as the reported test rows (no early stopping or best-epoch restoring looks at them by default).
         (Dataset train, Dataset validation) = all.Split(0.2, o.Seed);
-        using var net = new DigitsNet(seed: o.Seed, isa: o.Isa, threads: o.Threads);
-        Info(o, $"DigitsNet · {DigitsNet.InputSize} → 100 ReLU → {DigitsNet.OutputSize} · SGD η = {net.BaseLearningRate} · {DigitsNet.ParameterCount:N0} parameters · batch {DigitsNet.BatchSize} · kernels {net.Isa}");
+        int batch = Batch(o, DigitsNet.BatchSize, "DigitsNet");
+        using var net = new DigitsNet(seed: NetworkSeed(o), isa: o.Isa, threads: o.Threads);
+        Info(o, $"DigitsNet · {DigitsNet.InputSize} → 100 ReLU → {DigitsNet.OutputSize} · SGD η = {net.BaseLearningRate} · {DigitsNet.ParameterCount:N0} parameters · batch {batch} · kernels {net.Isa}");
         Info(o, $"digits (bundled): {train.Count} training rows, {validation.Count} validation rows (seed {o.Seed}); pixels scaled to [0, 1]");
-        var trainer = new Trainer<DigitsNet>(net, train, o.Seed);
-        var fit = Fit(o, trainer, validation, new FitOptions { Epochs = epochs, Patience = o.Patience, RestoreBest = o.Patience > 0 }, steps: (train.Count + DigitsNet.BatchSize - 1) / DigitsNet.BatchSize, null);
-        if (o.Save is string path)
+        var trainer = new Trainer<DigitsNet>(net, train, o.Seed, batch);
+        using IDisposable? group = JoinGroup(o, trainer, net, train.Count);
+        var fit = Fit(o, trainer, validation, new FitOptions { Epochs = epochs, Patience = o.Patience, RestoreBest = o.Patience > 0 }, steps: Steps(o, train.Count, batch), null);
+        if (o.Save is string path && Writes(o))
         {
-            Checkpoint.Save(net, path, new Dictionary<string, string> { ["dataset"] = "digits" });
+            var metadata = new Dictionary<string, string> { ["dataset"] = "digits" };
+            if (o.Mpi is Mpi mpi) metadata["ranks"] = mpi.Size.ToString(CultureInfo.InvariantCulture);
+            Checkpoint.Save(net, path, metadata);
             Info(o, $"checkpoint: {path} (weights, optimizer state, step)");
         }
         // Digits has no test set: the held-out rows are the validation rows, and they are reported as what they are.
@@ -182,11 +203,13 @@ public static class TrainCommand
         standardize?.ApplyTo(test);
         double loadSeconds = Stopwatch.GetElapsedTime(loadStart).TotalSeconds;
 
-        using var net = new FashionMlp(seed: o.Seed, isa: o.Isa, threads: o.Threads);
-        Info(o, $"FashionMlp · 784 → 256 BN ReLU Dropout(0.2) → 128 BN LeakyReLU Dropout(0.2) → 10 · {FashionMlp.Info.Optimizer} · {FashionMlp.ParameterCount:N0} parameters · batch {FashionMlp.BatchSize} · kernels {net.Isa} · {net.Threads} thread(s)");
+        int batch = Batch(o, FashionMlp.BatchSize, "FashionMlp");
+        using var net = new FashionMlp(seed: NetworkSeed(o), isa: o.Isa, threads: o.Threads);
+        Info(o, $"FashionMlp · 784 → 256 BN ReLU Dropout(0.2) → 128 BN LeakyReLU Dropout(0.2) → 10 · {FashionMlp.Info.Optimizer} · {FashionMlp.ParameterCount:N0} parameters · batch {batch} · kernels {net.Isa} · {net.Threads} thread(s)");
         Info(o, string.Create(CultureInfo.InvariantCulture, $"fashion-mnist ({dir}): {train.Count} training, {validation?.Count ?? 0} validation, {test.Count} test rows; preprocessing {o.Preprocess} fitted on the training rows; loaded in {loadSeconds:F1} s"));
         if (augmentation is not null || cosine) Info(o, string.Create(CultureInfo.InvariantCulture, $"recipe {o.Recipe}: horizontal flip p = {flip}, shift ±{shift} px, noise σ = {noise} on the raw images; cosine learning-rate decay {(cosine ? "on" : "off")} over {epochs} epochs"));
-        var trainer = new Trainer<FashionMlp>(net, train, o.Seed);
+        var trainer = new Trainer<FashionMlp>(net, train, o.Seed, batch);
+        using IDisposable? group = JoinGroup(o, trainer, net, train.Count);
         if (augmentation is not null) trainer.Transform = new AugmentThenStandardize(augmentation, standardize);
         float eta0 = net.BaseLearningRate;
         Action<EpochMetrics>? schedule = null;
@@ -195,9 +218,9 @@ public static class TrainCommand
             // Cosine decay per epoch from η₀ to η₀/50, through the run-time BaseLearningRate.
             schedule = m => net.BaseLearningRate = eta0 * (float)(0.02 + 0.98 * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(m.Epoch, epochs) / epochs)));
         }
-        FitResult fit = Fit(o, trainer, validation, new FitOptions { Epochs = epochs, Patience = o.Patience, RestoreBest = validation is not null, Metric = StopMetric.ValidationAccuracy }, (train.Count + FashionMlp.BatchSize - 1) / FashionMlp.BatchSize, schedule);
-        Evaluation testEval = net.Evaluate(test.Features, test.Labels);
-        if (o.Save is string path)
+        FitResult fit = Fit(o, trainer, validation, new FitOptions { Epochs = epochs, Patience = o.Patience, RestoreBest = validation is not null, Metric = StopMetric.ValidationAccuracy }, Steps(o, train.Count, batch), schedule);
+        Evaluation testEval = EvaluateAll(trainer, net, test);
+        if (o.Save is string path && Writes(o))
         {
             var metadata = new Dictionary<string, string>
             {
@@ -206,6 +229,7 @@ public static class TrainCommand
                 ["preprocessing"] = standardize?.KindName ?? "none",
                 ["testAccuracy"] = testEval.Accuracy.ToString("R", CultureInfo.InvariantCulture),
             };
+            if (o.Mpi is Mpi mpi) metadata["ranks"] = mpi.Size.ToString(CultureInfo.InvariantCulture);
             Checkpoint.Save(net, path, metadata, standardize?.Export("preprocessing."));
             Info(o, $"checkpoint: {path} (weights, running statistics, optimizer state, step, standardisation statistics)");
         }
@@ -304,6 +328,7 @@ public static class TrainCommand
 
     private static int Report(Options o, string title, string dataset, string network, Isa isa, int threads, FitResult fit, Evaluation? test, int epochs, string? recipe)
     {
+        if (!Writes(o)) return fit.Reason is StopReason.Diverged or StopReason.ValidationNotFinite ? 4 : 0; // distributed: rank 0 reports
         string[] plots = PlotFiles(o, dataset);
         int failed = 0;
         if (fit.Epochs.Count > 0)
@@ -341,10 +366,18 @@ public static class TrainCommand
         }
         else
         {
-            Console.WriteLine(Json(dataset, network, isa, threads, o.Seed, recipe, fit, test));
+            Console.WriteLine(Json(o, dataset, network, isa, threads, recipe, fit, test));
         }
         return fit.Reason is StopReason.Diverged or StopReason.ValidationNotFinite ? 4 : failed;
     }
+
+    /// <summary>Rows per step (per rank when distributed): --batch, else the network's BatchSize.</summary>
+    private static int Batch(Options o, int batchSize, string network)
+        => o.Batch is int b && b > batchSize ? throw new ArgumentException($"--batch {b} is more than {network}'s BatchSize {batchSize}.")
+         : (o.Batch ??= batchSize);
+
+    /// <summary>Steps per epoch (of this rank's shard when distributed), for the progress bar.</summary>
+    private static int Steps(Options o, int rows, int batch) => (rows / (o.Mpi?.Size ?? 1) + batch - 1) / batch;
 
     /// <summary>Default: the curves as SVG and PNG side by side; --plot FILE.svg or FILE.png writes that one; none: none.</summary>
     private static string[] PlotFiles(Options o, string dataset)
@@ -370,7 +403,7 @@ public static class TrainCommand
         }
     }
 
-    private static string Json(string dataset, string network, Isa isa, int threads, int seed, string? recipe, FitResult fit, Evaluation? test)
+    private static string Json(Options o, string dataset, string network, Isa isa, int threads, string? recipe, FitResult fit, Evaluation? test)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -381,7 +414,12 @@ public static class TrainCommand
             if (recipe is not null) w.WriteString("recipe", recipe);
             w.WriteString("isa", isa.ToString());
             w.WriteNumber("threads", threads);
-            w.WriteNumber("seed", seed);
+            w.WriteNumber("seed", o.Seed);
+            if (o.Mpi is Mpi mpi)
+            {
+                w.WriteNumber("ranks", mpi.Size);
+                w.WriteNumber("batchPerRank", o.Batch ?? 0);
+            }
             if (test is { } t)
             {
                 w.WriteNumber("testAccuracy", Math.Round(t.Accuracy, 6));

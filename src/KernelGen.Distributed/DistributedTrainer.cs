@@ -1,6 +1,9 @@
 using System;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using KernelGen.Data;
+using KernelGen.Runtime;
+using KernelGen.Training;
 
 namespace KernelGen.Distributed;
 
@@ -20,8 +23,10 @@ public sealed class NetworkMismatchException : InvalidOperationException
 /// Batch norm uses each rank's own batch statistics (DDP's default); running statistics are averaged only when
 /// <see cref="AverageRunningStatistics"/> is called. Dropout masks follow each network's seed: construct rank r's
 /// network with <see cref="RankSeed"/> so that masks differ per rank. No managed allocation per step.
+/// As an <see cref="ITrainingGroup"/> it runs a <see cref="Trainer{TNet}"/> data-parallel (<c>trainer.Group = this</c>):
+/// epochs sharded by <see cref="Shard"/>, running statistics averaged after each epoch, metrics allreduced.
 /// </summary>
-public sealed unsafe class DistributedTrainer<TNet> : IDisposable where TNet : IClassifier
+public sealed unsafe class DistributedTrainer<TNet> : ITrainingGroup, IDisposable where TNet : IClassifier
 {
     private readonly Mpi mpi;
     private readonly int parameterCount;
@@ -32,6 +37,8 @@ public sealed unsafe class DistributedTrainer<TNet> : IDisposable where TNet : I
     public TNet Network { get; }
     /// <summary>The communicator.</summary>
     public Mpi Mpi => mpi;
+
+    IClassifier ITrainingGroup.Network => Network;
 
     /// <summary>The seed for rank <paramref name="rank"/>'s network: distinct per rank so that dropout masks differ.</summary>
     public static int RankSeed(int seed, int rank) => unchecked(seed + 1_000_003 * rank);
@@ -140,7 +147,7 @@ public sealed unsafe class DistributedTrainer<TNet> : IDisposable where TNet : I
             throw new ArgumentException($"order has {order.Length} rows, fewer than the {size} ranks.", nameof(order));
         for (int i = 0; i < order.Length; i++)
             order[i] = i;
-        var rng = new Random(unchecked(seed * 1_000_003 + epoch)); // not HashCode.Combine: it is seeded per process
+        var rng = new Rng(seed, stream: 0x5A4D_0000L + epoch); // the same sequence in every process and on every platform
         rng.Shuffle(order);
         int per = order.Length / size;
         return new Range(rank * per, (rank + 1) * per);
@@ -155,6 +162,21 @@ public sealed unsafe class DistributedTrainer<TNet> : IDisposable where TNet : I
         mpi.AllreduceSum(sums);
         return new Evaluation(sums[2] == 0 ? 0 : sums[0] / sums[2], (int)sums[1], (int)sums[2]);
     }
+
+    /// <summary>Evaluates this rank's contiguous slice of <paramref name="rows"/> and combines every rank's: the evaluation of
+    /// all the rows, the same on every rank. Collective.</summary>
+    public Evaluation Evaluate(Dataset rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        int from = (int)((long)rows.Count * mpi.Rank / mpi.Size), to = (int)((long)rows.Count * (mpi.Rank + 1) / mpi.Size);
+        int f = rows.FeatureCount;
+        return Evaluate(rows.Features.AsSpan(from * f, (to - from) * f), rows.Labels.AsSpan(from, to - from));
+    }
+
+    Range ITrainingGroup.Partition(Span<int> order, int epoch, int seed) => Shard(order, epoch, seed, mpi.Rank, mpi.Size);
+
+    /// <summary>After each epoch of a <see cref="Trainer{TNet}"/>: <see cref="AverageRunningStatistics"/>.</summary>
+    void ITrainingGroup.EndEpoch() => AverageRunningStatistics();
 
     /// <summary>Sets every rank's running statistics to their mean over ranks (for evaluation after per-rank batch norm).</summary>
     public void AverageRunningStatistics()

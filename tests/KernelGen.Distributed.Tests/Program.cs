@@ -3,7 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using KernelGen;
+using KernelGen.Cli.Networks;
+using KernelGen.Data;
 using KernelGen.Distributed;
+using KernelGen.Training;
 
 namespace KernelGen.Distributed.Tests;
 
@@ -29,10 +32,11 @@ public static class Program
                     rc |= Equivalence(mpi, "EqAdamNet", s => new EqAdamNet(seed: s, threads: 1), 12);
                     break;
                 case "mismatch": rc = Mismatch(mpi); break;
+                case "fit": rc = FitTogether(mpi); break;
                 case "throw": Failure(mpi, kill: false); break;
                 case "kill": Failure(mpi, kill: true); break;
                 default:
-                    Console.Error.WriteLine($"unknown mode '{mode}': equivalence, mismatch, throw, kill (the timings live in benchmarks/KernelGen.Distributed.Bench)");
+                    Console.Error.WriteLine($"unknown mode '{mode}': equivalence, fit, mismatch, throw, kill (the timings live in benchmarks/KernelGen.Distributed.Bench)");
                     rc = 2;
                     break;
             }
@@ -178,6 +182,54 @@ public static class Program
         if (mpi.Rank == 0)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{name}: {n} ranks × {b} rows vs 1 × {n * b} rows after {Steps} steps: max |Δw| / max |w| = {relative:E2} (max |Δw| {maxDiff:E2}, weights moved up to {moved:E2}), loss rel. diff ≤ {maxLossDiff:E2}; ranks bitwise equal: {unequal == 0}; allocated over 200 steps: {allocated} B"));
+        return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Trainer.Fit with a DistributedTrainer as its group (what `kernelgen train --distributed` runs): FashionMlp (batch norm,
+    /// dropout, AdamW) on synthetic rows with an early stop forced after epoch 3 (MinDelta 1: no epoch improves on the
+    /// first). Every rank must report the same epochs, metrics, best epoch and reason, and end with epoch 1's parameters
+    /// and running statistics restored, bitwise equal to rank 0's.
+    /// </summary>
+    private static int FitTogether(Mpi mpi)
+    {
+        int failures = 0;
+        void Fail(string what) { failures++; Console.Error.WriteLine($"FAIL rank {mpi.Rank} fit: {what}"); }
+        const int inputs = 784, classes = 10, trainRows = 1500, validRows = 301;
+        var tx = new float[trainRows * inputs];
+        var ty = new int[trainRows];
+        var vx = new float[validRows * inputs];
+        var vy = new int[validRows];
+        Batch(200, trainRows, inputs, classes, tx, ty);
+        Batch(201, validRows, inputs, classes, vx, vy);
+        var train = new Dataset(tx, ty, inputs, classes);
+        var validation = new Dataset(vx, vy, inputs, classes);
+        using var net = new FashionMlp(seed: DistributedTrainer<FashionMlp>.RankSeed(3, mpi.Rank), threads: 1);
+        var trainer = new Trainer<FashionMlp>(net, train, seed: 3, batchSize: 64);
+        using var group = new DistributedTrainer<FashionMlp>(net, mpi);
+        trainer.Group = group;
+        float[]? epoch1 = null, epoch1Stats = null;
+        FitResult fit = trainer.Fit(validation, new FitOptions { Epochs = 6, Patience = 2, MinDelta = 1, Metric = StopMetric.ValidationAccuracy },
+            m => { if (m.Epoch == 1) { epoch1 = net.Parameters.ToArray(); epoch1Stats = net.RunningStatistics.ToArray(); } });
+        if (fit.Reason != StopReason.EarlyStopped || fit.BestEpoch != 1 || fit.Epochs.Count != 3)
+            Fail($"expected an early stop after epoch 3 with best epoch 1; got {fit.Reason} after {fit.Epochs.Count} epochs, best {fit.BestEpoch}");
+        if (!net.Parameters.SequenceEqual(epoch1) || !net.RunningStatistics.SequenceEqual(epoch1Stats))
+            Fail("the parameters and running statistics are not epoch 1's after the restore");
+        var metrics = fit.Epochs.SelectMany(m => new[] { m.TrainLoss, m.TrainAccuracy, m.ValidationLoss, m.ValidationAccuracy }).Append(fit.BestEpoch).Append((double)fit.Reason).ToArray();
+        double[] root = metrics.ToArray();
+        mpi.Broadcast<double>(root);
+        if (!root.SequenceEqual(metrics))
+            Fail("the epochs' metrics, best epoch or reason differ from rank 0's");
+        int unequal = BitwiseUnequal(mpi, net.Parameters) + BitwiseUnequal(mpi, net.RunningStatistics);
+        if (unequal != 0)
+            Fail($"{unequal} parameters or running statistics differ bitwise from rank 0's");
+        if (fit.Epochs.Count == 3 && !(fit.Epochs[2].TrainLoss < fit.Epochs[0].TrainLoss))
+            Fail($"the training loss did not fall from epoch 1 ({fit.Epochs[0].TrainLoss:F4}) to epoch 3 ({fit.Epochs[2].TrainLoss:F4})");
+        Span<int> anyFailed = stackalloc int[] { -failures };
+        mpi.AllreduceMin(anyFailed); // what every rank found, not rank 0's view alone
+        if (mpi.Rank == 0)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Fit: {mpi.Size} ranks, {fit.Reason} after {fit.Epochs.Count} epochs, best epoch {fit.BestEpoch} restored; train loss {fit.Epochs[0].TrainLoss:F4} → {fit.Epochs[^1].TrainLoss:F4}; metrics, parameters and running statistics equal on every rank: {anyFailed[0] == 0}"));
         return failures == 0 ? 0 : 1;
     }
 

@@ -101,6 +101,8 @@ public sealed class Trainer<TNet> where TNet : IClassifier
     private readonly float[] _goodState;
     private long _goodStep;
     private Rng _rng;
+    private readonly int _seed;
+    private ITrainingGroup? _group;
     private int _epoch;
     private long _steps;
 
@@ -135,6 +137,7 @@ public sealed class Trainer<TNet> where TNet : IClassifier
         _goodStatistics = new float[net.Info.StatisticsCount];
         _goodState = new float[net.Info.OptimizerSlots.Count * net.Info.ParameterCount];
         _rng = new Rng(seed, stream: 0x7EA1);
+        _seed = seed;
     }
 
     /// <summary>Epochs run so far.</summary>
@@ -145,6 +148,25 @@ public sealed class Trainer<TNet> where TNet : IClassifier
 
     /// <summary>Applied to every gathered batch before its step (augmentation); null for none.</summary>
     public IBatchTransform? Transform { get; set; }
+
+    /// <summary>
+    /// The processes this trainer trains with (data parallelism, e.g. <c>KernelGen.Distributed</c>'s
+    /// <c>DistributedTrainer</c>); null (default) trains alone. With a group each epoch trains on this process's part of
+    /// the group's order, in batches of <see cref="BatchSize"/> rows per process (a step of the group covers
+    /// BatchSize × processes rows), and every metric is the group's, so <see cref="Fit"/> decides the same in every
+    /// process. Set it before training, in every process. Cancellation is checked in each process on its own: signal
+    /// it in every process alike (a process that stops alone leaves the others waiting in a collective).
+    /// </summary>
+    public ITrainingGroup? Group
+    {
+        get => _group;
+        set
+        {
+            if (value is not null && !ReferenceEquals(value.Network, _net))
+                throw new ArgumentException("The group trains another network than this trainer.", nameof(value));
+            _group = value;
+        }
+    }
 
     /// <summary>The batch size in use.</summary>
     public int BatchSize => _batchSize;
@@ -160,22 +182,26 @@ public sealed class Trainer<TNet> where TNet : IClassifier
     private double TrainEpoch(CancellationToken cancellation, out bool cancelled)
     {
         cancelled = false;
-        _rng.Shuffle(_order);
+        Range part = Range.All;
+        if (_group is null) _rng.Shuffle(_order);
+        else part = _group.Partition(_order, _epoch, _seed);
+        (int first, int count) = part.GetOffsetAndLength(_order.Length);
+        ReadOnlySpan<int> order = _order.AsSpan(first, count);
         int features = _train.FeatureCount;
         float[] source = _train.Features;
         int[] labels = _train.Labels;
         double lossSum = 0;
         int seen = 0;
-        for (int start = 0; start < _order.Length; start += _batchSize)
+        for (int start = 0; start < order.Length; start += _batchSize)
         {
             if (cancellation.IsCancellationRequested)
             {
                 cancelled = true;
                 break;
             }
-            int rows = Math.Min(_batchSize, _order.Length - start);
+            int rows = Math.Min(_batchSize, order.Length - start);
             if (rows == 1 && _batchNorm) break;
-            ReadOnlySpan<int> ids = _order.AsSpan(start, rows);
+            ReadOnlySpan<int> ids = order.Slice(start, rows);
             for (int i = 0; i < rows; i++)
             {
                 int row = ids[i];
@@ -184,14 +210,18 @@ public sealed class Trainer<TNet> where TNet : IClassifier
             }
             Span<float> batch = _inputs.AsSpan(0, rows * features);
             Transform?.Apply(batch, rows, _epoch, ids);
-            float loss = _net.TrainStep(batch, _labels.AsSpan(0, rows));
+            float loss = _group is null ? _net.TrainStep(batch, _labels.AsSpan(0, rows)) : _group.Step(batch, _labels.AsSpan(0, rows));
             if (!float.IsFinite(loss))
                 throw new TrainingDivergedException(_epoch + 1, start / _batchSize + 1, loss);
             _steps++;
             lossSum += (double)loss * rows;
             seen += rows;
         }
-        if (!cancelled) _epoch++;
+        if (!cancelled)
+        {
+            _epoch++;
+            _group?.EndEpoch();
+        }
         return seen == 0 ? double.NaN : lossSum / seen;
     }
 
@@ -207,16 +237,18 @@ public sealed class Trainer<TNet> where TNet : IClassifier
 
     private EpochMetrics Measure(double trainLoss, double seconds, Dataset? validation, bool evaluateTraining)
     {
-        double trainAccuracy = evaluateTraining ? _net.Evaluate(_train.Features, _train.Labels).Accuracy : double.NaN;
+        double trainAccuracy = evaluateTraining ? Evaluate(_train).Accuracy : double.NaN;
         double validLoss = double.NaN, validAccuracy = double.NaN;
         if (validation is not null)
         {
-            Evaluation valid = _net.Evaluate(validation.Features, validation.Labels);
+            Evaluation valid = Evaluate(validation);
             validLoss = valid.MeanLoss;
             validAccuracy = valid.Accuracy;
         }
         return new EpochMetrics(_epoch, trainLoss, trainAccuracy, validLoss, validAccuracy, seconds);
     }
+
+    private Evaluation Evaluate(Dataset rows) => _group is null ? _net.Evaluate(rows.Features, rows.Labels) : _group.Evaluate(rows);
 
     /// <summary>
     /// Trains for up to <see cref="FitOptions.Epochs"/> epochs, evaluating after each; stops early when the watched
