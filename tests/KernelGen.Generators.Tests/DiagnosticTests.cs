@@ -208,6 +208,16 @@ public class DiagnosticTests
             Single(Replace("[Sgd(LearningRate = 0.05f)]", "[Sgd(LearningRate = 0.05f)] [LearningRateSchedule(Schedule.StepDecay, Gamma = 0f)]"), "KG0105").GetMessage());
     }
 
+    [Theory]
+    [InlineData("Rho = 1f", "Rho = 1: it must be in [0, 1)")]
+    [InlineData("Rho = -0.1f", "Rho = -0.1: it must be in [0, 1)")]
+    [InlineData("Epsilon = 0f", "Epsilon = 0: it must be finite and > 0")]
+    [InlineData("Epsilon = float.NaN", "Epsilon = NaN: it must be finite and > 0")]
+    [InlineData("Epsilon = float.PositiveInfinity", "Epsilon = Infinity: it must be finite and > 0")]
+    public void KG0105_Adadelta_rho_and_epsilon_out_of_range(string property, string message)
+        => Assert.StartsWith("Layer 4 (Adadelta) has " + message,
+            Single(Replace("[Sgd(LearningRate = 0.05f)]", $"[Adadelta({property})]"), "KG0105").GetMessage());
+
     [Fact]
     public void KG0105_layer_hyper_parameter_out_of_range()
     {

@@ -20,6 +20,7 @@ public class CheckpointTests
         "BatchNormNet" => new BatchNormNet(seed: seed),
         "MaxoutNet" => new MaxoutNet(seed: seed),
         "ActivationNet" => new ActivationNet(seed: seed),
+        "OptAdadelta" => new OptAdadelta(seed: seed),
         _ => throw new ArgumentException(name),
     };
 
@@ -51,7 +52,7 @@ public class CheckpointTests
         return bytes.ToArray();
     }
 
-    public static TheoryData<string> Names() => new("FashionMlp", "BatchNormNet", "MaxoutNet", "ActivationNet");
+    public static TheoryData<string> Names() => new("FashionMlp", "BatchNormNet", "MaxoutNet", "ActivationNet", "OptAdadelta");
 
     [Theory]
     [MemberData(nameof(Names))]
@@ -329,6 +330,27 @@ public class CheckpointTests
         if (!File.Exists(path)) return;
         using INetwork target = Trained("FashionMlp", seed: 4);
         AssertRejected(target, path, fragment);
+    }
+
+    [Theory]
+    [InlineData("square_avg")]
+    [InlineData("acc_delta")]
+    public void Adadelta_slots_are_saved_by_name_and_a_negative_mean_of_squares_is_rejected(string slot)
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("adadelta.safetensors");
+        using INetwork source = Trained("OptAdadelta");
+        Assert.Equal(new[] { "square_avg", "acc_delta" }, source.Info.OptimizerSlots);
+        int index = source.Info.OptimizerSlots.ToList().IndexOf(slot);
+        Assert.All(source.OptimizerState(index).ToArray(), v => Assert.True(v > 0));
+        Checkpoint.Save(source, path);
+        SafeTensorFile file = SafeTensors.Load(path);
+        Assert.Equal("square_avg,acc_delta", file.Metadata["optimizer_slots"]);
+        Assert.Equal(source.OptimizerState(index).Slice(0, 15).ToArray(), file.Find($"optimizer.{slot}.L0.weight")!.ToFloats());
+        source.OptimizerState(index)[3] = -1f;
+        Checkpoint.Save(source, path);
+        using INetwork target = Trained("OptAdadelta", seed: 4);
+        AssertRejected(target, path, $"optimizer.{slot}");
     }
 
     [Fact]

@@ -26,6 +26,7 @@ public static class Networks
         new("OptAdamW", isa => new OptAdamW(isa: isa), OptAdamW.Info),
         new("OptNesterov", isa => new OptNesterov(isa: isa), OptNesterov.Info),
         new("OptSgdClipped", isa => new OptSgdClipped(isa: isa), OptSgdClipped.Info),
+        new("OptAdadelta", isa => new OptAdadelta(isa: isa), OptAdadelta.Info),
         new("SchedCosineWarmup", isa => new SchedCosineWarmup(isa: isa), SchedCosineWarmup.Info),
         // Issue 4's building blocks: batch norm, dropout, maxout, every activation.
         new("FashionMlp", isa => new FashionMlp(isa: isa), FashionMlp.Info),

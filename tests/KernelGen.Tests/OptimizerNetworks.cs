@@ -75,3 +75,22 @@ public partial class SchedInverse;
 [Network(Inputs = 3, BatchSize = 4, Seed = 5)] [Dense(5)] [Activation(Act.Tanh)] [Dense(2)] [MeanSquaredError]
 [Sgd(LearningRate = 0.1f)] [LearningRateSchedule(Schedule.Cosine, TotalSteps = 10, MinLearningRate = 0.01f, WarmupSteps = 4)]
 public partial class SchedCosineWarmup;
+
+// Adadelta (deck 004's list; formula of Zeiler 2012 / torch.optim.Adadelta): ρ and ε declared, η left at its default 1.
+[Network(Inputs = 3, BatchSize = 4, Seed = 5)] [Dense(5)] [Activation(Act.Tanh)] [Dense(2)] [MeanSquaredError]
+[Adadelta(Rho = 0.95f, Epsilon = 1e-4f)]
+public partial class OptAdadelta;
+
+// Every default: η = 1, ρ = 0.9, ε = 1e-6.
+[Network(Inputs = 3, BatchSize = 4, Seed = 5)] [Dense(5)] [Activation(Act.Tanh)] [Dense(2)] [MeanSquaredError]
+[Adadelta]
+public partial class OptAdadeltaDefaults;
+
+// Composition: coupled L2 decay (in the gradient), and decoupled decay with clipping (in the update).
+[Network(Inputs = 3, BatchSize = 4, Seed = 5)] [Dense(5)] [Activation(Act.Tanh)] [Dense(2)] [MeanSquaredError]
+[Adadelta(Rho = 0.95f, Epsilon = 1e-4f, WeightDecay = 0.3f)]
+public partial class OptAdadeltaCoupled;
+
+[Network(Inputs = 3, BatchSize = 4, Seed = 5)] [Dense(5)] [Activation(Act.Tanh)] [Dense(2)] [MeanSquaredError]
+[Adadelta(LearningRate = 0.5f, WeightDecay = 0.5f, Decoupled = true, ClipNorm = 0.5f)]
+public partial class OptAdadeltaDecoupledClipped;

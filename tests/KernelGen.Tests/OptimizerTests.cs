@@ -13,7 +13,7 @@ namespace KernelGen.Tests;
 /// </summary>
 public class OptimizerTests
 {
-    private enum Kind { Sgd, Momentum, MomentumAverage, Nesterov, AdaGrad, RmsProp, Adam }
+    private enum Kind { Sgd, Momentum, MomentumAverage, Nesterov, AdaGrad, RmsProp, Adam, Adadelta }
 
     private sealed record Hyper(Kind Kind, double Lr, double Rho = 0.9, double Beta1 = 0.9, double Beta2 = 0.999,
         double Eps = 1e-8, double DecoupledDecay = 0, double ClipNorm = 0);
@@ -68,6 +68,14 @@ public class OptimizerTests
                         w[i] -= _h.Lr * mHat / (Math.Sqrt(vHat) + _h.Eps);
                         break;
                     }
+                    case Kind.Adadelta: // s1 = E[g²], s2 = E[Δx²]
+                    {
+                        _s1[i] = _h.Rho * _s1[i] + (1 - _h.Rho) * gi * gi;
+                        double delta = Math.Sqrt(_s2[i] + _h.Eps) / Math.Sqrt(_s1[i] + _h.Eps) * gi;
+                        _s2[i] = _h.Rho * _s2[i] + (1 - _h.Rho) * delta * delta;
+                        w[i] -= _h.Lr * delta;
+                        break;
+                    }
                 }
             }
         }
@@ -76,7 +84,8 @@ public class OptimizerTests
     public static TheoryData<string, Isa> Cases()
     {
         var data = new TheoryData<string, Isa>();
-        foreach (string name in new[] { "Sgd", "Momentum", "MomentumAverage", "Nesterov", "AdaGrad", "RmsProp", "Adam", "AdamW", "SgdClipped" })
+        foreach (string name in new[] { "Sgd", "Momentum", "MomentumAverage", "Nesterov", "AdaGrad", "RmsProp", "Adam", "AdamW", "SgdClipped",
+                     "Adadelta", "AdadeltaDefaults", "AdadeltaDecoupledClipped" })
             foreach (Isa isa in Networks.Widths) data.Add(name, isa);
         return data;
     }
@@ -92,6 +101,10 @@ public class OptimizerTests
         "Adam" => (new OptAdam(isa: isa), new Hyper(Kind.Adam, 0.02, Beta1: 0.9, Beta2: 0.99)),
         "AdamW" => (new OptAdamW(isa: isa), new Hyper(Kind.Adam, 0.02, DecoupledDecay: 0.5)),
         "SgdClipped" => (new OptSgdClipped(isa: isa), new Hyper(Kind.Sgd, 0.1, ClipNorm: 0.5)),
+        "Adadelta" => (new OptAdadelta(isa: isa), new Hyper(Kind.Adadelta, 1.0, Rho: 0.95, Eps: 1e-4)),
+        "AdadeltaDefaults" => (new OptAdadeltaDefaults(isa: isa), new Hyper(Kind.Adadelta, 1.0, Rho: 0.9, Eps: 1e-6)),
+        "AdadeltaDecoupledClipped" => (new OptAdadeltaDecoupledClipped(isa: isa),
+            new Hyper(Kind.Adadelta, 0.5, Rho: 0.9, Eps: 1e-6, DecoupledDecay: 0.5, ClipNorm: 0.5)),
         _ => throw new ArgumentException(name),
     };
 
@@ -110,7 +123,11 @@ public class OptimizerTests
     /// </summary>
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Trajectory_on_a_random_quadratic_matches_the_formula(string name, Isa isa)
+    public void Trajectory_on_a_random_quadratic_matches_the_formula(string name, Isa isa) => Trajectory(name, isa);
+
+    /// <summary>The 50-step check of <see cref="Trajectory_on_a_random_quadratic_matches_the_formula"/>; returns the largest
+    /// |w − w_ref| seen and the largest reference move |Δw_ref| of one step (for reports).</summary>
+    internal static (double MaxError, double MaxMove) Trajectory(string name, Isa isa)
     {
         var (net, hyper) = Create(name, isa);
         using var _ = net;
@@ -124,6 +141,8 @@ public class OptimizerTests
         bool[] isWeight = WeightMask(net.Info);
         var reference = new Reference(hyper, n);
         var g = new double[n];
+        var start = new double[n];
+        double maxError = 0, maxMove = 0;
         for (int step = 0; step < 50; step++)
         {
             Span<float> gradients = net.Gradients;
@@ -132,7 +151,7 @@ public class OptimizerTests
             {
                 gradients[i] = (float)(gain * a[i] * (parameters[i] - c[i]));
                 g[i] = gradients[i];
-                w[i] = parameters[i]; // both sides start the step from the same float parameters
+                w[i] = start[i] = parameters[i]; // both sides start the step from the same float parameters
             }
             net.ApplyUpdate();
             reference.Update(w, g, isWeight);
@@ -140,11 +159,14 @@ public class OptimizerTests
             for (int i = 0; i < n; i++)
             {
                 double error = Math.Abs(parameters[i] - w[i]);
+                maxError = Math.Max(maxError, error);
+                maxMove = Math.Max(maxMove, Math.Abs(w[i] - start[i]));
                 Assert.True(error <= 2e-5 + 1e-4 * Math.Abs(w[i]),
                     $"{name} {isa}: step {step + 1}, parameter {i}: {parameters[i]} vs reference {w[i]}");
             }
             Assert.Equal(step + 1, net.Step);
         }
+        return (maxError, maxMove);
     }
 
     /// <summary>Adam's bias correction: the first update moves every parameter by η·g/|g| ≈ η (not by η·(1 − β₁)/√(1 − β₂)).</summary>

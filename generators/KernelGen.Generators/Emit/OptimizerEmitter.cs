@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using KernelGen.Generators.Emit.Optimizers;
 using KernelGen.Generators.Emit.Targets;
 using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
@@ -16,15 +17,7 @@ internal static class OptimizerEmitter
 
     public static string Describe(OptimizerSpec o)
     {
-        string name = o.Kind switch
-        {
-            OptimizerKind.Sgd => "SGD",
-            OptimizerKind.Momentum => o.AveragedMomentum ? "momentum (averaged)" : "momentum",
-            OptimizerKind.Nesterov => "Nesterov momentum",
-            OptimizerKind.AdaGrad => "AdaGrad",
-            OptimizerKind.RmsProp => "RMSProp",
-            _ => o.DecoupledDecay ? "AdamW" : "Adam",
-        };
+        string name = OptimizerRule.For(o.Kind).Name(o);
         string decay = o.WeightDecay > 0f ? $", {(o.Decoupled ? "decoupled" : o.Regularization.ToString())} weight decay λ = {Trim(o.WeightDecay)}" : string.Empty;
         string clip = o.ClipNorm > 0f ? $", gradient clipped to norm {Trim(o.ClipNorm)}" : string.Empty;
         return $"{name} (η = {Trim(o.LearningRate)}{decay}{clip})";
@@ -131,16 +124,7 @@ internal static class OptimizerEmitter
         {
             w.Line("float scale = 1f;");
         }
-        if (o.Kind == OptimizerKind.Adam)
-        {
-            w.Line("long t = _step + 1;");
-            w.Line($"float c1 = (float)(lr / (1.0 - global::System.Math.Pow({Float(o.Beta1)}, t))); // η / (1 − β₁ᵗ)");
-            w.Line($"float c2 = (float)(1.0 / global::System.Math.Sqrt(1.0 - global::System.Math.Pow({Float(o.Beta2)}, t))); // 1 / √(1 − β₂ᵗ)");
-        }
-        else
-        {
-            w.Line("float c1 = 0f, c2 = 0f;");
-        }
+        OptimizerRule.For(o.Kind).StepConstants(w, o);
         string wd = o.DecoupledDecay ? ", _weightDecay" : string.Empty;
         string frozen = "ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_frozen)";
         w.Open("if (_pool is not null && ParameterCount >= ParallelParameters)");
@@ -230,13 +214,7 @@ internal static class OptimizerEmitter
         w.Line();
     }
 
-    internal static IEnumerable<string> StateNames(OptimizerSpec o) => o.Kind switch
-    {
-        OptimizerKind.Sgd => Array.Empty<string>(),
-        OptimizerKind.Adam => new[] { "m", "v" },
-        OptimizerKind.AdaGrad or OptimizerKind.RmsProp => new[] { "h" },
-        _ => new[] { "v" },
-    };
+    internal static IEnumerable<string> StateNames(OptimizerSpec o) => OptimizerRule.For(o.Kind).Slots;
 
     /// <summary>
     /// The update of the parameters at offset <paramref name="i"/>: one vector, or one float for the scalar
@@ -244,49 +222,11 @@ internal static class OptimizerEmitter
     /// </summary>
     private static void Element(CodeWriter w, OptimizerSpec o, VectorTarget t, string i, bool decay)
     {
-        string T = t.Type;
         string v = t.IsScalar ? string.Empty : "V";
-        string lr = "lr" + v, scale = "scale" + v, c1 = "c1" + v, c2 = "c2" + v, keep = "keep" + v;
-        string C(float f) => t.Broadcast(Float(f));
-        string slot(int k) => $"{i} + {Int(k)} * ParameterCapacity";
-        w.Line($"{T} gi = {t.Load("g", i)} * {scale};");
-        w.Line($"{T} pi = {t.Load("p", i)}{(decay ? " * " + keep : string.Empty)};");
-        switch (o.Kind)
-        {
-            case OptimizerKind.Sgd:
-                w.Line($"pi = {t.MultiplyAdd("-" + lr, "gi", "pi")};");
-                break;
-            case OptimizerKind.Momentum:
-                w.Line($"{T} v = {t.Load("s", slot(0))};");
-                w.Line(o.AveragedMomentum
-                    ? $"v = {t.MultiplyAdd(C(o.Rho), "v", C(1f - o.Rho) + " * gi")};"
-                    : $"v = {t.MultiplyAdd(C(o.Rho), "v", "gi")};");
-                w.Line(t.Store("v", "s", slot(0)));
-                w.Line($"pi = {t.MultiplyAdd("-" + lr, "v", "pi")};");
-                break;
-            case OptimizerKind.Nesterov:
-                w.Line($"{T} old = {t.Load("s", slot(0))};");
-                w.Line($"{T} v = {C(o.Rho)} * old - {lr} * gi;");
-                w.Line(t.Store("v", "s", slot(0)));
-                w.Line($"pi = pi - {C(o.Rho)} * old + {C(1f + o.Rho)} * v;");
-                break;
-            case OptimizerKind.AdaGrad:
-            case OptimizerKind.RmsProp:
-                w.Line($"{T} h = {t.Load("s", slot(0))};");
-                w.Line(o.Kind == OptimizerKind.AdaGrad
-                    ? $"h = {t.MultiplyAdd("gi", "gi", "h")};"
-                    : $"h = {t.MultiplyAdd(C(o.Rho), "h", C(1f - o.Rho) + " * gi * gi")};");
-                w.Line(t.Store("h", "s", slot(0)));
-                w.Line($"pi = pi - {lr} * gi / ({t.Sqrt("h")} + {C(o.Epsilon)});");
-                break;
-            default:
-                w.Line($"{T} m = {t.MultiplyAdd(C(o.Beta1), t.Load("s", slot(0)), C(1f - o.Beta1) + " * gi")};");
-                w.Line($"{T} v = {t.MultiplyAdd(C(o.Beta2), t.Load("s", slot(1)), C(1f - o.Beta2) + " * gi * gi")};");
-                w.Line(t.Store("m", "s", slot(0)));
-                w.Line(t.Store("v", "s", slot(1)));
-                w.Line($"pi = pi - {c1} * m / ({t.Sqrt("v")} * {c2} + {C(o.Epsilon)});");
-                break;
-        }
+        string scale = "scale" + v, keep = "keep" + v;
+        w.Line($"{t.Type} gi = {t.Load("g", i)} * {scale};");
+        w.Line($"{t.Type} pi = {t.Load("p", i)}{(decay ? " * " + keep : string.Empty)};");
+        OptimizerRule.For(o.Kind).Element(new OptimizerElement(w, o, t, i));
         w.Line(t.Store("pi", "p", i));
     }
 }

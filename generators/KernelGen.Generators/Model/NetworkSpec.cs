@@ -30,7 +30,8 @@ internal enum InitKind { Zeros = 0, SmallNormal = 1, XavierUniform = 2, XavierNo
 /// <summary>Mirrors KernelGen.LossKind.</summary>
 internal enum LossKind { SoftmaxCrossEntropy = 0, MeanSquaredError = 1 }
 
-internal enum OptimizerKind { Sgd = 0, Momentum = 1, Nesterov = 2, AdaGrad = 3, RmsProp = 4, Adam = 5 }
+/// <summary>The optimizer attributes; each kind's name, slots, defaults and formula are one <see cref="Emit.Optimizers.OptimizerRule"/>.</summary>
+internal enum OptimizerKind { Sgd = 0, Momentum = 1, Nesterov = 2, AdaGrad = 3, RmsProp = 4, Adam = 5, Adadelta = 6 }
 
 /// <summary>Mirrors KernelGen.Reg.</summary>
 internal enum RegKind { L2 = 0, L1 = 1, ElasticNet = 2 }
@@ -68,13 +69,8 @@ internal sealed record OptimizerSpec(
     /// <summary>Weight decay applied by the update itself (AdamW style).</summary>
     public bool DecoupledDecay => WeightDecay > 0f && Decoupled;
 
-    /// <summary>Floats of optimizer state per parameter.</summary>
-    public int StateSlots => Kind switch
-    {
-        OptimizerKind.Sgd => 0,
-        OptimizerKind.Adam => 2,
-        _ => 1,
-    };
+    /// <summary>Floats of optimizer state per parameter: the number of slots the kind's rule declares.</summary>
+    public int StateSlots => Emit.Optimizers.OptimizerRule.For(Kind).Slots.Count;
 }
 
 /// <summary>The learning-rate schedule (Constant when none is declared).</summary>

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using KernelGen.Generators.Diagnostics;
+using KernelGen.Generators.Emit.Optimizers;
 using KernelGen.Generators.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -28,7 +29,6 @@ internal static class NetworkParser
 {
     // Defaults of the runtime attributes (the generator cannot read property initialisers); keep in sync
     // with src/KernelGen/Description.
-    private const float DefaultLearningRate = 0.01f;
     private const InitKind DefaultInit = InitKind.XavierUniform;
     private const long MaxBufferFloats = 1L << 30;
     private static readonly string[] GeneratedMembers =
@@ -294,6 +294,7 @@ internal static class NetworkParser
                 case "KernelGen.AdaGradAttribute":
                 case "KernelGen.RmsPropAttribute":
                 case "KernelGen.AdamAttribute":
+                case "KernelGen.AdadeltaAttribute":
                 {
                     OptimizerSpec parsed = ParseOptimizer(a, display, diagnostics, location, position);
                     if (optimizer is not null)
@@ -360,7 +361,8 @@ internal static class NetworkParser
     private static OptimizerSpec ParseOptimizer(AttributeData a, string display, List<DiagnosticInfo> diagnostics, Location location, int position)
     {
         var kind = (OptimizerKind)Enum.Parse(typeof(OptimizerKind), display);
-        float lr = NamedFloat(a, "LearningRate") ?? DefaultLearningRate;
+        OptimizerRule rule = OptimizerRule.For(kind); // its defaults; the attribute declares only the properties the kind uses
+        float lr = NamedFloat(a, "LearningRate") ?? rule.DefaultLearningRate;
         if (float.IsNaN(lr) || float.IsInfinity(lr) || lr <= 0f)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadLearningRate, location, Pos(position), display, lr.ToString("R", CultureInfo.InvariantCulture)));
         void Check(string property, float value, bool ok, string expected)
@@ -384,7 +386,7 @@ internal static class NetworkParser
                 "decoupled weight decay (Decoupled = true) shrinks weights proportionally, which is L2; use Reg.L2 or Decoupled = false"));
         float clip = NamedFloat(a, "ClipNorm") ?? 0f;
         Check("ClipNorm", clip, Finite(clip) && clip >= 0f, "it must be finite and ≥ 0 (0 turns clipping off)");
-        float rho = NamedFloat(a, "Rho") ?? (kind == OptimizerKind.RmsProp ? 0.99f : 0.9f);
+        float rho = NamedFloat(a, "Rho") ?? rule.DefaultRho;
         Check("Rho", rho, rho >= 0f && rho < 1f, "it must be in [0, 1)");
         int form = NamedInt(a, "Form") ?? 0;
         if (form is not (0 or 1))
@@ -396,7 +398,7 @@ internal static class NetworkParser
         Check("Beta1", beta1, beta1 >= 0f && beta1 < 1f, "it must be in [0, 1)");
         float beta2 = NamedFloat(a, "Beta2") ?? 0.999f;
         Check("Beta2", beta2, beta2 >= 0f && beta2 < 1f, "it must be in [0, 1)");
-        float eps = NamedFloat(a, "Epsilon") ?? 1e-8f;
+        float eps = NamedFloat(a, "Epsilon") ?? rule.DefaultEpsilon;
         Check("Epsilon", eps, Finite(eps) && eps > 0f, "it must be finite and > 0, e.g. 1e-8");
         return new OptimizerSpec(kind, lr, decay, (RegKind)reg, beta, decoupled, clip, rho, form == 1, beta1, beta2, eps);
     }

@@ -61,7 +61,7 @@ public sealed class NetworkInfo
     /// <summary>The declared optimizer, in words (e.g. "AdamW (η = 0.001, decoupled weight decay λ = 0.0001)").</summary>
     public string Optimizer { get; init; } = string.Empty;
 
-    /// <summary>Names of the optimizer's state slots (Adam: "m", "v"; momentum: "v"; AdaGrad/RMSProp: "h"; SGD: none), in slot order.</summary>
+    /// <summary>Names of the optimizer's state slots (Adam: "m", "v"; momentum: "v"; AdaGrad/RMSProp: "h"; Adadelta: "square_avg", "acc_delta"; SGD: none), in slot order.</summary>
     public IReadOnlyList<string> OptimizerSlots { get; init; } = Array.Empty<string>();
 
     /// <summary>The declared weight-decay strength λ (0 when none).</summary>

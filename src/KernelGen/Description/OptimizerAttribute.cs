@@ -116,3 +116,22 @@ public sealed class AdamAttribute : OptimizerAttribute
     /// <summary>ε &gt; 0. Default 1e-8.</summary>
     public float Epsilon { get; set; } = 1e-8f;
 }
+
+/// <summary>
+/// Adadelta (Zeiler 2012), as <c>torch.optim.Adadelta</c>: <c>E[g²] ← ρ·E[g²] + (1 − ρ)·g²</c>,
+/// <c>Δx = √(E[Δx²] + ε) / √(E[g²] + ε) · g</c>, <c>E[Δx²] ← ρ·E[Δx²] + (1 − ρ)·Δx²</c>, <c>w ← w − η·Δx</c>.
+/// The state slots are <c>square_avg</c> (E[g²]) and <c>acc_delta</c> (E[Δx²]), PyTorch's names.
+/// The learning rate defaults to 1 (Adadelta's step needs none; η scales it, as in PyTorch).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AdadeltaAttribute : OptimizerAttribute
+{
+    /// <summary>Creates the attribute with η = 1.</summary>
+    public AdadeltaAttribute() => LearningRate = 1f;
+
+    /// <summary>Decay ρ of both running averages, in [0, 1). Default 0.9 (PyTorch's; Zeiler's paper used 0.95).</summary>
+    public float Rho { get; set; } = 0.9f;
+
+    /// <summary>ε &gt; 0 inside both roots. Default 1e-6.</summary>
+    public float Epsilon { get; set; } = 1e-6f;
+}

@@ -306,11 +306,12 @@ public static class Checkpoint
     private static string SlotNames(INetwork net) => string.Join(",", net.Info.OptimizerSlots);
 
     /// <summary>Whether optimizer state slot <paramref name="slot"/> is a running mean of squares (≥ 0): Adam's v (the
-    /// slot after m), AdaGrad's and RMSProp's h. A lone v (momentum's velocity) may be negative.</summary>
+    /// slot after m), AdaGrad's and RMSProp's h, Adadelta's square_avg and acc_delta. A lone v (momentum's velocity) may be
+    /// negative. By slot name: a new optimizer whose slot must be ≥ 0 adds its name here.</summary>
     private static bool NonNegativeSlot(NetworkInfo info, int slot)
     {
         IReadOnlyList<string> slots = info.OptimizerSlots;
-        return slots[slot] == "h" || (slots[slot] == "v" && slot > 0 && slots[slot - 1] == "m");
+        return slots[slot] is "h" or "square_avg" or "acc_delta" || (slots[slot] == "v" && slot > 0 && slots[slot - 1] == "m");
     }
 
     private static void NotFinite(ReadOnlySpan<float> values, string what)
