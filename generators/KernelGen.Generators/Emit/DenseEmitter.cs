@@ -294,10 +294,10 @@ internal sealed class DenseEmitter : LayerEmitter
         w.Line($"// x: [rows × {Int(k)}], dz: [rows × {Int(n)}], dw: [{Int(n)} × {Int(k)}]{(bias ? $", db: [{Int(n)}]" : string.Empty)}. Overwrites dw and db.");
         w.Line($"// outputs: how many outputs (rows of dW) from dz/dw/db as passed: {Int(n)} for all, or a thread's share — a multiple of the tile,");
         w.Line("// the last share ending at the layer's end, so every element is computed the same way whatever the split.");
-        w.Line(Aggressive);
         OptimizerSpec opt = node.Plan.Spec.Optimizer;
         bool decay = node.DecayInGradient;
         if (decay) w.Line($"// Coupled {opt.Regularization} weight decay fused into the store: dW += {OptimizerEmitter.DecayGradient(opt, VectorTarget.Scalar, "w")} (w: this layer's weights; biases are not decayed).");
+        w.Line(Aggressive);
         w.Open($"private static void {node.KernelName}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, float lambda, " : string.Empty)}int rows, int outputs)");
         if (t.IsScalar || k < lanes)
         {

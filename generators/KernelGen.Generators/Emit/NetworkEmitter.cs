@@ -620,13 +620,13 @@ internal static class NetworkEmitter
             w.Line($"/// <summary>Forward through every layer, {t.IsaName} kernels.</summary>");
             w.Line(Aggressive);
             w.Open($"internal static void Forward_{t.Suffix}(ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP})");
-            foreach (Node n in plan.Nodes) w.Line(ForwardCall(n, t, Input(n), "train", "drop") + ";");
+            WithViews(w, plan.Nodes.Select(n => ForwardCall(n, t, Input(n), "train", "drop") + ";"));
             w.Close();
             w.Line();
 
             w.Line($"/// <summary>Inference forward, {t.IsaName} kernels: running statistics{(folded ? ", batch norm folded into the dense weights before it" : string.Empty)}{(dropout ? ", dropout skipped (the next layer reads its input)" : string.Empty)}.</summary>");
-            w.Line(Aggressive);
             w.Line("// r0: the first of these rows within the workspace (a thread's share of a chunk); x points at the chunk's row 0.");
+            w.Line(Aggressive);
             w.Open($"internal static void Infer_{t.Suffix}(ref float x, ref float ws, ref float p{stP}{foldP}, int r0, int rows)");
             var output = new Dictionary<Node, string>();
             string Source(Node n) => n.Previous is null ? $"ref {U}.Add(ref x, r0 * {Int(spec.Inputs)})" : output[n.Previous];
@@ -656,11 +656,7 @@ internal static class NetworkEmitter
             w.Line($"/// <summary>Backward through every layer in reverse, {t.IsaName} kernels. No ∂L/∂x is computed below the first layer with parameters (nothing there learns).</summary>");
             w.Line(Aggressive);
             w.Open($"internal static void Backward_{t.Suffix}(ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP})");
-            for (int i = plan.Nodes.Count - 1; i >= 0; i--)
-            {
-                string? call = BackwardCall(plan.Nodes[i], t);
-                if (call is not null) w.Line(call);
-            }
+            WithViews(w, plan.Nodes.Reverse().Select(n => BackwardCall(n, t)).Where(c => c is not null).Select(c => c!));
             w.Close();
             w.Line();
         }
@@ -677,6 +673,30 @@ internal static class NetworkEmitter
     private static string? BackwardCall(Node n, VectorTarget t) => LayerEmitter.For(n).BackwardCall(t);
 
     private static string RefAt(string r, string offset) => $"ref {VectorTarget.At(r, offset)}";
+
+    private static readonly System.Text.RegularExpressions.Regex View =
+        new(@"ref Unsafe\.Add\(ref (p|g|ws|st|f), ([A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\)", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Writes a walk's statements with its tensors bound once at the top as named views (as llm.c names its tensor pointers):
+    /// <c>ref float l0W = ref Unsafe.Add(ref p, L0_W);</c>, then calls read <c>ref l0W</c>. Gradients are named with a d
+    /// (<c>dL0W</c>). Only views at a constant offset are named; a thread's share (offset + rows) stays inline.
+    /// </summary>
+    private static void WithViews(CodeWriter w, IEnumerable<string> statements)
+    {
+        var views = new List<(string Name, string Block, string Offset)>();
+        string Name(System.Text.RegularExpressions.Match m)
+        {
+            string block = m.Groups[1].Value, offset = m.Groups[2].Value;
+            string camel = char.ToLowerInvariant(offset[0]) + offset.Substring(1).Replace("_", string.Empty);
+            string name = block == "g" ? "d" + offset.Replace("_", string.Empty) : camel;
+            if (!views.Any(v => v.Name == name)) views.Add((name, block, offset));
+            return "ref " + name;
+        }
+        string[] body = statements.Select(st => View.Replace(st, Name)).ToArray();
+        foreach (var v in views) w.Line($"ref float {v.Name} = ref Unsafe.Add(ref {v.Block}, {v.Offset});");
+        foreach (string line in body) w.Line(line);
+    }
 
     /// <summary>Unsafe in the user's namespace (fully qualified: KernelGen imports nothing there).</summary>
     private const string QualifiedUnsafe = "global::System.Runtime.CompilerServices.Unsafe";

@@ -155,9 +155,9 @@ internal static class OptimizerEmitter
         int capacity = plan.ParameterCapacity;
         w.Line($"/// <summary>{Describe(o)}: one fused pass, {t.IsaName}.</summary>");
         w.Line($"// State: {(o.StateSlots == 0 ? "none" : string.Join(", ", StateNames(o).Select((n, k) => $"{n} at s[{Int(k)}·{Int(capacity)}]")))}. scale: gradient clipping factor.");
-        w.Line(Aggressive);
         w.Line("// frozen: per layer, skip its segments (anyFrozen: at least one is set). part/parts: this call's share of every loop's vectors");
         w.Line("// (the scalar tails go to the last part), so each element is updated the same way whatever the split.");
+        w.Line(Aggressive);
         w.Open($"internal static void Update_{t.Suffix}(ref float p, ref float g, ref float s, float lr, float scale, float c1, float c2{(o.DecoupledDecay ? ", float wd" : string.Empty)}, ref bool frozen, bool anyFrozen, int part, int parts)");
         if (o.DecoupledDecay) w.Line("float keep = 1f - lr * wd; // decoupled decay: w ← w·(1 − η·λ)");
         if (!t.IsScalar)

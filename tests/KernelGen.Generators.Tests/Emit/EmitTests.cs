@@ -86,6 +86,28 @@ public class EmitTests
     }
 
     [Fact]
+    public void Comments_sit_above_attributes_and_walks_bind_their_tensors_once()
+    {
+        GeneratorHarness.Run run = GeneratorHarness.RunGenerator(PipelineTests.TechniqueNet);
+        foreach (GeneratedSourceResult file in run.Single.GeneratedSources)
+        {
+            string[] lines = file.SourceText.ToString().Split('\n');
+            for (int i = 0; i + 1 < lines.Length; i++)
+            {
+                if (lines[i].TrimStart().StartsWith("[", StringComparison.Ordinal) && lines[i].TrimEnd().EndsWith("]", StringComparison.Ordinal))
+                    Assert.False(lines[i + 1].TrimStart().StartsWith("//", StringComparison.Ordinal), $"{file.HintName}:{i + 2}: a comment between an attribute and what it marks");
+            }
+        }
+        string layout = Source(run, ".Layout.g.cs");
+        int forward = layout.IndexOf("internal static void Forward_V512(", StringComparison.Ordinal);
+        string walk = layout.Substring(forward, layout.IndexOf("\n    }", forward, StringComparison.Ordinal) - forward);
+        // Named views first (ref float l0W = ref Unsafe.Add(ref p, L0_W);), then calls that use them: no offset arithmetic in the calls.
+        Assert.Contains("ref float l0W = ref Unsafe.Add(ref p, L0_W);", walk);
+        string calls = string.Join("\n", walk.Split('\n').Where(l => l.Contains("_Forward_V512(", StringComparison.Ordinal)));
+        Assert.DoesNotContain("Unsafe.Add", calls);
+    }
+
+    [Fact]
     public void The_line_writer_moves_trailing_comments_and_wraps_after_commas_outside_strings()
     {
         var w = new CodeWriter(indent: 2);
