@@ -24,6 +24,14 @@ internal sealed class ActivationEmitter : LayerEmitter
         get { if (Layer.Act.TakesAlpha()) yield return $"Alpha = {Float(Layer.Alpha)}"; }
     }
 
+    public override string? ModulePrefix => Node.IsPReLU ? "prelu" : null;
+
+    /// <summary>PReLU's α per unit (named as torch.nn.PReLU names it: weight); other activations own no tensor.</summary>
+    public override IEnumerable<TensorDecl> Tensors(string module)
+    {
+        if (Node.IsPReLU) yield return new TensorDecl(module + ".weight", "Alpha", Node.Layer.Index, false, Node.WConst, new[] { Node.Outputs }, false);
+    }
+
     public override void EmitParameterConstants(CodeWriter w)
     {
         Node n = Node;

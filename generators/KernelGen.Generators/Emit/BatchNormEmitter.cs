@@ -23,6 +23,19 @@ internal sealed class BatchNormEmitter : LayerEmitter
         get { yield return $"Momentum = {Float(Layer.Momentum)}, Epsilon = {Float(Layer.Epsilon)}, StatisticsOffset = {Node.RunningConst}"; }
     }
 
+    public override string? ModulePrefix => "bn";
+
+    /// <summary>γ and β (named as torch.nn.BatchNorm1d names them: weight, bias), then the running mean and variance.</summary>
+    public override IEnumerable<TensorDecl> Tensors(string module)
+    {
+        Node n = Node;
+        int[] shape = { n.Outputs };
+        yield return new TensorDecl(module + ".weight", "Gamma", n.Layer.Index, false, n.WConst, shape, false);
+        yield return new TensorDecl(module + ".bias", "Beta", n.Layer.Index, false, n.BConst, shape, false);
+        yield return new TensorDecl(module + ".running_mean", "RunningMean", n.Layer.Index, true, n.RunningConst, shape, false);
+        yield return new TensorDecl(module + ".running_var", "RunningVariance", n.Layer.Index, true, $"{n.RunningConst} + {Int(n.Outputs)}", shape, false);
+    }
+
     public override void EmitParameterConstants(CodeWriter w)
     {
         Node n = Node;

@@ -28,6 +28,15 @@ internal sealed class DenseEmitter : LayerEmitter
         }
     }
 
+    public override string? ModulePrefix => "fc";
+
+    public override IEnumerable<TensorDecl> Tensors(string module)
+    {
+        Node n = Node;
+        yield return new TensorDecl(module + ".weight", "Weight", n.Layer.Index, false, n.WConst, new[] { n.Outputs, n.Inputs }, true);
+        if (n.Layer.Bias) yield return new TensorDecl(module + ".bias", "Bias", n.Layer.Index, false, n.BConst, new[] { n.Outputs }, false);
+    }
+
     public override void EmitParameterConstants(CodeWriter w)
     {
         Node n = Node;

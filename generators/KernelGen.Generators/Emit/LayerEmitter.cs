@@ -16,6 +16,19 @@ internal sealed class GeneratorBugException : InvalidOperationException
     public GeneratorBugException(string what) : base("bug: " + what) { }
 }
 
+/// <summary>One tensor a layer owns, as Info.Tensors lists it (the runtime's TensorInfo, with its offset as a layout constant).</summary>
+/// <param name="Name">PyTorch-style, e.g. fc1.weight, bn1.running_mean.</param>
+/// <param name="Role">Member of KernelGen.TensorRole.</param>
+/// <param name="Layer">0-based index of the owning layer in the attribute stack.</param>
+/// <param name="Statistics">In the running statistics block (else in Parameters, with a gradient and optimizer state).</param>
+/// <param name="Offset">The layout constant of its first element, e.g. L0_W.</param>
+/// <param name="Shape">Row-major shape.</param>
+/// <param name="Decay">Whether the declared weight decay applies (dense weights only).</param>
+internal sealed record TensorDecl(string Name, string Role, int Layer, bool Statistics, string Offset, int[] Shape, bool Decay)
+{
+    public int Length => Shape.Aggregate(1, (a, b) => a * b);
+}
+
 /// <summary>
 /// Everything one layer kind contributes to a network: its description in Info, its parameter constants and initialisation,
 /// its workspace views, its kernels at every width and their shape signature, the calls of those kernels from the walks
@@ -69,6 +82,32 @@ internal abstract class LayerEmitter
 
     /// <summary>Initialisers of the LayerInfo beyond the constructor's arguments (e.g. "Rate = 0.2f").</summary>
     public virtual IEnumerable<string> InfoSettings => Enumerable.Empty<string>();
+
+    // ---------------------------------------------------------------- tensors
+
+    /// <summary>The PyTorch-style module prefix of this kind's tensors (fc, bn, prelu), numbered per prefix from 1; null: it owns none.</summary>
+    public virtual string? ModulePrefix => null;
+
+    /// <summary>The tensors this node owns, in canonical order, under module name <paramref name="module"/> (e.g. fc1).</summary>
+    public virtual IEnumerable<TensorDecl> Tensors(string module) => Enumerable.Empty<TensorDecl>();
+
+    /// <summary>
+    /// Every tensor of the network, in canonical order: the one list the generator derives from the kinds. Info.Tensors is
+    /// emitted from it, and the optimizer's parameter segments (which runs it updates, which it decays) come from it too.
+    /// </summary>
+    public static IReadOnlyList<TensorDecl> TensorsOf(IEnumerable<Node> nodes)
+    {
+        var list = new List<TensorDecl>();
+        var counts = new Dictionary<string, int>();
+        foreach (Node n in nodes)
+        {
+            LayerEmitter e = For(n);
+            if (e.ModulePrefix is not string prefix) continue;
+            counts[prefix] = counts.TryGetValue(prefix, out int k) ? k + 1 : 1;
+            list.AddRange(e.Tensors(prefix + Int(counts[prefix])));
+        }
+        return list;
+    }
 
     // ---------------------------------------------------------------- layout and state
 

@@ -25,6 +25,17 @@ internal sealed class LayerNormEmitter : LayerEmitter
         get { yield return $"Epsilon = {Float(Layer.Epsilon)}"; }
     }
 
+    public override string? ModulePrefix => "ln";
+
+    /// <summary>γ and β, named as torch.nn.LayerNorm names them (weight, bias); no running statistics.</summary>
+    public override IEnumerable<TensorDecl> Tensors(string module)
+    {
+        Node n = Node;
+        int[] shape = { n.Outputs };
+        yield return new TensorDecl(module + ".weight", "Gamma", n.Layer.Index, false, n.WConst, shape, false);
+        yield return new TensorDecl(module + ".bias", "Beta", n.Layer.Index, false, n.BConst, shape, false);
+    }
+
     /// <summary>Floats between the per-row means and the per-row 1/σ in the workspace (one per row of a batch, aligned).</summary>
     private int Stride => NetworkPlan.RoundUp(Node.Plan.Spec.BatchSize);
 

@@ -192,6 +192,15 @@ internal static class NetworkEmitter
             w.Line($"        new(global::KernelGen.LayerKind.{l.Kind}, {Int(l.Inputs)}, {Int(l.Outputs)}, global::KernelGen.Act.{layer.InfoActivation}, "
                 + $"global::KernelGen.Init.{l.Init}, {(layer.InfoBias ? "true" : "false")}, {weights}, {bias}){init},");
         }
+        w.Line("    },");
+        w.Line("    new global::KernelGen.TensorInfo[]");
+        w.Line("    {");
+        foreach (TensorDecl t in plan.Tensors)
+        {
+            string block = t.Statistics ? "Statistics" : "Parameters";
+            w.Line($"        new(\"{t.Name}\", global::KernelGen.TensorRole.{t.Role}, {Int(t.Layer)}, global::KernelGen.TensorBlock.{block}, {t.Offset}, "
+                + $"new[] {{ {string.Join(", ", t.Shape.Select(Int))} }}, {(t.Decay ? "true" : "false")}),");
+        }
         string slotNames = string.Join(", ", OptimizerEmitter.StateNames(spec.Optimizer).Select(n => "\"" + n + "\""));
         w.Line($"    }}) {{ Optimizer = \"{OptimizerEmitter.Describe(spec.Optimizer)}\", OptimizerSlots = new string[] {{ {slotNames} }}, WeightDecay = {Float(spec.Optimizer.WeightDecay)} }};");
         w.Line();

@@ -155,19 +155,12 @@ internal sealed class NetworkPlan
             if (n.FoldedOffset >= 0) n.FoldedInto = nodes[n.Number + 1];
         }
 
-        // Parameter runs in layout order, with whether weight decay applies (dense weights only).
+        // Parameter runs in layout order, with whether weight decay applies: the trainable tensors of the one tensor list.
+        Tensors = LayerEmitter.TensorsOf(nodes);
         var segments = new List<ParameterSegment>();
-        foreach (Node n in nodes)
+        foreach (TensorDecl t in Tensors)
         {
-            if (n.IsDense)
-            {
-                segments.Add(new ParameterSegment(n.WConst, n.Inputs * n.Outputs, true, "weights of " + n.Name, n.Layer.Index));
-                if (n.Layer.Bias) segments.Add(new ParameterSegment(n.BConst, n.Outputs, false, "bias of " + n.Name, n.Layer.Index));
-            }
-            else if (n.IsNormalization)
-                segments.Add(new ParameterSegment(n.WConst, 2 * n.Outputs, false, "γ and β of " + n.Name, n.Layer.Index));
-            else if (n.IsPReLU)
-                segments.Add(new ParameterSegment(n.WConst, n.Outputs, false, "α of " + n.Name, n.Layer.Index));
+            if (!t.Statistics) segments.Add(new ParameterSegment(t.Offset, t.Length, t.Decay, t.Name, t.Layer));
         }
         Segments = segments;
         ParameterCount = checked((int)layout.ParameterCount);
@@ -194,6 +187,8 @@ internal sealed class NetworkPlan
     public int ProbabilitiesOffset { get; }
     /// <summary>Every parameter run in layout order, with whether weight decay applies (dense weights only).</summary>
     public IReadOnlyList<ParameterSegment> Segments { get; }
+    /// <summary>Every tensor the network owns (LayerEmitter.TensorsOf): what Info.Tensors lists.</summary>
+    public IReadOnlyList<TensorDecl> Tensors { get; }
     /// <summary>Floats of running statistics (batch norm means and variances).</summary>
     public int StatisticsCount { get; }
     /// <summary>Floats of folded dense weights and biases for Predict.</summary>

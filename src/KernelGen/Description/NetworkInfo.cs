@@ -11,7 +11,16 @@ namespace KernelGen;
 public sealed class NetworkInfo
 {
     /// <summary>Creates a description (the generator writes these; tests may too).</summary>
-    public NetworkInfo(string name, int inputs, int batchSize, LossKind loss, float learningRate, IReadOnlyList<LayerInfo> layers)
+    /// <param name="name">Class name.</param>
+    /// <param name="inputs">Input features per row.</param>
+    /// <param name="batchSize">Most rows per step.</param>
+    /// <param name="loss">The loss.</param>
+    /// <param name="learningRate">The declared learning rate.</param>
+    /// <param name="layers">The declared layers in order.</param>
+    /// <param name="tensors">Every tensor the network owns, as the generator lists it from its layer emitters; null (a
+    /// description made by hand, e.g. by ONNX import) derives it from the layers with <see cref="TensorInfo.Of"/>.</param>
+    public NetworkInfo(string name, int inputs, int batchSize, LossKind loss, float learningRate, IReadOnlyList<LayerInfo> layers,
+        IReadOnlyList<TensorInfo>? tensors = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(layers);
@@ -31,7 +40,13 @@ public sealed class NetworkInfo
         }
         ParameterCount = count;
         StatisticsCount = statistics;
-        Tensors = TensorInfo.Of(layers);
+        Tensors = tensors ?? TensorInfo.Of(layers);
+        foreach (TensorInfo t in Tensors)
+        {
+            int end = t.Block == TensorBlock.Parameters ? count : statistics;
+            if (t.Layer < 0 || t.Layer >= layers.Count || t.Offset < 0 || t.Offset + t.Length > end)
+                throw new ArgumentException($"Tensor '{t.Name}' (layer {t.Layer}, {t.Block} [{t.Offset}, {t.Offset + t.Length})) lies outside the network's {end} {t.Block.ToString().ToLowerInvariant()} floats.", nameof(tensors));
+        }
     }
 
     /// <summary>Every tensor the network owns (parameters and running statistics), in canonical order, with its

@@ -66,7 +66,8 @@ public sealed record TensorInfo(string Name, TensorRole Role, int Layer, TensorB
     public string Suffix => Name.Substring(Name.IndexOf('.', StringComparison.Ordinal) + 1);
 
     /// <summary>Every tensor of <paramref name="layers"/>, in canonical order (parameters in layout order, each batch
-    /// norm's running statistics right after its γ and β). This is the one place that says which tensors a layer kind owns.</summary>
+    /// norm's running statistics right after its γ and β), for descriptions made by hand (ONNX import). A generated network's
+    /// <see cref="NetworkInfo.Tensors"/> is written by the generator from its layer emitters; a test checks that the two agree.</summary>
     public static IReadOnlyList<TensorInfo> Of(IReadOnlyList<LayerInfo> layers)
     {
         ArgumentNullException.ThrowIfNull(layers);

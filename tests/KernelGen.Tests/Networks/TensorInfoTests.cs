@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Xunit;
 
@@ -34,6 +35,35 @@ public class TensorInfoTests
         // Every tensor agrees with the layer description it came from.
         foreach (TensorInfo t in info.Tensors.Where(t => t.Role is TensorRole.Weight or TensorRole.Gamma or TensorRole.Alpha))
             Assert.Equal(info.Layers[t.Layer].WeightOffset, t.Offset);
+    }
+
+    [Fact]
+    public void The_generator_s_tensor_list_is_the_one_the_layers_describe_for_every_test_network()
+    {
+        // Info.Tensors of a generated network is written by the generator from its layer emitters; TensorInfo.Of derives the same
+        // list from the layer descriptions (for descriptions made by hand). Two derivations of one fact: they must agree.
+        foreach (Networks.Case c in Networks.All)
+        {
+            IReadOnlyList<TensorInfo> derived = TensorInfo.Of(c.Info.Layers);
+            Assert.Equal(derived.Count, c.Info.Tensors.Count);
+            for (int i = 0; i < derived.Count; i++)
+            {
+                TensorInfo a = c.Info.Tensors[i], b = derived[i];
+                Assert.Equal((b.Name, b.Role, b.Layer, b.Block, b.Offset, b.WeightDecay), (a.Name, a.Role, a.Layer, a.Block, a.Offset, a.WeightDecay));
+                Assert.Equal(b.Shape, a.Shape);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_tensor_outside_the_network_s_blocks_is_refused()
+    {
+        NetworkInfo info = FashionMlp.Info;
+        var wrong = info.Tensors.ToList();
+        wrong[1] = wrong[1] with { Offset = info.ParameterCount };
+        var e = Assert.Throws<System.ArgumentException>(() => new NetworkInfo(info.Name, info.Inputs, info.BatchSize, info.Loss, info.LearningRate, info.Layers, wrong));
+        Assert.Equal("tensors", e.ParamName);
+        Assert.Contains("fc1.bias", e.Message);
     }
 
     [Fact]
