@@ -11,7 +11,7 @@ namespace KernelGen.Onnx;
 /// Writes a KernelGen network as an ONNX model in inference mode: opset 17, IR version 8, input <c>input</c>
 /// <c>[batch, Inputs]</c> and output <c>output</c> <c>[batch, Outputs]</c> with a dynamic batch dimension. Dense layers are
 /// <c>Gemm</c> with <c>transB = 1</c> on the canonical <c>[outputs, inputs]</c> weights; batch norm is
-/// <c>BatchNormalization</c> with the running statistics; dropout is omitted; maxout is <c>Reshape</c> + <c>ReduceMax</c>;
+/// <c>BatchNormalization</c> with the running statistics; layer norm is <c>LayerNormalization</c> (axis −1); dropout is omitted; maxout is <c>Reshape</c> + <c>ReduceMax</c>;
 /// GELU is the exact erf form; SiLU is <c>x·Sigmoid(x)</c>; a softmax-cross-entropy network ends in <c>Softmax</c>, so the
 /// outputs are what <c>Predict</c> writes. Initializers carry the checkpoint tensor names (<c>L{k}.weight</c>, ...).
 /// </summary>
@@ -99,6 +99,12 @@ public static class OnnxExport
                     foreach (string s in new[] { "weight", "bias", "running_mean", "running_var" }) Initializer($"{l}.{s}");
                     x = Node("BatchNormalization", l, new[] { x, $"{l}.weight", $"{l}.bias", $"{l}.running_mean", $"{l}.running_var" },
                         Float("epsilon", layer.Epsilon), Float("momentum", layer.Momentum));
+                    break;
+                case LayerKind.LayerNorm:
+                    // LayerNormalization (opset 17) over the last axis: X, Scale = γ, B = β; the same in training and inference.
+                    Initializer($"{l}.weight");
+                    Initializer($"{l}.bias");
+                    x = Node("LayerNormalization", l, new[] { x, $"{l}.weight", $"{l}.bias" }, Int("axis", -1), Float("epsilon", layer.Epsilon));
                     break;
                 case LayerKind.Dropout:
                     break;

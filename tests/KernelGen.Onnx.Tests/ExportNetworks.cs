@@ -25,3 +25,12 @@ public partial class FashionMlp;
 [MeanSquaredError]
 [Sgd(LearningRate = 0.05f)]
 public partial class EveryActivationNet;
+
+// Layer norm (issue 13): after a dense layer with ReLU fused, on 3 features before a stand-alone GELU; exported as LayerNormalization.
+[Network(Inputs = 12, BatchSize = 10, Seed = 6)]
+[Dense(20)] [LayerNorm] [Activation(Act.ReLU)]
+[Dense(3)] [LayerNorm(Epsilon = 1e-3f)] [Activation(Act.GELU)]
+[Dense(4)]
+[MeanSquaredError]
+[Sgd(LearningRate = 0.05f)]
+public partial class LayerNormExportNet;

@@ -92,4 +92,30 @@ public sealed class ExportTests(ITestOutputHelper output)
         }
         finally { File.Delete(path); }
     }
+
+    [Fact]
+    public void Layer_norm_runs_in_OnnxRuntime_as_LayerNormalization_with_Predicts_outputs()
+    {
+        using var net = new LayerNormExportNet(isa: Isa.Vector256, threads: 1);
+        float[] x = Random(LayerNormExportNet.BatchSize * LayerNormExportNet.InputSize, 8);
+        float[] y = Random(LayerNormExportNet.BatchSize * LayerNormExportNet.OutputSize, 9);
+        for (int step = 0; step < 30; step++) net.TrainStep(x, y); // γ and β move off 1 and 0
+        Assert.NotEqual(1f, net.Parameters[LayerNormExportNet.Info.Layers[1].WeightOffset]);
+
+        const int Rows = 23; // more than BatchSize
+        float[] inputs = Random(Rows * LayerNormExportNet.InputSize, 10, 3);
+        float[] expected = new float[Rows * LayerNormExportNet.OutputSize];
+        net.Predict(inputs, expected);
+        string path = Path.Combine(Path.GetTempPath(), $"kg-layernorm-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            OnnxExport.Export(net, path);
+            Assert.Equal(2, global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph.Node.Count(n => n.OpType == "LayerNormalization"));
+            float[] actual = RunOrt(path, inputs, Rows, LayerNormExportNet.InputSize);
+            double rel = MaxRelative(actual, expected, expected.Max(Math.Abs));
+            output.WriteLine($"LayerNormExportNet: max relative difference ORT vs Predict {rel:E2}");
+            Assert.True(rel <= 1e-5, $"max relative difference {rel}");
+        }
+        finally { File.Delete(path); }
+    }
 }

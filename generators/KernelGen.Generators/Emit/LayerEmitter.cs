@@ -63,6 +63,7 @@ internal abstract class LayerEmitter
         LayerKind.BatchNorm => new BatchNormEmitter(layer, node),
         LayerKind.Dropout => new DropoutEmitter(layer, node),
         LayerKind.Maxout => new MaxoutEmitter(layer, node),
+        LayerKind.LayerNorm => new LayerNormEmitter(layer, node),
         _ => throw new GeneratorBugException("layer kind " + layer.Kind + " has no emitter"),
     };
 

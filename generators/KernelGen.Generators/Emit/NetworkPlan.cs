@@ -20,10 +20,11 @@ internal sealed class Node
     /// <summary>Offsets of this node's buffers in the workspace: Y = output, D = the gradient this node's backward consumes.</summary>
     public int OutputOffset { get; set; }
     public int GradientOffset { get; set; }
-    /// <summary>Parameter offsets: Dense W and b; BatchNorm γ (as W) and β (as b); PReLU α (as W).</summary>
+    /// <summary>Parameter offsets: Dense W and b; BatchNorm and LayerNorm γ (as W) and β (as b); PReLU α (as W).</summary>
     public int WeightOffset { get; set; } = -1;
     public int BiasOffset { get; set; } = -1;
-    /// <summary>BatchNorm: batch mean and 1/√(σ²+ε) per feature in the workspace; running mean then variance in the statistics block.</summary>
+    /// <summary>BatchNorm: batch mean and 1/√(σ²+ε) per feature in the workspace; running mean then variance in the statistics block.
+    /// LayerNorm: mean and 1/√(σ²+ε) per row in the workspace (no running statistics).</summary>
     public int MeanOffset { get; set; } = -1;
     public int RunningOffset { get; set; } = -1;
     /// <summary>Dense: the batch norm folded into this layer's weights for Predict (a Dense → BatchNorm pair).</summary>
@@ -36,10 +37,13 @@ internal sealed class Node
     public LayerKind Kind => Layer.Kind;
     public bool IsDense => Layer.Kind == LayerKind.Dense;
     public bool IsBatchNorm => Layer.Kind == LayerKind.BatchNorm;
+    public bool IsLayerNorm => Layer.Kind == LayerKind.LayerNorm;
+    /// <summary>Batch or layer norm: γ (as W) and β (as b), an activation may be fused into it.</summary>
+    public bool IsNormalization => IsBatchNorm || IsLayerNorm;
     public bool IsPReLU => Layer.Kind == LayerKind.Activation && Layer.Act == ActKind.PReLU;
-    public bool HasParameters => IsDense || IsBatchNorm || IsPReLU;
-    /// <summary>A second parameter tensor after the weights: a dense bias, batch norm's β.</summary>
-    public bool HasBiasTensor => IsDense && Layer.Bias || IsBatchNorm;
+    public bool HasParameters => IsDense || IsNormalization || IsPReLU;
+    /// <summary>A second parameter tensor after the weights: a dense bias, batch or layer norm's β.</summary>
+    public bool HasBiasTensor => IsDense && Layer.Bias || IsNormalization;
 
     /// <summary>Coupled weight decay: the dW kernel adds the penalty's gradient (reads the weights).</summary>
     public bool DecayInGradient { get; set; }
@@ -70,7 +74,7 @@ internal sealed class Node
     /// <summary>The activation applied to this node's output (the fused one for dense and batch norm, its own for an activation node).</summary>
     public ActKind Activation => Layer.Kind switch
     {
-        LayerKind.Dense or LayerKind.BatchNorm => FusedActivation?.Act ?? ActKind.Identity,
+        LayerKind.Dense or LayerKind.BatchNorm or LayerKind.LayerNorm => FusedActivation?.Act ?? ActKind.Identity,
         LayerKind.Activation => Layer.Act,
         _ => ActKind.Identity,
     };
@@ -78,15 +82,15 @@ internal sealed class Node
     public float Alpha => Layer.Kind == LayerKind.Activation ? Layer.Alpha : FusedActivation?.Alpha ?? 0f;
 
     /// <summary>For a dense or batch-norm node with a fused activation, D holds ∂L/∂(pre-activation): whoever writes D multiplies by f′(Y).</summary>
-    public bool GradientIncludesDerivative => (IsDense || IsBatchNorm) && Activation != ActKind.Identity;
+    public bool GradientIncludesDerivative => (IsDense || IsNormalization) && Activation != ActKind.Identity;
 
     /// <summary>f′ of this node's fused activation from its output (a vector or scalar expression of <paramref name="y"/>).</summary>
     public string OutputDerivative(Targets.VectorTarget t, string y) => NetworkPlan.DerivativeFromOutput(Activation, Alpha, t, y);
 
     public string YConst => Name + "_Y";
     public string DConst => Name + "_D";
-    public string WConst => Name + (IsBatchNorm ? "_Gamma" : IsPReLU ? "_Alpha" : "_W");
-    public string BConst => Name + (IsBatchNorm ? "_Beta" : "_B");
+    public string WConst => Name + (IsNormalization ? "_Gamma" : IsPReLU ? "_Alpha" : "_W");
+    public string BConst => Name + (IsNormalization ? "_Beta" : "_B");
     public string StatsConst => Name + "_Stats";
     /// <summary>Batch norm's per-feature block in the workspace: mean at +0, 1/√(σ²+ε) at +<see cref="StatsStride"/>, batch σ² at +2·stride.</summary>
     public int StatsStride => NetworkPlan.RoundUp(Outputs);

@@ -23,14 +23,14 @@ internal sealed class LayoutNode
     public int Layer { get; }
     /// <summary>Index of the activation fused into this node, or -1.</summary>
     public int FusedActivation { get; }
-    /// <summary>Parameter offsets (dense W and b; batch norm γ and β; PReLU α as W), -1 when absent.</summary>
+    /// <summary>Parameter offsets (dense W and b; batch and layer norm γ and β; PReLU α as W), -1 when absent.</summary>
     public long WeightOffset { get; }
     public long BiasOffset { get; }
     /// <summary>Batch norm: running mean then variance in the statistics block, -1 otherwise.</summary>
     public long RunningOffset { get; }
     /// <summary>Dense folded with the batch norm after it: offset of W′ (then b′) in the folded block, -1 otherwise.</summary>
     public long FoldedOffset { get; }
-    /// <summary>Workspace offsets: output Y, the gradient D, and (batch norm) mean / 1/σ / σ² per feature.</summary>
+    /// <summary>Workspace offsets: output Y, the gradient D, and (batch norm) mean / 1/σ / σ² per feature, (layer norm) mean / 1/σ per row.</summary>
     public long OutputOffset { get; }
     public long GradientOffset { get; }
     public long MeanOffset { get; }
@@ -85,10 +85,10 @@ internal sealed class NetworkLayout
     public static long RoundUp(long floats) => (floats + AlignFloats - 1) / AlignFloats * AlignFloats;
 
     /// <summary>Whether <paramref name="layer"/> is fused into the node <paramref name="previous"/> (its activation's
-    /// derivative follows from the output, and the node is a single-piece dense or batch norm without one already).</summary>
+    /// derivative follows from the output, and the node is a single-piece dense, a batch norm or a layer norm without one already).</summary>
     public static bool Fuses(LayerSpec previous, bool previousHasFused, LayerSpec layer)
         => layer.Kind == LayerKind.Activation && layer.Act.DerivativeFromOutput() && !previousHasFused
-           && previous.Kind is LayerKind.Dense or LayerKind.BatchNorm && previous.Pieces == 1;
+           && previous.Kind is LayerKind.Dense or LayerKind.BatchNorm or LayerKind.LayerNorm && previous.Pieces == 1;
 
     /// <summary>Lays out <paramref name="layers"/> (as parsed: a maxout's dense layer already k× wide) for
     /// <paramref name="batchSize"/> rows of <paramref name="inputs"/> features with <paramref name="stateSlots"/> optimizer slots.</summary>
@@ -111,7 +111,7 @@ internal sealed class NetworkLayout
             groups.Add((i, -1));
         }
 
-        // Parameters: canonical layout in layer order — dense W [out, in] row-major then b [out]; batch norm γ then β; PReLU α.
+        // Parameters: canonical layout in layer order — dense W [out, in] row-major then b [out]; batch and layer norm γ then β; PReLU α.
         int count = groups.Count;
         var weight = new long[count];
         var bias = new long[count];
@@ -137,7 +137,7 @@ internal sealed class NetworkLayout
                     p += s.Outputs;
                 }
             }
-            else if (s.Kind == LayerKind.BatchNorm)
+            else if (s.Kind is LayerKind.BatchNorm or LayerKind.LayerNorm)
             {
                 weight[k] = p;
                 bias[k] = p + s.Outputs;
@@ -182,7 +182,7 @@ internal sealed class NetworkLayout
 
         if (layers.Count > 0)
             l.Check(0, "its input rows (BatchSize × Inputs)", (long)batchSize * inputs);
-        // Workspace: per node Y and D for BatchSize rows (batch norm: + mean, 1/σ and σ² per feature), then the probabilities.
+        // Workspace: per node Y and D for BatchSize rows (batch norm: + mean, 1/σ and σ² per feature; layer norm: + mean and 1/σ per row), then the probabilities.
         long ws = 0;
         for (int k = 0; k < count; k++)
         {
@@ -197,6 +197,11 @@ internal sealed class NetworkLayout
             {
                 mean[k] = ws;
                 ws += 3 * RoundUp(s.Outputs);
+            }
+            else if (s.Kind == LayerKind.LayerNorm)
+            {
+                mean[k] = ws; // mean and 1/σ per row, for the backward
+                ws += 2 * RoundUp(batchSize);
             }
         }
         l.ProbabilitiesOffset = ws;

@@ -1,7 +1,7 @@
 namespace KernelGen.Generators.Model;
 
 /// <summary>Mirrors KernelGen.LayerKind (the generator cannot reference the runtime library).</summary>
-internal enum LayerKind { Dense = 0, Activation = 1, BatchNorm = 2, Dropout = 3, Maxout = 4 }
+internal enum LayerKind { Dense = 0, Activation = 1, BatchNorm = 2, Dropout = 3, Maxout = 4, LayerNorm = 5 }
 
 /// <summary>Mirrors KernelGen.Act; values are the runtime enum's.</summary>
 internal enum ActKind { Identity = 0, ReLU = 1, Sigmoid = 2, Tanh = 3, LeakyReLU = 4, PReLU = 5, ELU = 6, Softplus = 7, GELU = 8, SiLU = 9 }
@@ -42,7 +42,7 @@ internal enum ScheduleKind { Constant = 0, StepDecay = 1, Exponential = 2, Inver
 /// <summary>One declared layer, shapes resolved. <see cref="Index"/> is its position in the layer stack (0-based).</summary>
 /// <remarks>
 /// <see cref="Ordinal"/> is its position among the layers (the dropout stream key). Per kind: <see cref="Alpha"/> (activation α),
-/// <see cref="InitValue"/> (Dense with Init.Constant), <see cref="Momentum"/> and <see cref="Epsilon"/> (BatchNorm),
+/// <see cref="InitValue"/> (Dense with Init.Constant), <see cref="Momentum"/> and <see cref="Epsilon"/> (BatchNorm; LayerNorm's ε too),
 /// <see cref="Rate"/> (Dropout), <see cref="Pieces"/> (Maxout, and the Dense before it, whose Outputs are Pieces × units).
 /// </remarks>
 internal sealed record LayerSpec(int Index, LayerKind Kind, int Inputs, int Outputs, ActKind Act, InitKind Init, bool Bias,

@@ -237,6 +237,15 @@ internal static class NetworkParser
                     layers.Add(new LayerSpec(position, LayerKind.BatchNorm, width, width, ActKind.Identity, DefaultInit, false, Ordinal: layers.Count, Momentum: momentum, Epsilon: epsilon));
                     break;
                 }
+                case "KernelGen.LayerNormAttribute":
+                {
+                    isLayer = true;
+                    float epsilon = NamedFloat(a, "Epsilon") ?? 1e-5f;
+                    if (!(epsilon > 0f && !float.IsInfinity(epsilon)))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadHyperParameter, location, Pos(position), display, "Epsilon", epsilon.ToString("R", CultureInfo.InvariantCulture), "it must be finite and > 0, e.g. 1e-5"));
+                    layers.Add(new LayerSpec(position, LayerKind.LayerNorm, width, width, ActKind.Identity, DefaultInit, false, Ordinal: layers.Count, Epsilon: epsilon));
+                    break;
+                }
                 case "KernelGen.DropoutAttribute":
                 {
                     isLayer = true;

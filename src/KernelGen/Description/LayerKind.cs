@@ -13,4 +13,6 @@ public enum LayerKind
     Dropout = 3,
     /// <summary>Maxout: the maximum over k pieces of the dense layer before it.</summary>
     Maxout = 4,
+    /// <summary>Layer normalisation: each row over its own features (learned γ, β; no running statistics).</summary>
+    LayerNorm = 5,
 }

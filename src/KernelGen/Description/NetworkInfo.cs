@@ -84,7 +84,7 @@ public sealed class NetworkInfo
 }
 
 /// <summary>One declared layer. For a dense layer the weights are <c>[Outputs, Inputs]</c> row-major at
-/// <see cref="WeightOffset"/>, followed by <see cref="Outputs"/> biases at <see cref="BiasOffset"/>. For batch norm
+/// <see cref="WeightOffset"/>, followed by <see cref="Outputs"/> biases at <see cref="BiasOffset"/>. For batch norm and layer norm
 /// γ is at <see cref="WeightOffset"/> and β at <see cref="BiasOffset"/>; for PReLU the per-unit α is at <see cref="WeightOffset"/>.</summary>
 /// <param name="Kind">The layer kind.</param>
 /// <param name="Inputs">Inputs per row.</param>
@@ -105,7 +105,7 @@ public sealed record LayerInfo(LayerKind Kind, int Inputs, int Outputs, Act Acti
     /// <summary>Batch norm: weight of the old value in the running averages.</summary>
     public float Momentum { get; init; }
 
-    /// <summary>Batch norm: ε added to the variance.</summary>
+    /// <summary>Batch norm and layer norm: ε added to the variance.</summary>
     public float Epsilon { get; init; }
 
     /// <summary>Dropout: the drop probability p.</summary>
@@ -121,7 +121,7 @@ public sealed record LayerInfo(LayerKind Kind, int Inputs, int Outputs, Act Acti
     public int ParameterCount => Kind switch
     {
         LayerKind.Dense => Inputs * Outputs + (HasBias ? Outputs : 0),
-        LayerKind.BatchNorm => 2 * Outputs,
+        LayerKind.BatchNorm or LayerKind.LayerNorm => 2 * Outputs,
         LayerKind.Activation when Activation == Act.PReLU => Outputs,
         _ => 0,
     };

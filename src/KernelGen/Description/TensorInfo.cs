@@ -10,9 +10,9 @@ public enum TensorRole
     Weight = 0,
     /// <summary>Dense bias <c>[outputs]</c>.</summary>
     Bias = 1,
-    /// <summary>Batch-norm scale γ <c>[features]</c>.</summary>
+    /// <summary>Batch-norm or layer-norm scale γ <c>[features]</c>.</summary>
     Gamma = 2,
-    /// <summary>Batch-norm shift β <c>[features]</c>.</summary>
+    /// <summary>Batch-norm or layer-norm shift β <c>[features]</c>.</summary>
     Beta = 3,
     /// <summary>PReLU's learned slope α per unit <c>[units]</c>.</summary>
     Alpha = 4,
@@ -33,10 +33,10 @@ public enum TensorBlock
 
 /// <summary>
 /// One tensor a network owns. <see cref="Name"/> is PyTorch-style: <c>{module}.{tensor}</c>, where the module is
-/// <c>fc{n}</c> for the n-th <c>[Dense]</c>, <c>bn{n}</c> for the n-th <c>[BatchNorm]</c> and <c>prelu{n}</c> for the
+/// <c>fc{n}</c> for the n-th <c>[Dense]</c>, <c>bn{n}</c> for the n-th <c>[BatchNorm]</c>, <c>ln{n}</c> for the n-th <c>[LayerNorm]</c> and <c>prelu{n}</c> for the
 /// n-th PReLU activation (n counts from 1 per kind, in declaration order), and the tensor is <c>weight</c> and
 /// <c>bias</c> (dense), <c>weight</c> (γ), <c>bias</c> (β), <c>running_mean</c>, <c>running_var</c> (batch norm, as
-/// <c>torch.nn.BatchNorm1d</c> names them) or <c>weight</c> (PReLU's α, as <c>torch.nn.PReLU</c>). Optimizer state has no
+/// <c>torch.nn.BatchNorm1d</c> names them), <c>weight</c> (γ) and <c>bias</c> (β) of layer norm (as <c>torch.nn.LayerNorm</c>) or <c>weight</c> (PReLU's α, as <c>torch.nn.PReLU</c>). Optimizer state has no
 /// entries of its own: slot s of a parameter tensor lies at the same <see cref="Offset"/> in <c>OptimizerState(s)</c>.
 /// </summary>
 /// <param name="Name">PyTorch-style name, e.g. <c>fc1.weight</c>, <c>bn1.running_mean</c>.</param>
@@ -72,7 +72,7 @@ public sealed record TensorInfo(string Name, TensorRole Role, int Layer, TensorB
     {
         ArgumentNullException.ThrowIfNull(layers);
         var tensors = new List<TensorInfo>();
-        int dense = 0, bn = 0, prelu = 0;
+        int dense = 0, bn = 0, ln = 0, prelu = 0;
         for (int k = 0; k < layers.Count; k++)
         {
             LayerInfo l = layers[k];
@@ -93,6 +93,13 @@ public sealed record TensorInfo(string Name, TensorRole Role, int Layer, TensorB
                     tensors.Add(new(m + ".bias", TensorRole.Beta, k, TensorBlock.Parameters, l.BiasOffset, new[] { n }, false));
                     tensors.Add(new(m + ".running_mean", TensorRole.RunningMean, k, TensorBlock.Statistics, l.StatisticsOffset, new[] { n }, false));
                     tensors.Add(new(m + ".running_var", TensorRole.RunningVariance, k, TensorBlock.Statistics, l.StatisticsOffset + n, new[] { n }, false));
+                    break;
+                }
+                case LayerKind.LayerNorm:
+                {
+                    string m = "ln" + (++ln).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    tensors.Add(new(m + ".weight", TensorRole.Gamma, k, TensorBlock.Parameters, l.WeightOffset, new[] { n }, false));
+                    tensors.Add(new(m + ".bias", TensorRole.Beta, k, TensorBlock.Parameters, l.BiasOffset, new[] { n }, false));
                     break;
                 }
                 case LayerKind.Activation when l.Activation == Act.PReLU:

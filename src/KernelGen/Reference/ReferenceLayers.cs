@@ -46,6 +46,64 @@ public static class ReferenceLayers
     }
 
     /// <summary>
+    /// Layer norm forward, each row over its <paramref name="n"/> features: <c>μ = Σ_i x_i / n</c>,
+    /// <c>σ² = Σ_i (x_i − μ)² / n</c> (biased, as torch.nn.LayerNorm), <c>x̂_i = (x_i − μ)/√(σ² + ε)</c>,
+    /// <c>y_i = γ_i·x̂_i + β_i</c>. Returns y and, per row, μ and 1/√(σ² + ε).
+    /// </summary>
+    public static (double[] y, double[] mean, double[] invStd) LayerNormForward(double[] x, int rows, int n, double[] gamma, double[] beta, double epsilon)
+    {
+        var y = new double[rows * n];
+        var mean = new double[rows];
+        var inv = new double[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            double m = 0;
+            for (int i = 0; i < n; i++) m += x[r * n + i];
+            m /= n;
+            double v = 0;
+            for (int i = 0; i < n; i++) v += (x[r * n + i] - m) * (x[r * n + i] - m);
+            v /= n;
+            mean[r] = m;
+            inv[r] = 1 / Math.Sqrt(v + epsilon);
+            for (int i = 0; i < n; i++) y[r * n + i] = gamma[i] * (x[r * n + i] - m) * inv[r] + beta[i];
+        }
+        return (y, mean, inv);
+    }
+
+    /// <summary>
+    /// Layer norm backward from <c>dY = ∂L/∂y</c>: <c>dγ_i = Σ_r dY_ri·x̂_ri</c>, <c>dβ_i = Σ_r dY_ri</c>, and dX by the chain
+    /// rule through the row's Jacobian, summed in full: <c>∂x̂_i/∂x_j = (1/σ)·(δ_ij − 1/n − x̂_i·x̂_j/n)</c> (μ and σ depend on
+    /// every feature of the row), <c>dX_rj = Σ_i dY_ri·γ_i·∂x̂_i/∂x_j</c>.
+    /// </summary>
+    public static (double[] dGamma, double[] dBeta, double[] dX) LayerNormBackward(double[] x, double[] dy, int rows, int n, double[] gamma, double[] mean, double[] invStd)
+    {
+        var dGamma = new double[n];
+        var dBeta = new double[n];
+        var dx = new double[rows * n];
+        var xhat = new double[n];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < n; i++) xhat[i] = (x[r * n + i] - mean[r]) * invStd[r];
+            for (int i = 0; i < n; i++)
+            {
+                dGamma[i] += dy[r * n + i] * xhat[i];
+                dBeta[i] += dy[r * n + i];
+            }
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    double jacobian = invStd[r] * ((i == j ? 1.0 : 0.0) - 1.0 / n - xhat[i] * xhat[j] / n);
+                    s += dy[r * n + i] * gamma[i] * jacobian;
+                }
+                dx[r * n + j] = s;
+            }
+        }
+        return (dGamma, dBeta, dx);
+    }
+
+    /// <summary>
     /// The activation <paramref name="act"/> at <paramref name="x"/>, with each function's default α (LeakyReLU 0.01,
     /// PReLU 0.25, ELU 1); see <see cref="ReferenceActivations.Activate"/>.
     /// </summary>

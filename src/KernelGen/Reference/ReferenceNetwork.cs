@@ -107,7 +107,7 @@ public static class ReferenceNetwork
         return result;
     }
 
-    /// <summary>acts[l] is the input of layer l (acts[^1] the output); stats[l] is batch norm's (mean, 1/σ) per feature.</summary>
+    /// <summary>acts[l] is the input of layer l (acts[^1] the output); stats[l] is batch norm's (mean, 1/σ) per feature, layer norm's per row.</summary>
     private static (double[][] Activations, (double[] Mean, double[] InvStd)?[] Stats) Run(NetworkInfo info, ReadOnlySpan<double> parameters, ReadOnlySpan<float> inputs, int rows, Options o, out double[] batchStatistics)
     {
         int count = info.Layers.Count;
@@ -168,6 +168,16 @@ public static class ReferenceNetwork
                         for (int r = 0; r < rows; r++)
                             y[r * n + u] = parameters[layer.WeightOffset + u] * (x[r * n + u] - m) * inv[u] + parameters[layer.BiasOffset + u];
                     }
+                    stats[l] = (mean, inv);
+                    break;
+                }
+                case LayerKind.LayerNorm:
+                {
+                    // Each row over its own features, the same in training and inference (no running statistics).
+                    double[] gamma = parameters.Slice(layer.WeightOffset, n).ToArray();
+                    double[] beta = parameters.Slice(layer.BiasOffset, n).ToArray();
+                    var (ln, mean, inv) = ReferenceLayers.LayerNormForward(x, rows, n, gamma, beta, layer.Epsilon);
+                    y = ln;
                     stats[l] = (mean, inv);
                     break;
                 }
@@ -251,6 +261,16 @@ public static class ReferenceNetwork
                     }
                     break;
                 }
+                case LayerKind.LayerNorm:
+                {
+                    var (mean, inv) = stats[l]!.Value;
+                    double[] gamma = parameters.Slice(layer.WeightOffset, n).ToArray();
+                    var (dGamma, dBeta, dInput) = ReferenceLayers.LayerNormBackward(x, d, rows, n, gamma, mean, inv);
+                    dGamma.CopyTo(grads, layer.WeightOffset);
+                    dBeta.CopyTo(grads, layer.BiasOffset);
+                    dx = dInput;
+                    break;
+                }
                 case LayerKind.Dropout:
                     dx = Dropout(o, layer, l, d); // the same mask scales the gradient
                     break;
@@ -267,6 +287,8 @@ public static class ReferenceNetwork
                         }
                     break;
                 }
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(info), layer.Kind, "Unknown layer kind.");
             }
             d = dx;
         }

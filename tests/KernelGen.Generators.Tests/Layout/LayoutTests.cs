@@ -53,6 +53,25 @@ public class LayoutTests
     }
 
     [Fact]
+    public void Layer_norm_takes_gamma_and_beta_fuses_its_activation_and_keeps_a_mean_and_inverse_sigma_per_row()
+    {
+        // Dense 12→20, LayerNorm, ReLU, Dense 20→5; batch 10 (issue 13's LayerNormNet).
+        var layerNorm = new LayerSpec(1, LayerKind.LayerNorm, 20, 20, ActKind.Identity, InitKind.XavierUniform, false);
+        NetworkLayout l = NetworkLayout.Compute(12, 10, new[] { Dense(0, 12, 20), layerNorm, Act(2, 20, ActKind.ReLU), Dense(3, 20, 5) }, 5, 0);
+        Assert.Empty(l.Problems);
+        Assert.Equal(new[] { 0, 1, 3 }, l.Nodes.Select(n => n.Layer).ToArray());
+        Assert.Equal(new[] { -1, 2, -1 }, l.Nodes.Select(n => n.FusedActivation).ToArray()); // ReLU fused into the layer norm
+        Assert.Equal(12 * 20 + 20, l.Nodes[1].WeightOffset); // γ right after the dense bias, then β
+        Assert.Equal(12 * 20 + 20 + 20, l.Nodes[1].BiasOffset);
+        Assert.Equal(12 * 20 + 20 + 40 + 20 * 5 + 5, l.ParameterCount);
+        Assert.Equal(0, l.StatisticsCount); // no running statistics
+        Assert.Equal(-1, l.Nodes[0].FoldedOffset); // nothing to fold: the statistics are the row's own
+        // Workspace: Y, D (10 × 20 → 208 floats each), then the mean and 1/σ of each of the 10 rows (16 floats each, aligned).
+        Assert.Equal(l.Nodes[1].GradientOffset + 208, l.Nodes[1].MeanOffset);
+        Assert.Equal(l.Nodes[1].MeanOffset + 2 * 16, l.Nodes[2].OutputOffset);
+    }
+
+    [Fact]
     public void An_activation_whose_derivative_needs_the_input_is_not_fused()
     {
         NetworkLayout l = NetworkLayout.Compute(8, 4, new[] { Dense(0, 8, 5), Act(1, 5, ActKind.GELU), Dense(2, 5, 3), Act(3, 3, ActKind.Tanh) }, 3, 0);

@@ -87,6 +87,21 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void A_layer_norm_network_reports_nothing_and_compiles_cleanly()
+    {
+        // Issue 13: [LayerNorm] wherever [BatchNorm] may go (after a dense layer, with its activation fused), and on the inputs.
+        GeneratorHarness.Run run = GeneratorHarness.RunGenerator(Replace("[Activation(Act.ReLU)]", "[LayerNorm(Epsilon = 1e-4f)] [Activation(Act.ReLU)]")
+            .Replace("[Dense(100, Init = Init.HeNormal)]", "[LayerNorm] [Dense(100, Init = Init.HeNormal)]"));
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        string[] hints = run.Single.GeneratedSources.Select(s => s.HintName).ToArray();
+        Assert.Contains("Net.LayerNorm_100_ReLU.g.cs", hints); // ReLU fused into the layer norm after the dense layer
+        Assert.Contains("Net.LayerNorm_64.g.cs", hints);
+        foreach (GeneratedSourceResult file in run.Single.GeneratedSources)
+            Assert.All(file.SourceText.ToString().Split('\n'), l => Assert.True(l.Length <= 160, $"{file.HintName}: {l}"));
+    }
+
+    [Fact]
     public void KG0001_class_not_partial()
         => Assert.Contains("'Net' must be declared 'partial'", Single(Replace("public partial class Net;", "public class Net;"), "KG0001").GetMessage());
 
@@ -238,6 +253,15 @@ public class DiagnosticTests
             Single(Replace("[Activation(Act.ReLU)]", "[BatchNorm(Momentum = 1f)]"), "KG0105").GetMessage());
         Assert.StartsWith("Layer 1 (BatchNorm) has Epsilon = 0: it must be finite and > 0",
             Single(Replace("[Activation(Act.ReLU)]", "[BatchNorm(Epsilon = 0f)]"), "KG0105").GetMessage());
+        // [LayerNorm]'s ε: finite and > 0, like BatchNorm's (issue 13).
+        Assert.StartsWith("Layer 1 (LayerNorm) has Epsilon = 0: it must be finite and > 0",
+            Single(Replace("[Activation(Act.ReLU)]", "[LayerNorm(Epsilon = 0f)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 1 (LayerNorm) has Epsilon = -1E-05: it must be finite and > 0",
+            Single(Replace("[Activation(Act.ReLU)]", "[LayerNorm(Epsilon = -1e-5f)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 1 (LayerNorm) has Epsilon = NaN: it must be finite and > 0",
+            Single(Replace("[Activation(Act.ReLU)]", "[LayerNorm(Epsilon = float.NaN)]"), "KG0105").GetMessage());
+        Assert.StartsWith("Layer 1 (LayerNorm) has Epsilon = Infinity: it must be finite and > 0",
+            Single(Replace("[Activation(Act.ReLU)]", "[LayerNorm(Epsilon = float.PositiveInfinity)]"), "KG0105").GetMessage());
         Assert.StartsWith("Layer 1 (Maxout) has Pieces = 1: maxout needs 2 to 64 pieces",
             Single(Replace("[Activation(Act.ReLU)]", "[Maxout(1)]"), "KG0105").GetMessage());
     }

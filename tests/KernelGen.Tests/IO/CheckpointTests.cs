@@ -21,6 +21,8 @@ public class CheckpointTests
         "MaxoutNet" => new MaxoutNet(seed: seed),
         "ActivationNet" => new ActivationNet(seed: seed),
         "OptAdadelta" => new OptAdadelta(seed: seed),
+        "LayerNormNet" => new LayerNormNet(seed: seed),
+        "LayerNormOddNet" => new LayerNormOddNet(seed: seed),
         _ => throw new ArgumentException(name),
     };
 
@@ -52,7 +54,7 @@ public class CheckpointTests
         return bytes.ToArray();
     }
 
-    public static TheoryData<string> Names() => new("FashionMlp", "BatchNormNet", "MaxoutNet", "ActivationNet", "OptAdadelta");
+    public static TheoryData<string> Names() => new("FashionMlp", "BatchNormNet", "MaxoutNet", "ActivationNet", "OptAdadelta", "LayerNormNet", "LayerNormOddNet");
 
     [Theory]
     [MemberData(nameof(Names))]

@@ -33,6 +33,9 @@ public static class Networks
         new("BatchNormNet", isa => new BatchNormNet(isa: isa), BatchNormNet.Info),
         new("ActivationNet", isa => new ActivationNet(isa: isa), ActivationNet.Info),
         new("MaxoutNet", isa => new MaxoutNet(isa: isa), MaxoutNet.Info),
+        // Issue 13: layer norm (after dense with a fused activation, on the inputs, before a stand-alone activation).
+        new("LayerNormNet", isa => new LayerNormNet(isa: isa), LayerNormNet.Info),
+        new("LayerNormOddNet", isa => new LayerNormOddNet(isa: isa), LayerNormOddNet.Info),
     };
 
     public static readonly Isa[] Widths = { Isa.Scalar, Isa.Vector128, Isa.Vector256, Isa.Vector512 };
@@ -80,7 +83,7 @@ public static class Values
 
     public static double Normal(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 
-    /// <summary>Random parameters: dense weights σ = <paramref name="scale"/>/√fan_in, biases σ = 0.5; batch-norm γ in
+    /// <summary>Random parameters: dense weights σ = <paramref name="scale"/>/√fan_in, biases σ = 0.5; batch- and layer-norm γ in
     /// [0.5, 1.5], β σ = 0.5; PReLU α in [0, 0.5].</summary>
     public static float[] Parameters(NetworkInfo info, Random r, double scale = 1.0)
     {
@@ -95,7 +98,7 @@ public static class Values
                     if (l.HasBias)
                         for (int i = 0; i < l.Outputs; i++) p[l.BiasOffset + i] = (float)(Normal(r) * 0.5);
                     break;
-                case LayerKind.BatchNorm:
+                case LayerKind.BatchNorm or LayerKind.LayerNorm:
                     for (int i = 0; i < l.Outputs; i++)
                     {
                         p[l.WeightOffset + i] = (float)(0.5 + r.NextDouble());

@@ -53,3 +53,22 @@ public partial class ActivationNet;
 [SoftmaxCrossEntropy]
 [Sgd(LearningRate = 0.05f)]
 public partial class MaxoutNet;
+
+/// <summary>Issue 13's layer-norm network: LayerNorm after a dense layer, ReLU fused into it (20 features: one Vector512 and a tail).</summary>
+[Network(Inputs = 12, BatchSize = 10, Seed = 6)]
+[Dense(20, Init = Init.HeNormal)] [LayerNorm] [Activation(Act.ReLU)]
+[Dense(5)]
+[SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-2f)]
+public partial class LayerNormNet;
+
+/// <summary>Layer norm on the inputs, after a dense layer without bias (37 features) with Tanh fused, and on 3 features (narrower than
+/// any vector) followed by a stand-alone GELU and dropout; ε declared; MSE.</summary>
+[Network(Inputs = 13, BatchSize = 7, Seed = 7)]
+[LayerNorm]
+[Dense(37, Bias = false, Init = Init.HeUniform)] [LayerNorm(Epsilon = 1e-3f)] [Activation(Act.Tanh)]
+[Dense(3)] [LayerNorm] [Activation(Act.GELU)] [Dropout(0.25f)]
+[Dense(4)]
+[MeanSquaredError]
+[Momentum(LearningRate = 0.02f)]
+public partial class LayerNormOddNet;

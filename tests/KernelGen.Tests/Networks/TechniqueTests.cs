@@ -177,4 +177,33 @@ public class TechniqueTests
         Assert.Equal(0.25f, prelu.Alpha);
         Assert.All(act.Parameters.Slice(prelu.WeightOffset, prelu.Outputs).ToArray(), v => Assert.Equal(0.25f, v));
     }
+
+    [Theory]
+    [MemberData(nameof(Networks.EveryWidth), MemberType = typeof(Networks))]
+    public void Layer_norm_starts_at_gamma_one_beta_zero_and_is_the_same_in_training_and_inference_even_on_one_row(Isa isa)
+    {
+        using var net = new LayerNormNet(isa: isa);
+        LayerInfo ln = LayerNormNet.Info.Layers[1];
+        Assert.Equal(LayerKind.LayerNorm, ln.Kind);
+        Assert.Equal(1e-5f, ln.Epsilon);
+        Assert.Equal(40, ln.ParameterCount);
+        Assert.Equal(0, LayerNormNet.Info.StatisticsCount); // no running statistics
+        Assert.Equal(new[] { "fc1.weight", "fc1.bias", "ln1.weight", "ln1.bias", "fc2.weight", "fc2.bias" }, LayerNormNet.Info.Tensors.Select(t => t.Name));
+        Assert.All(net.Parameters.Slice(ln.WeightOffset, 20).ToArray(), v => Assert.Equal(1f, v));
+        Assert.All(net.Parameters.Slice(ln.BiasOffset, 20).ToArray(), v => Assert.Equal(0f, v));
+
+        var r = new Random(3);
+        foreach (int rows in new[] { 1, 7 })
+        {
+            float[] x = Enumerable.Range(0, rows * 12).Select(_ => (float)Values.Normal(r)).ToArray();
+            int[] labels = Enumerable.Range(0, rows).Select(_ => r.Next(5)).ToArray();
+            net.Training = true;
+            float train = net.ComputeGradients(x, labels);
+            float[] gradients = net.Gradients.ToArray();
+            net.Training = false;
+            Assert.Equal(train, net.ComputeGradients(x, labels));
+            Assert.Equal(gradients, net.Gradients.ToArray());
+            Assert.Contains(gradients.Skip(ln.WeightOffset).Take(40), g => g != 0);
+        }
+    }
 }

@@ -75,37 +75,29 @@ public class GradientCheckTests
         if (net is IClassifier cl) cl.ComputeGradients(inputs, labels);
         else ((IRegressor)net).ComputeGradients(inputs, targets);
 
-        // Per parameter tensor (dense W and b, batch-norm γ and β, PReLU α), up to 60 sampled entries each.
+        // Per parameter tensor of the network's tensor list (dense W and b, batch- and layer-norm γ and β, PReLU α), up to 60 sampled entries each.
         double[] oracle = Run(info, p, inputs, labels, targets).Gradients;
-        foreach ((LayerInfo l, int index) in info.Layers.Select((l, i) => (l, i)).Where(t => t.l.ParameterCount > 0))
+        foreach (TensorInfo tensor in info.Tensors.Where(t => t.Trainable))
         {
-            var tensors = l.Kind switch
+            (int offset, int length, int index) = (tensor.Offset, tensor.Length, tensor.Layer);
+            string name = tensor.Name;
+            int[] indices = Enumerable.Range(0, length).OrderBy(_ => r.Next()).Take(60).Select(i => offset + i).ToArray();
+            double[] numeric = Numeric(info, p, inputs, labels, targets, indices);
+            double[] analytic = indices.Select(i => (double)net.Gradients[i]).ToArray();
+            double[] oracleAnalytic = indices.Select(i => oracle[i]).ToArray();
+            // A dense bias right before batch norm in training mode has gradient 0 exactly (the batch mean absorbs it):
+            // relative error is meaningless there, so the generated gradient must be ~0 against the network's scale.
+            double scale = Math.Sqrt(oracle.Sum(g => g * g));
+            if (Math.Sqrt(numeric.Sum(v => v * v)) < 1e-7 * scale)
             {
-                LayerKind.Dense => new[] { (l.WeightOffset, l.Inputs * l.Outputs, "W"), (l.BiasOffset, l.HasBias ? l.Outputs : 0, "b") },
-                LayerKind.BatchNorm => new[] { (l.WeightOffset, l.Outputs, "γ"), (l.BiasOffset, l.Outputs, "β") },
-                _ => new[] { (l.WeightOffset, l.Outputs, "α") },
-            };
-            foreach ((int offset, int length, string name) in tensors)
-            {
-                if (length == 0) continue;
-                int[] indices = Enumerable.Range(0, length).OrderBy(_ => r.Next()).Take(60).Select(i => offset + i).ToArray();
-                double[] numeric = Numeric(info, p, inputs, labels, targets, indices);
-                double[] analytic = indices.Select(i => (double)net.Gradients[i]).ToArray();
-                double[] oracleAnalytic = indices.Select(i => oracle[i]).ToArray();
-                // A dense bias right before batch norm in training mode has gradient 0 exactly (the batch mean absorbs it):
-                // relative error is meaningless there, so the generated gradient must be ~0 against the network's scale.
-                double scale = Math.Sqrt(oracle.Sum(g => g * g));
-                if (Math.Sqrt(numeric.Sum(v => v * v)) < 1e-7 * scale)
-                {
-                    Assert.True(Math.Sqrt(analytic.Sum(v => v * v)) < 1e-5 * scale, $"layer {index} {name}: gradient should vanish, is {Math.Sqrt(analytic.Sum(v => v * v)):E2}");
-                    continue;
-                }
-                double generated = RelativeError(analytic, numeric);
-                double reference = RelativeError(oracleAnalytic, numeric);
-                Assert.True(generated < 1e-3, $"layer {index} {name}: generated vs finite differences {generated:E2} ≥ 1e-3");
-                // The oracle itself, all in double, must be near the notes' "great" level.
-                Assert.True(reference < 1e-6, $"layer {index} {name}: oracle vs finite differences {reference:E2} ≥ 1e-6");
+                Assert.True(Math.Sqrt(analytic.Sum(v => v * v)) < 1e-5 * scale, $"layer {index} {name}: gradient should vanish, is {Math.Sqrt(analytic.Sum(v => v * v)):E2}");
+                continue;
             }
+            double generated = RelativeError(analytic, numeric);
+            double reference = RelativeError(oracleAnalytic, numeric);
+            Assert.True(generated < 1e-3, $"layer {index} {name}: generated vs finite differences {generated:E2} ≥ 1e-3");
+            // The oracle itself, all in double, must be near the notes' "great" level.
+            Assert.True(reference < 1e-6, $"layer {index} {name}: oracle vs finite differences {reference:E2} ≥ 1e-6");
         }
     }
 }

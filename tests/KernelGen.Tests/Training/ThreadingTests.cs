@@ -16,6 +16,15 @@ namespace KernelGen.Tests;
 [Adam(LearningRate = 1e-3f, WeightDecay = 1e-3f)]
 public partial class ThreadNet;
 
+/// <summary>Layer norm with phases big enough to split (61 rows × 257 and × 131 features): forward and dx by rows, dγ and dβ by features.</summary>
+[Network(Inputs = 301, BatchSize = 61, Seed = 10)]
+[Dense(257, Init = Init.HeNormal)] [LayerNorm] [Activation(Act.ReLU)]
+[Dense(131)] [LayerNorm(Epsilon = 1e-4f)] [Activation(Act.GELU)]
+[Dense(7)]
+[SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3f)]
+public partial class LayerNormThreadNet;
+
 /// <summary>Issue 6: results do not depend on the thread count; no allocation; clean shutdown; worker exceptions surface.</summary>
 [Collection("Allocation")]
 public class ThreadingTests
@@ -23,7 +32,7 @@ public class ThreadingTests
     public static TheoryData<string, Isa> Cases()
     {
         var data = new TheoryData<string, Isa>();
-        foreach (string n in Networks.SkipLarge ? new[] { nameof(ThreadNet) } : new[] { nameof(FashionMlp), nameof(ThreadNet) })
+        foreach (string n in Networks.SkipLarge ? new[] { nameof(ThreadNet), nameof(LayerNormThreadNet) } : new[] { nameof(FashionMlp), nameof(ThreadNet), nameof(LayerNormThreadNet) })
             foreach (Isa isa in Networks.Widths)
                 data.Add(n, isa);
         return data;
@@ -32,6 +41,7 @@ public class ThreadingTests
     private static IClassifier Create(string name, Isa isa, int threads) => name switch
     {
         nameof(FashionMlp) => new FashionMlp(seed: 4, isa: isa, threads: threads),
+        nameof(LayerNormThreadNet) => new LayerNormThreadNet(seed: 4, isa: isa, threads: threads),
         _ => new ThreadNet(seed: 4, isa: isa, threads: threads),
     };
 
@@ -44,7 +54,7 @@ public class ThreadingTests
         for (int threads = 1; threads <= 3; threads++)
         {
             using IClassifier net = Create(network, isa, threads);
-            Assert.Equal(threads, net is FashionMlp f ? f.Threads : ((ThreadNet)net).Threads);
+            Assert.Equal(threads, net switch { FashionMlp f => f.Threads, LayerNormThreadNet l => l.Threads, _ => ((ThreadNet)net).Threads });
             var r = new Random(11);
             int batch = net.Info.BatchSize;
             float[] x = Enumerable.Range(0, batch * net.Info.Inputs).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
