@@ -296,6 +296,10 @@ internal sealed class DenseEmitter : LayerEmitter
     /// accumulators through the FMA latency), one weight vector live at a time.</summary>
     private const int PackedSingleRowVectors = 8;
 
+    /// <summary>Weights larger than this (half a typical 1 MB L2; all of W is read once per row block) are blocked over the
+    /// outputs instead: panel by panel, each panel read by every row block while it sits in L2.</summary>
+    private const int PackedPanelsOuterBytes = 512 * 1024;
+
     /// <summary>The invocation of the packed kernel for the rows [r0, r0 + rows) of a chunk (Infer_ walk).</summary>
     public static string PackedCall(Node node, string kernelName, VectorTarget t, string input, string output)
         => $"{kernelName}_Packed_{t.Suffix}({input}, {RefAt("f", PackedConst(node))}, {output}, rows)";
@@ -314,13 +318,41 @@ internal sealed class DenseEmitter : LayerEmitter
         w.Line($"/// <summary>{Describe(node)}. Inference forward over packed weights (outer products), {t.IsaName}.</summary>");
         w.Line($"// x: [rows × {Int(k)}], pw: bias [{Int((int)padded)}] then {Int((n + nr - 1) / nr)} panel(s) of [{Int(k)} × {Int(nr)}] (Wᵀ, k-major, zero-padded), y: [rows × {Int(n)}].");
         w.Line($"// Tile {Int(mr)} rows × {Int(nr)} outputs = {Int(2 * mr)} accumulators + 2 weight vectors + 1 broadcast; leftover rows one at a time × up to {Int(PackedSingleRowVectors * lanes)} outputs.");
+        bool panelsOuter = (long)k * padded * sizeof(float) > PackedPanelsOuterBytes;
+        w.Line(panelsOuter
+            ? $"// Weights {Int((int)((long)k * padded * sizeof(float) / 1024))} KB > {Int(PackedPanelsOuterBytes / 1024)} KB: blocked over the outputs — one panel ({Int(k * nr * sizeof(float) / 1024)} KB) stays in L2 while every row block streams past it."
+            : $"// Weights {Int((int)((long)k * padded * sizeof(float) / 1024))} KB ≤ {Int(PackedPanelsOuterBytes / 1024)} KB: row blocks outer (their inputs stay in L1), all of W read from L2 per block.");
         w.Line(Aggressive);
         w.Open($"private static void {node.KernelName}_Packed_{t.Suffix}(ref float x, ref float pw, ref float y, int rows)");
-        w.Line("nint r = 0;");
-        w.Open($"for (; r <= rows - {Int(mr)}; r += {Int(mr)})");
-        PackedRowBlock(w, node, t, mr, fullPanels, tailOutputs, 2);
-        w.Close();
-        w.Open("for (; r < rows; r++)");
+        if (panelsOuter)
+        {
+            w.Line($"nint whole = rows - rows % {Int(mr)}; // rows in whole tiles");
+            if (fullPanels > 0)
+            {
+                w.Open($"for (nint p = 0; p < {Int(fullPanels)}; p++)");
+                w.Open($"for (nint r = 0; r < whole; r += {Int(mr)})");
+                w.Line($"ref float xr = ref {VectorTarget.At("x", $"r * {Int(k)}")};");
+                PackedTile(w, node, t, mr, new[] { ("p", 0, lanes), ("p", 1, lanes) });
+                w.Close();
+                w.Close();
+            }
+            if (tailOutputs > 0)
+            {
+                w.Open($"for (nint r = 0; r < whole; r += {Int(mr)})");
+                w.Line($"ref float xr = ref {VectorTarget.At("x", $"r * {Int(k)}")};");
+                PackedTile(w, node, t, mr, TailVectors(fullPanels, tailOutputs, lanes));
+                w.Close();
+            }
+            w.Open("for (nint r = whole; r < rows; r++)");
+        }
+        else
+        {
+            w.Line("nint r = 0;");
+            w.Open($"for (; r <= rows - {Int(mr)}; r += {Int(mr)})");
+            PackedRowBlock(w, node, t, mr, fullPanels, tailOutputs, 2);
+            w.Close();
+            w.Open("for (; r < rows; r++)");
+        }
         PackedRowBlock(w, node, t, 1, fullPanels, tailOutputs, PackedSingleRowVectors);
         w.Close();
         w.Close();
@@ -347,13 +379,21 @@ internal sealed class DenseEmitter : LayerEmitter
             rest.Add((Int(p), 0, lanes));
             rest.Add((Int(p), 1, lanes));
         }
-        for (int v = 0; v * lanes < tailOutputs; v++) rest.Add((Int(fullPanels), v, Math.Min(lanes, tailOutputs - v * lanes)));
+        rest.AddRange(TailVectors(fullPanels, tailOutputs, lanes));
         if (rest.Count > 0)
         {
             w.Open();
             PackedTile(w, node, t, rowsInTile, rest);
             w.Close();
         }
+    }
+
+    /// <summary>The vectors of the last, partial panel: (panel, vector in it, valid lanes).</summary>
+    private static List<(string Panel, int Sub, int Valid)> TailVectors(int panel, int tailOutputs, int lanes)
+    {
+        var list = new List<(string Panel, int Sub, int Valid)>();
+        for (int v = 0; v * lanes < tailOutputs; v++) list.Add((Int(panel), v, Math.Min(lanes, tailOutputs - v * lanes)));
+        return list;
     }
 
     /// <summary>rows × vectors of accumulators over all of k, then bias, activation and the store (lanes past the layer's end are dropped).</summary>
