@@ -134,7 +134,10 @@ internal sealed class DenseEmitter : LayerEmitter
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
     {
         foreach (VectorTarget t in targets) EmitForward(w, node, t);
-        foreach (VectorTarget t in targets.Where(t => !t.IsScalar)) EmitPacked(w, node, t);
+        if (IsPacked(node))
+        {
+            foreach (VectorTarget t in targets.Where(t => !t.IsScalar)) EmitPacked(w, node, t);
+        }
         foreach (VectorTarget t in targets) EmitBackwardWeights(w, node, t);
         if (node.NeedsInputGradient)
         {
@@ -156,6 +159,11 @@ internal sealed class DenseEmitter : LayerEmitter
         };
         w.Line($"// {node.Name} with {bn.Name} (BatchNorm) folded in, for Predict and Evaluate: W′ = W·γ/√(σ²+ε) per output row, b′ = (b − μ)·γ/√(σ²+ε) + β (running statistics).");
         // Predict runs the packed kernels at every vector width; the scalar width runs this folded forward.
+        if (!IsPacked(node))
+        {
+            foreach (VectorTarget t in targets) EmitForward(w, shadow, t);
+            return;
+        }
         EmitForward(w, shadow, VectorTarget.Scalar);
         foreach (VectorTarget t in targets.Where(t => !t.IsScalar)) EmitPacked(w, shadow, t);
     }
@@ -284,6 +292,9 @@ internal sealed class DenseEmitter : LayerEmitter
     public static string PackedConst(Node node) => node.Name + "_Packed";
 
     public static long PackedOffset(Node node) => node.Plan.Layout.Nodes[node.Number].PackedOffset;
+
+    /// <summary>Whether the node has packed inference weights (every dense node whose copy fits the folded block).</summary>
+    public static bool IsPacked(Node node) => node.IsDense && PackedOffset(node) >= 0;
 
     /// <summary>Panel width of the packed layout at this width: two vectors of outputs.</summary>
     public static int PackedPanel(VectorTarget t) => 2 * t.Lanes;

@@ -435,7 +435,7 @@ internal static class NetworkEmitter
                 w.Line($"global::KernelGen.Runtime.BatchNormFolding.Fold(_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)}), {bias}, _parameters.Slice({b.WConst}, {Int(n.Outputs)}), _parameters.Slice({b.BConst}, {Int(n.Outputs)}),");
                 w.Line($"    _statistics.Slice({b.RunningConst}, {Int(n.Outputs)}), _statistics.Slice({b.RunningConst} + {Int(n.Outputs)}, {Int(n.Outputs)}), {Float(b.Layer.Epsilon)}, _folded.Slice({n.FoldedWConst}, {Int(n.Inputs * n.Outputs)}), _folded.Slice({n.FoldedBConst}, {Int(n.Outputs)}));");
             }
-            var packedNodes = plan.Nodes.Where(n => n.IsDense).ToList();
+            var packedNodes = plan.Nodes.Where(DenseEmitter.IsPacked).ToList();
             if (packedNodes.Count > 0)
             {
                 string cases = string.Join(", ", targets.Where(t => !t.IsScalar).Select(t => $"global::KernelGen.Isa.{t.IsaName} => {Int(DenseEmitter.PackedPanel(t))}"));
@@ -597,7 +597,7 @@ internal static class NetworkEmitter
                 w.Line($"internal const int {n.FoldedWConst} = {Int(n.FoldedOffset)}; // [{Int(n.Outputs)} × {Int(n.Inputs)}] {n.Name} weights × γ/σ of {n.FoldedInto!.Name}");
                 w.Line($"internal const int {n.FoldedBConst} = {Int(n.FoldedOffset + NetworkPlan.RoundUp(n.Inputs * n.Outputs))}; // [{Int(n.Outputs)}]");
             }
-            foreach (Node n in plan.Nodes.Where(n => n.IsDense))
+            foreach (Node n in plan.Nodes.Where(DenseEmitter.IsPacked))
                 w.Line($"internal const int {DenseEmitter.PackedConst(n)} = {Long(DenseEmitter.PackedOffset(n))}; // {Long(NetworkLayout.PackedLength(n.Inputs, n.Outputs))} floats: {n.Name}{(n.FoldedInto is null ? string.Empty : " folded")} packed");
         }
         w.Line();
@@ -646,7 +646,7 @@ internal static class NetworkEmitter
                 if (n.FoldedInto is Node b)
                 {
                     string y = RefAt("ws", $"{b.YConst} + r0 * {Int(b.Outputs)}");
-                    w.Line(t.IsScalar
+                    w.Line(t.IsScalar || !DenseEmitter.IsPacked(n)
                         ? $"{n.FoldedKernelName}_Forward_{t.Suffix}({Source(n)}, {RefAt("f", n.FoldedWConst)}, {RefAt("f", n.FoldedBConst)}, {y}, rows); // {n.Name} + {b.Name} folded"
                         : $"{DenseEmitter.PackedCall(n, n.FoldedKernelName, t, Source(n), y)}; // {n.Name} + {b.Name} folded, packed");
                     output[b] = RefAt("ws", $"{b.YConst} + r0 * {Int(b.Outputs)}");
@@ -660,7 +660,7 @@ internal static class NetworkEmitter
                     continue;
                 }
                 string yn = RefAt("ws", $"{n.YConst} + r0 * {Int(n.Outputs)}");
-                w.Line(n.IsDense && !t.IsScalar
+                w.Line(DenseEmitter.IsPacked(n) && !t.IsScalar
                     ? $"{DenseEmitter.PackedCall(n, n.KernelName, t, Source(n), yn)}; // {n.Name} packed"
                     : ForwardCall(n, t, Source(n), "false", "false", rowOffset: true) + ";");
                 output[n] = yn;

@@ -32,7 +32,8 @@ internal sealed class LayoutNode
     /// <summary>Dense folded with the batch norm after it: offset of W′ (then b′) in the folded block, -1 otherwise.</summary>
     public long FoldedOffset { get; }
     /// <summary>Dense: offset of its packed inference weights in the folded block (bias padded to
-    /// <see cref="NetworkLayout.PackedOutputs"/>, then panels of Wᵀ), -1 otherwise.</summary>
+    /// <see cref="NetworkLayout.PackedOutputs"/>, then panels of Wᵀ), -1 otherwise (also where the block would pass
+    /// <see cref="NetworkLayout.MaxFloats"/>: such a layer keeps its canonical forward kernel for Predict).</summary>
     public long PackedOffset { get; }
     /// <summary>Workspace offsets: output Y, the gradient D, and (batch norm) mean / 1/σ / σ² per feature.</summary>
     public long OutputOffset { get; }
@@ -200,7 +201,7 @@ internal sealed class NetworkLayout
             LayerSpec d = layers[groups[k].layer];
             if (d.Kind != LayerKind.Dense) continue;
             long length = PackedLength(d.Inputs, d.Outputs);
-            l.Check(groups[k].layer, "its packed inference weights (inputs × units rounded up to 32)", length);
+            if (f + length > MaxFloats) continue; // no room for a packed copy: Predict runs this layer's canonical forward kernel
             packed[k] = f;
             f += length;
         }
