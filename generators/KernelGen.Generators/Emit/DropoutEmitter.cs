@@ -75,16 +75,16 @@ internal sealed class DropoutEmitter : LayerEmitter
 
     private const string Mask = "DropoutMask";
 
-    public static string ThresholdConst(Node node) => node.KernelName + "_KeepThreshold";
+    /// <summary>The kernels' local holding the keep threshold: keep ⇔ (hash(key, index) ≫ 8) &lt; threshold. A local computed by
+    /// DropoutMask.Threshold at the kernel's start, not a static field: a static would make every call fetch the class's static
+    /// base through a runtime helper (the arm64 check in CI rejects those).</summary>
+    public static string ThresholdConst(Node node) => "threshold";
 
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)
     {
         int n = node.Outputs;
         float rate = node.Layer.Rate;
         string scale = Float(1f / (1f - rate));
-        w.Line($"/// <summary>{node.Name}: keep ⇔ (hash(key, index) ≫ 8) &lt; this, i.e. with probability 1 − {Float(rate)}.</summary>");
-        w.Line($"private static readonly uint {ThresholdConst(node)} = {Mask}.Threshold({Float(rate)});");
-        w.Line();
         foreach (VectorTarget t in targets)
         {
             w.Line($"/// <summary>{node.Name} · Dropout p = {Float(rate)}: kept values × {scale} (= 1/(1 − p)), the rest 0; a copy when <paramref name=\"drop\"/> is false. Forward, {t.IsaName}.</summary>");
@@ -92,6 +92,7 @@ internal sealed class DropoutEmitter : LayerEmitter
             w.Line(Aggressive);
             w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float y, int rows, bool drop, uint key, int first)");
             w.Open("if (drop)");
+            w.Line($"uint threshold = {Mask}.Threshold({Float(rate)}); // keep with probability 1 − {Float(rate)}");
             ActivationEmitter.EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store($"{Mask}.Apply({v.Load("x", i)}, first + (int)({i}), key, {ThresholdConst(node)}, {scale})", "y", i));
             w.Close();
             w.Open("else");
@@ -110,6 +111,7 @@ internal sealed class DropoutEmitter : LayerEmitter
             w.Open($"private static void {node.KernelName}_Backward_{t.Suffix}(ref float d, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows, bool drop, uint key, int first)");
             string Fused(VectorTarget v, string value, string i) => fuse ? $"{value} * {prev.OutputDerivative(v, v.Load("yp", i))}" : value;
             w.Open("if (drop)");
+            w.Line($"uint threshold = {Mask}.Threshold({Float(rate)}); // keep with probability 1 − {Float(rate)}");
             ActivationEmitter.EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store(Fused(v, $"{Mask}.Apply({v.Load("d", i)}, first + (int)({i}), key, {ThresholdConst(node)}, {scale})", i), "dx", i));
             w.Close();
             w.Open("else");

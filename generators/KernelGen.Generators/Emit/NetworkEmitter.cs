@@ -213,7 +213,7 @@ internal static class NetworkEmitter
         int slots = spec.Optimizer.StateSlots;
         if (slots > 0) w.Line($"private readonly global::KernelGen.Runtime.AlignedBuffer _state; // optimizer state: {Int(slots)} × ParameterCapacity floats");
         if (bn) w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _statistics; // running mean and variance of every batch norm");
-        if (folded) w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _folded; // dense weights with batch norm folded in, for Predict/Evaluate");
+        if (folded) w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _folded; // Predict/Evaluate: batch norm folded into dense weights, packed weights");
         w.Line("private readonly global::KernelGen.Runtime.Gate _gate = new global::KernelGen.Runtime.Gate(); // one caller at a time; ObjectDisposedException after Dispose");
         w.Line("private readonly global::KernelGen.Isa _isa;");
         w.Line("private readonly int _seed;");
@@ -434,7 +434,8 @@ internal static class NetworkEmitter
 
         if (folded)
         {
-            w.Line("/// <summary>Recomputes the folded weights from the parameters and running statistics.</summary>");
+            w.Line("/// <summary>Recomputes the inference weights from the parameters and running statistics: the folded weights, then the packed panels");
+            w.Line("/// Predict's outer-product kernels read at this instance's width (none at the scalar width, which reads the canonical layout).</summary>");
             w.Open("private void Fold()");
             foreach (Node n in plan.Nodes.Where(n => n.FoldedInto is not null))
             {
@@ -442,6 +443,20 @@ internal static class NetworkEmitter
                 string bias = n.Layer.Bias ? $"_parameters.Slice({n.BConst}, {Int(n.Outputs)})" : "default";
                 w.Line($"global::KernelGen.Runtime.BatchNormFolding.Fold(_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)}), {bias}, _parameters.Slice({b.WConst}, {Int(n.Outputs)}), _parameters.Slice({b.BConst}, {Int(n.Outputs)}),");
                 w.Line($"    _statistics.Slice({b.RunningConst}, {Int(n.Outputs)}), _statistics.Slice({b.RunningConst} + {Int(n.Outputs)}, {Int(n.Outputs)}), {Float(b.Layer.Epsilon)}, _folded.Slice({n.FoldedWConst}, {Int(n.Inputs * n.Outputs)}), _folded.Slice({n.FoldedBConst}, {Int(n.Outputs)}));");
+            }
+            var packedNodes = plan.Nodes.Where(DenseEmitter.IsPacked).ToList();
+            if (packedNodes.Count > 0)
+            {
+                string cases = string.Join(", ", targets.Where(t => !t.IsScalar).Select(t => $"global::KernelGen.Isa.{t.IsaName} => {Int(DenseEmitter.PackedPanel(t))}"));
+                w.Line($"int panel = _isa switch {{ {cases}, _ => 0 }};");
+                w.Open("if (panel > 0)");
+                foreach (Node n in packedNodes)
+                {
+                    string wSrc = n.FoldedInto is null ? $"_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)})" : $"_folded.Slice({n.FoldedWConst}, {Int(n.Inputs * n.Outputs)})";
+                    string bSrc = n.FoldedInto is not null ? $"_folded.Slice({n.FoldedBConst}, {Int(n.Outputs)})" : n.Layer.Bias ? $"_parameters.Slice({n.BConst}, {Int(n.Outputs)})" : "default";
+                    w.Line($"global::KernelGen.Runtime.WeightPacking.Pack({wSrc}, {bSrc}, {Int(n.Outputs)}, panel, _folded.Slice({DenseEmitter.PackedConst(n)}, {Long(NetworkLayout.PackedLength(n.Inputs, n.Outputs))}));");
+                }
+                w.Close();
             }
             w.Line("_foldedStale = false;");
             w.Close();
@@ -487,7 +502,7 @@ internal static class NetworkEmitter
         w.Close();
         w.Line();
 
-        w.Line($"/// <summary>Inference-mode forward pass for any number of rows (inputs.Length / InputSize), {(classifier ? "writing softmax probabilities" : "writing the outputs")}, BatchSize rows at a time.{(folded ? " Batch norm runs folded into the dense weights before it." : string.Empty)}{(dropout ? " Dropout is the identity." : string.Empty)}</summary>");
+        w.Line($"/// <summary>Inference-mode forward pass for any number of rows (inputs.Length / InputSize), {(classifier ? "writing softmax probabilities" : "writing the outputs")}, BatchSize rows at a time.{(plan.Nodes.Any(n => n.FoldedInto is not null) ? " Batch norm runs folded into the dense weights before it." : string.Empty)}{(dropout ? " Dropout is the identity." : string.Empty)}</summary>");
         w.Open($"public void Predict({RoSpan}<float> inputs, {Span} outputs)");
         w.Line("using var entered = _gate.Enter(nameof(Predict));");
         w.Line($"int rows = {G}.Rows(inputs.Length, InputSize, nameof(inputs), \"InputSize\");");
@@ -583,13 +598,16 @@ internal static class NetworkEmitter
         if (plan.FoldedLength > 0)
         {
             w.Line();
-            w.Line("// Folded block for Predict and Evaluate: each Dense → BatchNorm pair as one dense layer, refreshed after any change.");
+            w.Line("// Folded block for Predict and Evaluate, refreshed after any change: each Dense → BatchNorm pair as one dense layer,");
+            w.Line("// then every dense layer's weights packed for the outer-product kernels (bias padded to 32, then panels of Wᵀ, k-major).");
             w.Line($"internal const int FoldedLength = {Int(plan.FoldedLength)};");
             foreach (Node n in plan.Nodes.Where(n => n.FoldedInto is not null))
             {
                 w.Line($"internal const int {n.FoldedWConst} = {Int(n.FoldedOffset)}; // [{Int(n.Outputs)} × {Int(n.Inputs)}] {n.Name} weights × γ/σ of {n.FoldedInto!.Name}");
                 w.Line($"internal const int {n.FoldedBConst} = {Int(n.FoldedOffset + NetworkPlan.RoundUp(n.Inputs * n.Outputs))}; // [{Int(n.Outputs)}]");
             }
+            foreach (Node n in plan.Nodes.Where(DenseEmitter.IsPacked))
+                w.Line($"internal const int {DenseEmitter.PackedConst(n)} = {Long(DenseEmitter.PackedOffset(n))}; // {Long(NetworkLayout.PackedLength(n.Inputs, n.Outputs))} floats: {n.Name}{(n.FoldedInto is null ? string.Empty : " folded")} packed");
         }
         w.Line();
         w.Line($"// Workspace for {Int(spec.BatchSize)} rows, every view 64-byte aligned:");
@@ -624,7 +642,7 @@ internal static class NetworkEmitter
             w.Close();
             w.Line();
 
-            w.Line($"/// <summary>Inference forward, {t.IsaName} kernels: running statistics{(folded ? ", batch norm folded into the dense weights before it" : string.Empty)}{(dropout ? ", dropout skipped (the next layer reads its input)" : string.Empty)}.</summary>");
+            w.Line($"/// <summary>Inference forward, {t.IsaName} kernels: running statistics{(plan.Nodes.Any(n => n.FoldedInto is not null) ? ", batch norm folded into the dense weights before it" : string.Empty)}{(dropout ? ", dropout skipped (the next layer reads its input)" : string.Empty)}{(t.IsScalar ? string.Empty : ", dense layers as outer products over their packed weights")}.</summary>");
             w.Line("// r0: the first of these rows within the workspace (a thread's share of a chunk); x points at the chunk's row 0.");
             w.Line(Aggressive);
             w.Open($"internal static void Infer_{t.Suffix}(ref float x, ref float ws, ref float p{stP}{foldP}, int r0, int rows)");
@@ -636,7 +654,10 @@ internal static class NetworkEmitter
                 if (skipped.Contains(n)) continue;
                 if (n.FoldedInto is Node b)
                 {
-                    w.Line($"{n.FoldedKernelName}_Forward_{t.Suffix}({Source(n)}, {RefAt("f", n.FoldedWConst)}, {RefAt("f", n.FoldedBConst)}, {RefAt("ws", $"{b.YConst} + r0 * {Int(b.Outputs)}")}, rows); // {n.Name} + {b.Name} folded");
+                    string y = RefAt("ws", $"{b.YConst} + r0 * {Int(b.Outputs)}");
+                    w.Line(t.IsScalar || !DenseEmitter.IsPacked(n)
+                        ? $"{n.FoldedKernelName}_Forward_{t.Suffix}({Source(n)}, {RefAt("f", n.FoldedWConst)}, {RefAt("f", n.FoldedBConst)}, {y}, rows); // {n.Name} + {b.Name} folded"
+                        : $"{DenseEmitter.PackedCall(n, n.FoldedKernelName, t, Source(n), y)}; // {n.Name} + {b.Name} folded, packed");
                     output[b] = RefAt("ws", $"{b.YConst} + r0 * {Int(b.Outputs)}");
                     skipped.Add(b);
                     continue;
@@ -647,8 +668,11 @@ internal static class NetworkEmitter
                     w.Line($"// {n.Name} ({n.Kind}) is the identity here: the next layer reads {n.Name}'s input.");
                     continue;
                 }
-                w.Line(ForwardCall(n, t, Source(n), "false", "false", rowOffset: true) + ";");
-                output[n] = RefAt("ws", $"{n.YConst} + r0 * {Int(n.Outputs)}");
+                string yn = RefAt("ws", $"{n.YConst} + r0 * {Int(n.Outputs)}");
+                w.Line(DenseEmitter.IsPacked(n) && !t.IsScalar
+                    ? $"{DenseEmitter.PackedCall(n, n.KernelName, t, Source(n), yn)}; // {n.Name} packed"
+                    : ForwardCall(n, t, Source(n), "false", "false", rowOffset: true) + ";");
+                output[n] = yn;
             }
             w.Close();
             w.Line();

@@ -6,8 +6,9 @@ namespace KernelGen.Generators.Model;
 /// <summary>One computation step of the layout: a layer, plus the activation fused into it (if any).</summary>
 internal sealed class LayoutNode
 {
-    public LayoutNode(int layer, int fused, long weight, long bias, long running, long folded, long output, long gradient, long mean)
+    public LayoutNode(int layer, int fused, long weight, long bias, long running, long folded, long packed, long output, long gradient, long mean)
     {
+        PackedOffset = packed;
         Layer = layer;
         FusedActivation = fused;
         WeightOffset = weight;
@@ -30,6 +31,10 @@ internal sealed class LayoutNode
     public long RunningOffset { get; }
     /// <summary>Dense folded with the batch norm after it: offset of W′ (then b′) in the folded block, -1 otherwise.</summary>
     public long FoldedOffset { get; }
+    /// <summary>Dense: offset of its packed inference weights in the folded block (bias padded to
+    /// <see cref="NetworkLayout.PackedOutputs"/>, then panels of Wᵀ), -1 otherwise (also where the block would pass
+    /// <see cref="NetworkLayout.MaxFloats"/>: such a layer keeps its canonical forward kernel for Predict).</summary>
+    public long PackedOffset { get; }
     /// <summary>Workspace offsets: output Y, the gradient D, and (batch norm) mean / 1/σ / σ² per feature, (layer norm) mean / 1/σ per row.</summary>
     public long OutputOffset { get; }
     public long GradientOffset { get; }
@@ -84,6 +89,17 @@ internal sealed class NetworkLayout
 
     public static long RoundUp(long floats) => (floats + AlignFloats - 1) / AlignFloats * AlignFloats;
 
+    /// <summary>The widest panel of the packed inference weights (two Vector512 of outputs): packed blocks pad the outputs
+    /// to a multiple of it, which is a multiple of every narrower panel (16 for Vector256, 8 for Vector128).</summary>
+    public const int PackedPanel = 32;
+
+    /// <summary>Outputs padded to a whole number of the widest panels.</summary>
+    public static long PackedOutputs(long outputs) => (outputs + PackedPanel - 1) / PackedPanel * PackedPanel;
+
+    /// <summary>Floats of one dense layer's packed inference weights: the bias padded to <see cref="PackedOutputs"/>,
+    /// then the panels (inputs × panel width each), at most inputs × <see cref="PackedOutputs"/>.</summary>
+    public static long PackedLength(long inputs, long outputs) => PackedOutputs(outputs) + RoundUp(inputs * PackedOutputs(outputs));
+
     /// <summary>Whether <paramref name="layer"/> is fused into the node <paramref name="previous"/> (its activation's
     /// derivative follows from the output, and the node is a single-piece dense, a batch norm or a layer norm without one already).</summary>
     public static bool Fuses(LayerSpec previous, bool previousHasFused, LayerSpec layer)
@@ -117,6 +133,7 @@ internal sealed class NetworkLayout
         var bias = new long[count];
         var running = new long[count];
         var folded = new long[count];
+        var packed = new long[count];
         var output = new long[count];
         var gradient = new long[count];
         var mean = new long[count];
@@ -124,7 +141,7 @@ internal sealed class NetworkLayout
         for (int k = 0; k < count; k++)
         {
             LayerSpec s = layers[groups[k].layer];
-            weight[k] = bias[k] = running[k] = folded[k] = mean[k] = -1;
+            weight[k] = bias[k] = running[k] = folded[k] = packed[k] = mean[k] = -1;
             if (s.Kind == LayerKind.Dense)
             {
                 long w = (long)s.Inputs * s.Outputs;
@@ -177,8 +194,19 @@ internal sealed class NetworkLayout
                 f += RoundUp((long)d.Inputs * d.Outputs) + RoundUp(d.Outputs);
             }
         }
+        // Packed inference weights (Predict's outer-product kernels) of every dense node, after the folded ones:
+        // from W′ and b′ where a batch norm folds in, else from W and b. Refreshed with the folded weights.
+        for (int k = 0; k < count; k++)
+        {
+            LayerSpec d = layers[groups[k].layer];
+            if (d.Kind != LayerKind.Dense) continue;
+            long length = PackedLength(d.Inputs, d.Outputs);
+            if (f + length > MaxFloats) continue; // no room for a packed copy: Predict runs this layer's canonical forward kernel
+            packed[k] = f;
+            f += length;
+        }
         l.FoldedLength = f;
-        l.CheckBlock("its folded inference weights", f);
+        l.CheckBlock("its folded and packed inference weights", f);
 
         if (layers.Count > 0)
             l.Check(0, "its input rows (BatchSize × Inputs)", (long)batchSize * inputs);
@@ -212,7 +240,7 @@ internal sealed class NetworkLayout
 
         var nodes = new LayoutNode[count];
         for (int k = 0; k < count; k++)
-            nodes[k] = new LayoutNode(groups[k].layer, groups[k].fused, weight[k], bias[k], running[k], folded[k], output[k], gradient[k], mean[k]);
+            nodes[k] = new LayoutNode(groups[k].layer, groups[k].fused, weight[k], bias[k], running[k], folded[k], packed[k], output[k], gradient[k], mean[k]);
         l.Nodes = nodes;
         return l;
     }

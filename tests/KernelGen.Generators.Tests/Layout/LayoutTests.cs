@@ -96,5 +96,20 @@ public class LayoutTests
         NetworkLayout edge = NetworkLayout.Compute(1 << 15, 1, new[] { Dense(0, 1 << 15, 1 << 15, bias: false) }, 1 << 15, 0);
         Assert.Equal(1L << 30, edge.ParameterCount);
         Assert.DoesNotContain(edge.Problems, p => p.What.Contains("parameters") || p.What.Contains("weights"));
+        // Its packed inference copy would pass the limit: the layer keeps its canonical forward kernel instead.
+        Assert.Equal(-1, edge.Nodes[0].PackedOffset);
+        Assert.Equal(0, edge.FoldedLength);
+    }
+
+    [Fact]
+    public void Every_dense_layer_gets_packed_inference_weights_after_the_folded_ones()
+    {
+        NetworkLayout l = NetworkLayout.Compute(40, 8, new[] { Dense(0, 40, 20), BatchNorm(1, 20), Dense(2, 20, 3) }, 3, 0);
+        Assert.Empty(l.Problems);
+        // Folded W′ [20 × 40] and b′ (32 with padding) first; then per dense node the bias padded to 32 and 32-wide panels of Wᵀ.
+        Assert.Equal(new long[] { 0, -1, -1 }, l.Nodes.Select(n => n.FoldedOffset).ToArray());
+        Assert.Equal(new long[] { 832, -1, 832 + 32 + 40 * 32 }, l.Nodes.Select(n => n.PackedOffset).ToArray());
+        Assert.Equal(832 + 32 + 40 * 32 + 32 + 20 * 32, l.FoldedLength);
+        Assert.Equal(32 + 20 * 32, NetworkLayout.PackedLength(20, 3));
     }
 }
