@@ -163,9 +163,14 @@ public class TrainingTests
         var bytes = new long[8];
         Action<EpochMetrics> progress = m => bytes[m.Epoch - 1] = GC.GetAllocatedBytesForCurrentThread();
         trainer.Fit(valid, new FitOptions { Epochs = 8, Patience = 8 }, progress);
-        for (int e = 2; e < 8; e++) Assert.Equal(0, bytes[e] - bytes[1]);
+        // Steady state: the last four epochs allocate nothing. The first ones may hold the runtime's one-off work on this
+        // thread (3,776 and 3,824 bytes seen once each, in epoch 3, only in full test runs on a loaded 2-core machine: tiered
+        // compilation and on-stack replacement compile on the calling thread when the background compiler is behind).
+        for (int e = 5; e < 8; e++) Assert.Equal(0, bytes[e] - bytes[4]);
         Assert.Equal(8L * train.Count, transform.Rows); // the transform saw every row of every epoch
 
+        // Then whole epochs: a first window of 20 may still meet such one-off work; a second must allocate nothing.
+        for (int i = 0; i < 20; i++) trainer.TrainEpoch();
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 20; i++) trainer.TrainEpoch();
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
