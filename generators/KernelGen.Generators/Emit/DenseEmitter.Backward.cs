@@ -1,0 +1,235 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using KernelGen.Generators.Emit.Targets;
+using KernelGen.Generators.Model;
+using static KernelGen.Generators.Emit.CodeWriter;
+
+namespace KernelGen.Generators.Emit;
+
+/// <summary>
+/// Dense kernels, the backward pass: weight gradient <c>dW = dZᵀ·X</c> (+ <c>db</c>) tiled by outputs so threads own whole rows
+/// of dW, and input gradient <c>dX = dZ·W</c> with the previous layer's f′ fused into the store.
+/// </summary>
+internal sealed partial class DenseEmitter
+{
+    private static void EmitBackwardWeights(CodeWriter w, Node node, VectorTarget t)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
+        bool bias = node.Layer.Bias;
+        w.Line($"/// <summary>{Describe(node)}. Weight gradient dW = dZᵀ·X{(bias ? ", db = Σ_rows dZ" : string.Empty)}, {t.IsaName}.</summary>");
+        w.Line($"// x: [rows × {Int(k)}], dz: [rows × {Int(n)}], dw: [{Int(n)} × {Int(k)}]{(bias ? $", db: [{Int(n)}]" : string.Empty)}. Overwrites dw and db.");
+        w.Line($"// outputs: how many outputs (rows of dW) from dz/dw/db as passed: {Int(n)} for all, or a thread's share — a multiple of the tile,");
+        w.Line("// the last share ending at the layer's end, so every element is computed the same way whatever the split.");
+        OptimizerSpec opt = node.Plan.Spec.Optimizer;
+        bool decay = node.DecayInGradient;
+        if (decay) w.Line($"// Coupled {opt.Regularization} weight decay fused into the store: dW += {OptimizerEmitter.DecayGradient(opt, VectorTarget.Scalar, "w")} (w: this layer's weights; biases are not decayed).");
+        w.Line(Aggressive);
+        w.Open($"private static void {node.KernelName}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, float lambda, " : string.Empty)}int rows, int outputs)");
+        if (t.IsScalar || k < lanes)
+        {
+            if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops for dW.");
+            w.Open("for (nint o = 0; o < outputs; o++)");
+            w.Open($"for (nint i = 0; i < {Int(k)}; i++)");
+            w.Line("float s = 0f;");
+            w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("x", $"r * {Int(k)} + i")};");
+            w.Line($"{VectorTarget.At("dw", $"o * {Int(k)} + i")} = {(node.DecayInGradient ? "s + " + OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, VectorTarget.Scalar, VectorTarget.At("w", $"o * {Int(k)} + i")) : "s")};");
+            w.Close();
+            w.Close();
+        }
+        else
+        {
+            int vectors = k / lanes, tail = k % lanes;
+            Tiles tiles = t.Tiles;
+            int vectorBlock = tiles.KVectors, tileOutputs = Math.Min(tiles.WeightOutputs, n);
+            int chunked = vectors / vectorBlock * vectorBlock * lanes, rest = vectors % vectorBlock;
+            w.Line($"// Register blocking for {Int(tiles.Registers)} vector registers: tile {Int(tileOutputs)} outputs × {Int(vectorBlock)} vectors of k = {Int(tileOutputs * vectorBlock)} accumulators + {Int(vectorBlock + 1)} operands; {Int(k)} = {Int(vectors)} × {Int(lanes)}{(tail == 0 ? string.Empty : $" + {Int(tail)} (last vector overlaps: dW is overwritten, so recomputing lanes is harmless)")}.");
+            void Columns(int outputs, string o)
+            {
+                if (chunked > 0)
+                {
+                    w.Open($"for (nint k = 0; k < {Int(chunked)}; k += {Int(vectorBlock * lanes)})");
+                    DwTile(w, node, t, outputs, o, vectorBlock, "k");
+                    w.Close();
+                }
+                if (rest > 0)
+                {
+                    w.Open();
+                    DwTile(w, node, t, outputs, o, rest, Int(chunked));
+                    w.Close();
+                }
+                if (tail != 0)
+                {
+                    w.Open();
+                    DwTile(w, node, t, outputs, o, 1, Int(k - lanes));
+                    w.Close();
+                }
+            }
+            w.Open();
+            w.Line("nint o = 0;");
+            w.Open($"for (; o <= outputs - {Int(tileOutputs)}; o += {Int(tileOutputs)})");
+            Columns(tileOutputs, "o");
+            w.Close();
+            if (n % tileOutputs != 0)
+            {
+                w.Open("if (o < outputs)");
+                w.Line($"// The last {Int(n % tileOutputs)} outputs of the layer.");
+                Columns(n % tileOutputs, "o");
+                w.Close();
+            }
+            w.Close();
+        }
+        if (bias) EmitBiasGradient(w, node, t);
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>The dW kernel's output tile at this width: threads share dW out in whole tiles.</summary>
+    public static int WeightTile(Node node, VectorTarget t) => t.IsScalar || node.Inputs < t.Lanes ? 1 : Math.Min(t.Tiles.WeightOutputs, node.Outputs);
+
+    private static void DwTile(CodeWriter w, Node node, VectorTarget t, int outputs, string o, int vectors, string kExpr)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
+        for (int c = 0; c < outputs; c++)
+            w.Line($"{t.Type} {string.Join(", ", Enumerable.Range(0, vectors).Select(j => $"g{c}{j} = {t.Zero}"))};");
+        w.Open("for (nint r = 0; r < rows; r++)");
+        for (int j = 0; j < vectors; j++)
+            w.Line($"{t.Type} x{j} = {t.Load("x", $"r * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}")};");
+        for (int c = 0; c < outputs; c++)
+        {
+            // One broadcast live at a time: outputs × vectors accumulators + vectors + 1 registers.
+            w.Line($"{t.Type} d{c} = {t.Broadcast(VectorTarget.At("dz", $"r * {Int(n)} + {Plus(o, c, bare: true)}"))};");
+            for (int j = 0; j < vectors; j++) w.Line($"g{c}{j} = {t.MultiplyAdd($"d{c}", $"x{j}", $"g{c}{j}")};");
+        }
+        w.Close();
+        for (int c = 0; c < outputs; c++)
+            for (int j = 0; j < vectors; j++)
+            {
+                string at = $"{Plus(o, c)} * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}";
+                string value = node.DecayInGradient ? $"g{c}{j} + {OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, t, t.Load("w", at))}" : $"g{c}{j}";
+                w.Line(t.Store(value, "dw", at));
+            }
+    }
+
+    private static void EmitBiasGradient(CodeWriter w, Node node, VectorTarget t)
+    {
+        int n = node.Outputs, lanes = t.Lanes;
+        if (t.IsScalar || n < lanes)
+        {
+            w.Open("for (nint o = 0; o < outputs; o++)");
+            w.Line("float s = 0f;");
+            w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")};");
+            w.Line($"{VectorTarget.At("db", "o")} = s;");
+            w.Close();
+            return;
+        }
+        void Column(string o)
+        {
+            w.Line($"{t.Type} s = {t.Zero};");
+            w.Line($"for (nint r = 0; r < rows; r++) s += {t.Load("dz", $"r * {Int(n)} + {o}")};");
+            w.Line(t.Store("s", "db", o));
+        }
+        w.Line("// db per output is Σ_rows dz in row order, whatever the vector grouping: a share may overlap its last vector.");
+        w.Line("nint ob = 0;");
+        w.Open($"for (; ob <= outputs - {Int(lanes)}; ob += {Int(lanes)})");
+        Column("ob");
+        w.Close();
+        w.Open($"if (ob < outputs && outputs >= {Int(lanes)})");
+        Column($"(outputs - {Int(lanes)})");
+        w.Close();
+        w.Open("else");
+        w.Open("for (; ob < outputs; ob++)");
+        w.Line("float s = 0f;");
+        w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + ob")};");
+        w.Line($"{VectorTarget.At("db", "ob")} = s;");
+        w.Close();
+        w.Close();
+    }
+
+    // ---------------------------------------------------------------- dX
+
+    private static void EmitBackwardInput(CodeWriter w, Node node, VectorTarget t)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
+        Node prev = node.Previous!;
+        bool fuse = prev.GradientIncludesDerivative;
+        w.Line($"/// <summary>{Describe(node)}. Input gradient dX = dZ·W{(fuse ? $", times {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
+        w.Line($"// dz: [rows × {Int(n)}], w: [{Int(n)} × {Int(k)}], dx: [rows × {Int(k)}]{(fuse ? $", yp: [rows × {Int(k)}] ({prev.Name} output)" : string.Empty)}. Overwrites dx.");
+        w.Line(Aggressive);
+        w.Open($"private static void {node.KernelName}_BackwardInput_{t.Suffix}(ref float dz, ref float w, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows)");
+        if (t.IsScalar || k < lanes)
+        {
+            if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops.");
+            w.Open("for (nint r = 0; r < rows; r++)");
+            w.Open($"for (nint i = 0; i < {Int(k)}; i++)");
+            w.Line("float s = 0f;");
+            w.Line($"for (nint o = 0; o < {Int(n)}; o++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
+            string value = fuse ? $"s * {prev.OutputDerivative(VectorTarget.Scalar, VectorTarget.At("yp", $"r * {Int(k)} + i"))}" : "s";
+            w.Line($"{VectorTarget.At("dx", $"r * {Int(k)} + i")} = {value};");
+            w.Close();
+            w.Close();
+            w.Close();
+            w.Line();
+            return;
+        }
+        int vectors = k / lanes, tail = k % lanes;
+        Tiles tiles = t.Tiles;
+        int vectorBlock = tiles.KVectors, inputRowBlock = tiles.InputRows;
+        int chunked = vectors / vectorBlock * vectorBlock * lanes, rest = vectors % vectorBlock;
+        w.Line($"// Register blocking for {Int(tiles.Registers)} vector registers: tile {Int(inputRowBlock)} rows × {Int(vectorBlock)} vectors of k = {Int(inputRowBlock * vectorBlock)} accumulators + {Int(vectorBlock + 1)} operands; {Int(k)} = {Int(vectors)} × {Int(lanes)}{(tail == 0 ? string.Empty : $" + {Int(tail)} (overlapping last vector; dx is overwritten)")}.");
+        void RowsBlock(int rowsInBlock)
+        {
+            if (chunked > 0)
+            {
+                w.Open($"for (nint k = 0; k < {Int(chunked)}; k += {Int(vectorBlock * lanes)})");
+                DxTile(w, node, t, rowsInBlock, vectorBlock, "k", fuse, prev);
+                w.Close();
+            }
+            if (rest > 0)
+            {
+                w.Open();
+                DxTile(w, node, t, rowsInBlock, rest, Int(chunked), fuse, prev);
+                w.Close();
+            }
+            if (tail != 0)
+            {
+                w.Open();
+                DxTile(w, node, t, rowsInBlock, 1, Int(k - lanes), fuse, prev);
+                w.Close();
+            }
+        }
+        w.Line("nint r = 0;");
+        w.Open($"for (; r <= rows - {Int(inputRowBlock)}; r += {Int(inputRowBlock)})");
+        RowsBlock(inputRowBlock);
+        w.Close();
+        w.Open("for (; r < rows; r++)");
+        RowsBlock(1);
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    private static void DxTile(CodeWriter w, Node node, VectorTarget t, int rowsInTile, int vectors, string kExpr, bool fuse, Node prev)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
+        for (int i = 0; i < rowsInTile; i++)
+            w.Line($"{t.Type} {string.Join(", ", Enumerable.Range(0, vectors).Select(j => $"a{i}{j} = {t.Zero}"))};");
+        w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
+        for (int j = 0; j < vectors; j++)
+            w.Line($"{t.Type} w{j} = {t.Load("w", $"o * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}")};");
+        for (int i = 0; i < rowsInTile; i++)
+        {
+            // One broadcast live at a time: rows × vectors accumulators + vectors + 1 registers.
+            w.Line($"{t.Type} d{i} = {t.Broadcast(VectorTarget.At("dz", $"{Plus("r", i)} * {Int(n)} + o"))};");
+            for (int j = 0; j < vectors; j++) w.Line($"a{i}{j} = {t.MultiplyAdd($"d{i}", $"w{j}", $"a{i}{j}")};");
+        }
+        w.Close();
+        for (int i = 0; i < rowsInTile; i++)
+            for (int j = 0; j < vectors; j++)
+            {
+                string offset = $"{Plus("r", i)} * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}";
+                string value = fuse ? $"a{i}{j} * {prev.OutputDerivative(t, t.Load("yp", offset))}" : $"a{i}{j}";
+                w.Line(t.Store(value, "dx", offset));
+            }
+    }
+}

@@ -1,0 +1,184 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using KernelGen.Generators.Emit.Targets;
+using KernelGen.Generators.Model;
+using static KernelGen.Generators.Emit.CodeWriter;
+
+namespace KernelGen.Generators.Emit;
+
+/// <summary>
+/// Dense kernels, part two: the packed inference forward (Predict). Outer-product micro-kernels over panels of Wᵀ kept in the
+/// folded block (refreshed by Fold): a tile of rows × two vectors of outputs accumulates over all of k, then bias, activation and
+/// the store. Part one (DenseEmitter.cs) holds the training kernels and the call sites.
+/// </summary>
+internal sealed partial class DenseEmitter
+{
+    /// <summary>The node's packed inference weights in the folded block (NetworkLayout.PackedLength floats).</summary>
+    public static string PackedConst(Node node) => node.Name + "_Packed";
+
+    public static long PackedOffset(Node node) => node.Plan.Layout.Nodes[node.Number].PackedOffset;
+
+    /// <summary>Whether the node has packed inference weights (every dense node whose copy fits the folded block).</summary>
+    public static bool IsPacked(Node node) => node.IsDense && PackedOffset(node) >= 0;
+
+    /// <summary>Panel width of the packed layout at this width: two vectors of outputs.</summary>
+    public static int PackedPanel(VectorTarget t) => 2 * t.Lanes;
+
+    /// <summary>Rows of the outer-product tile: rows × 2 vectors of accumulators + 2 weight vectors + 1 broadcast must fit the
+    /// vector registers (32 with AVX-512: 8 × 2 + 3 = 19; 16 otherwise: 6 × 2 + 3 = 15), with ≥ 8 independent accumulators.</summary>
+    public static int PackedRows(VectorTarget t) => t.Tiles.Registers >= 32 ? 8 : 6;
+
+    /// <summary>A lone row (batch 1, the rows after the last whole tile) takes this many vectors of outputs at once (independent
+    /// accumulators through the FMA latency), one weight vector live at a time.</summary>
+    private const int PackedSingleRowVectors = 8;
+
+    /// <summary>Weights larger than this (half a typical 1 MB L2; all of W is read once per row block) are blocked over the
+    /// outputs instead: panel by panel, each panel read by every row block while it sits in L2.</summary>
+    private const int PackedPanelsOuterBytes = 512 * 1024;
+
+    /// <summary>The invocation of the packed kernel for the rows [r0, r0 + rows) of a chunk (Infer_ walk).</summary>
+    public static string PackedCall(Node node, string kernelName, VectorTarget t, string input, string output)
+        => $"{kernelName}_Packed_{t.Suffix}({input}, {RefAt("f", PackedConst(node))}, {output}, rows)";
+
+    /// <summary>
+    /// Predict's forward: y = f(x·Wᵀ + b) as outer products over the packed weights (WeightPacking: bias, then panels of
+    /// Wᵀ, k-major): per k, the tile loads its weight vectors and broadcasts one input per row, then FMAs; bias and
+    /// activation are applied to the accumulators and stored, with no horizontal sum. Every output element is the same
+    /// sequence of FMAs over k whatever tile computes it, so the result does not depend on how rows are split.
+    /// </summary>
+    private static void EmitPacked(CodeWriter w, Node node, VectorTarget t)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes, nr = PackedPanel(t), mr = PackedRows(t);
+        long padded = NetworkLayout.PackedOutputs(n);
+        int fullPanels = n / nr, tailOutputs = n % nr;
+        w.Line($"/// <summary>{Describe(node)}. Inference forward over packed weights (outer products), {t.IsaName}.</summary>");
+        w.Line($"// x: [rows × {Int(k)}], pw: bias [{Int((int)padded)}] then {Int((n + nr - 1) / nr)} panel(s) of [{Int(k)} × {Int(nr)}] (Wᵀ, k-major, zero-padded), y: [rows × {Int(n)}].");
+        w.Line($"// Tile {Int(mr)} rows × {Int(nr)} outputs = {Int(2 * mr)} accumulators + 2 weight vectors + 1 broadcast; leftover rows one at a time × up to {Int(PackedSingleRowVectors * lanes)} outputs.");
+        bool panelsOuter = (long)k * padded * sizeof(float) > PackedPanelsOuterBytes;
+        w.Line(panelsOuter
+            ? $"// Weights {Int((int)((long)k * padded * sizeof(float) / 1024))} KB > {Int(PackedPanelsOuterBytes / 1024)} KB: blocked over the outputs — one panel ({Int(k * nr * sizeof(float) / 1024)} KB) stays in L2 while every row block streams past it."
+            : $"// Weights {Int((int)((long)k * padded * sizeof(float) / 1024))} KB ≤ {Int(PackedPanelsOuterBytes / 1024)} KB: row blocks outer (their inputs stay in L1), all of W read from L2 per block.");
+        w.Line(Aggressive);
+        w.Open($"private static void {node.KernelName}_Packed_{t.Suffix}(ref float x, ref float pw, ref float y, int rows)");
+        if (panelsOuter)
+        {
+            w.Line($"nint whole = rows - rows % {Int(mr)}; // rows in whole tiles");
+            if (fullPanels > 0)
+            {
+                w.Open($"for (nint p = 0; p < {Int(fullPanels)}; p++)");
+                w.Open($"for (nint r = 0; r < whole; r += {Int(mr)})");
+                w.Line($"ref float xr = ref {VectorTarget.At("x", $"r * {Int(k)}")};");
+                PackedTile(w, node, t, mr, new[] { ("p", 0, lanes), ("p", 1, lanes) });
+                w.Close();
+                w.Close();
+            }
+            if (tailOutputs > 0)
+            {
+                w.Open($"for (nint r = 0; r < whole; r += {Int(mr)})");
+                w.Line($"ref float xr = ref {VectorTarget.At("x", $"r * {Int(k)}")};");
+                PackedTile(w, node, t, mr, TailVectors(fullPanels, tailOutputs, lanes));
+                w.Close();
+            }
+            w.Open("for (nint r = whole; r < rows; r++)");
+        }
+        else
+        {
+            w.Line("nint r = 0;");
+            w.Open($"for (; r <= rows - {Int(mr)}; r += {Int(mr)})");
+            PackedRowBlock(w, node, t, mr, fullPanels, tailOutputs, 2);
+            w.Close();
+            w.Open("for (; r < rows; r++)");
+        }
+        PackedRowBlock(w, node, t, 1, fullPanels, tailOutputs, PackedSingleRowVectors);
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>One block of rows: whole panels <paramref name="vectorsPerTile"/>/2 at a time, the rest, then the partial panel.</summary>
+    private static void PackedRowBlock(CodeWriter w, Node node, VectorTarget t, int rowsInTile, int fullPanels, int tailOutputs, int vectorsPerTile)
+    {
+        int k = node.Inputs, lanes = t.Lanes;
+        // One reference to the block's first row; the others at constant offsets (one general register for all rows).
+        w.Line($"ref float xr = ref {VectorTarget.At("x", $"r * {Int(k)}")};");
+        int panelsPerTile = Math.Max(1, vectorsPerTile / 2);
+        int looped = fullPanels / panelsPerTile * panelsPerTile;
+        if (looped > 0)
+        {
+            w.Open($"for (nint p = 0; p < {Int(looped)}; p += {Int(panelsPerTile)})");
+            PackedTile(w, node, t, rowsInTile, Enumerable.Range(0, panelsPerTile * 2).Select(v => (Plus("p", v / 2, bare: true), v % 2, lanes)).ToList());
+            w.Close();
+        }
+        var rest = new List<(string Panel, int Sub, int Valid)>();
+        for (int p = looped; p < fullPanels; p++)
+        {
+            rest.Add((Int(p), 0, lanes));
+            rest.Add((Int(p), 1, lanes));
+        }
+        rest.AddRange(TailVectors(fullPanels, tailOutputs, lanes));
+        if (rest.Count > 0)
+        {
+            w.Open();
+            PackedTile(w, node, t, rowsInTile, rest);
+            w.Close();
+        }
+    }
+
+    /// <summary>The vectors of the last, partial panel: (panel, vector in it, valid lanes).</summary>
+    private static List<(string Panel, int Sub, int Valid)> TailVectors(int panel, int tailOutputs, int lanes)
+    {
+        var list = new List<(string Panel, int Sub, int Valid)>();
+        for (int v = 0; v * lanes < tailOutputs; v++) list.Add((Int(panel), v, Math.Min(lanes, tailOutputs - v * lanes)));
+        return list;
+    }
+
+    /// <summary>rows × vectors of accumulators over all of k, then bias, activation and the store (lanes past the layer's end are dropped).</summary>
+    private static void PackedTile(CodeWriter w, Node node, VectorTarget t, int rowsInTile, IReadOnlyList<(string Panel, int Sub, int Valid)> vectors)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes, nr = PackedPanel(t);
+        int padded = (int)NetworkLayout.PackedOutputs(n);
+        var panels = vectors.Select(v => v.Panel).Distinct().ToList();
+        for (int q = 0; q < panels.Count; q++)
+            w.Line($"ref float w{Int(q)} = ref {VectorTarget.At("pw", $"{Int(padded)} + {Paren(panels[q])} * {Int(k * nr)}")};");
+        string Acc(int i, int j) => $"a{Int(i)}_{Int(j)}";
+        for (int i = 0; i < rowsInTile; i++)
+            w.Line($"{t.Type} {string.Join(", ", Enumerable.Range(0, vectors.Count).Select(j => $"{Acc(i, j)} = {t.Zero}"))};");
+        w.Open($"for (nint k = 0; k < {Int(k)}; k++)");
+        string WLoad(int j) => t.Load("w" + Int(panels.IndexOf(vectors[j].Panel)), Int(vectors[j].Sub * lanes));
+        if (rowsInTile == 1)
+        {
+            // One weight vector live at a time: vectors accumulators + 2 registers.
+            w.Line($"{t.Type} b0 = {t.Broadcast(VectorTarget.At("xr", "k"))};");
+            for (int j = 0; j < vectors.Count; j++) w.Line($"{Acc(0, j)} = {t.MultiplyAdd("b0", WLoad(j), Acc(0, j))};");
+        }
+        else
+        {
+            for (int j = 0; j < vectors.Count; j++) w.Line($"{t.Type} v{Int(j)} = {WLoad(j)};");
+            for (int i = 0; i < rowsInTile; i++)
+            {
+                w.Line($"{t.Type} b{Int(i)} = {t.Broadcast(VectorTarget.At("xr", Plus("k", i * k, bare: true)))};");
+                for (int j = 0; j < vectors.Count; j++) w.Line($"{Acc(i, j)} = {t.MultiplyAdd("b" + Int(i), "v" + Int(j), Acc(i, j))};");
+            }
+        }
+        // The panels' next k: a pointer step instead of k × panel width in every address.
+        for (int q = 0; q < panels.Count; q++) w.Line($"w{Int(q)} = ref {VectorTarget.At("w" + Int(q), Int(nr))};");
+        w.Close();
+        for (int j = 0; j < vectors.Count; j++)
+        {
+            string o = Paren($"{Paren(vectors[j].Panel)} * {Int(nr)}{(vectors[j].Sub == 0 ? string.Empty : " + " + Int(vectors[j].Sub * lanes))}");
+            if (node.Layer.Bias) w.Line($"{t.Type} c{Int(j)} = {t.Load("pw", o)};");
+            for (int i = 0; i < rowsInTile; i++)
+            {
+                string value = NetworkPlan.Invoke(node.Activation, node.Alpha, t, node.Layer.Bias ? $"{Acc(i, j)} + c{Int(j)}" : Acc(i, j));
+                string at = $"{Plus("r", i)} * {Int(n)} + {o}";
+                if (vectors[j].Valid == lanes) w.Line(t.Store(value, "y", at));
+                else
+                {
+                    w.Line($"{t.Type} s{Int(i)}_{Int(j)} = {value};");
+                    w.Line($"for (int l = 0; l < {Int(vectors[j].Valid)}; l++) {VectorTarget.At("y", $"{at} + l")} = s{Int(i)}_{Int(j)}.GetElement(l);");
+                }
+            }
+        }
+    }
+}
