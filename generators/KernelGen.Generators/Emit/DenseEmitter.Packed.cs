@@ -19,6 +19,15 @@ internal sealed partial class DenseEmitter
 
     public static long PackedOffset(Node node) => node.Plan.Layout.Nodes[node.Number].PackedOffset;
 
+    /// <summary>Offset of the packed, unfolded W and b the training forward reads (Predict's copy where nothing folds in), -1 if none.</summary>
+    public static long TrainingPackedOffset(Node node) => node.Plan.Layout.Nodes[node.Number].TrainingPackedOffset;
+
+    /// <summary>Whether the training forward runs this node as an outer product over packed weights (repacked after every update).</summary>
+    public static bool IsTrainingPacked(Node node) => node.IsDense && TrainingPackedOffset(node) >= 0;
+
+    /// <summary>The constant naming the training forward's packed copy: Predict's where no batch norm folds in.</summary>
+    public static string TrainingPackedConst(Node node) => node.FoldedInto is null ? PackedConst(node) : node.Name + "_TrainingPacked";
+
     /// <summary>Whether the node has packed inference weights (every dense node whose copy fits the folded block).</summary>
     public static bool IsPacked(Node node) => node.IsDense && PackedOffset(node) >= 0;
 

@@ -62,6 +62,10 @@ internal sealed partial class DenseEmitter : LayerEmitter
     {
         Node n = Node;
         string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
+        // Training (not the inference walk's canonical fallback, which passes rowOffset): the outer-product kernel over the
+        // packed weights, which RepackTraining refreshes after every update; the scalar width reads the canonical layout.
+        if (!t.IsScalar && !rowOffset && IsTrainingPacked(n))
+            return $"{n.KernelName}_Packed_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(n))}, {y}, rows)";
         return $"{n.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{y}, rows)";
     }
 
@@ -102,7 +106,10 @@ internal sealed partial class DenseEmitter : LayerEmitter
         string input(string r) => prev is null ? $"ref {VectorTarget.Unsafe}.Add(ref x, {r} * {Int(k)})" : RefAt("ws", $"{prev.YConst} + {r} * {Int(k)}");
         w.Open($"case {Int(forward)}:");
         w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
-        w.Line($"if (a < b) {n.KernelName}_Forward_{t.Suffix}({input("a")}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{RefAt("ws", $"{n.YConst} + a * {Int(m)}")}, b - a);");
+        string yShare = RefAt("ws", $"{n.YConst} + a * {Int(m)}");
+        w.Line(!t.IsScalar && IsTrainingPacked(n)
+            ? $"if (a < b) {n.KernelName}_Packed_{t.Suffix}({input("a")}, {RefAt("f", TrainingPackedConst(n))}, {yShare}, b - a);"
+            : $"if (a < b) {n.KernelName}_Forward_{t.Suffix}({input("a")}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{yShare}, b - a);");
         w.Line("break;");
         w.Close();
         int tile = WeightTile(n, t), tiles = (m + tile - 1) / tile;

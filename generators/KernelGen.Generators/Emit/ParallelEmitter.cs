@@ -81,7 +81,9 @@ internal static class ParallelEmitter
         w.Line("int rows = _partRows;");
         if (coupled) w.Line("float lambda = _weightDecay;");
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
-        EmitSwitch(w, "RunPart", $"phase, part, parts, ref x, ref ws, ref p, ref g, rows{(coupled ? ", lambda" : string.Empty)}{(bn ? ", ref st, _partTrain" : string.Empty)}{(dropout ? ", _partDrop, _seed, _partStep" : string.Empty)}", targets);
+        bool folded = plan.FoldedLength > 0;
+        if (folded) w.Line("ref float f = ref _folded.Ref;");
+        EmitSwitch(w, "RunPart", $"phase, part, parts, ref x, ref ws, ref p, ref g, {(folded ? "ref f, " : string.Empty)}rows{(coupled ? ", lambda" : string.Empty)}{(bn ? ", ref st, _partTrain" : string.Empty)}{(dropout ? ", _partDrop, _seed, _partStep" : string.Empty)}", targets);
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
@@ -98,7 +100,7 @@ internal static class ParallelEmitter
             w.Line($"/// <summary>One part of a phase, {t.IsaName} kernels: dense forward and dX take a share of the rows, dW a share of whole output tiles;");
             w.Line("/// batch norm a share of the features, dropout of the rows; the other layers run whole (part 0 of 1).</summary>");
             w.Line(Aggressive);
-            w.Open($"internal static void RunPart_{t.Suffix}(int phase, int part, int parts, ref float x, ref float ws, ref float p, ref float g, int rows{(coupled ? ", float lambda" : string.Empty)}{bnP})");
+            w.Open($"internal static void RunPart_{t.Suffix}(int phase, int part, int parts, ref float x, ref float ws, ref float p, ref float g, {(plan.FoldedLength > 0 ? "ref float f, " : string.Empty)}int rows{(coupled ? ", float lambda" : string.Empty)}{bnP})");
             w.Open("switch (phase)");
             foreach (Node n in plan.Nodes) LayerEmitter.For(n).EmitParts(w, t, ForwardPhase(n), BackwardPhase(n));
             w.Line("default: Guard.NoPhase(phase); break;");

@@ -70,6 +70,7 @@ internal static class UserClassEmitter
 
         // ---- state
         bool bn = plan.HasBatchNorm, dropout = plan.HasDropout, folded = plan.FoldedLength > 0;
+        bool trainPacked = plan.Nodes.Any(DenseEmitter.IsTrainingPacked);
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _parameters;");
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _gradients;");
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _workspace;");
@@ -96,6 +97,7 @@ internal static class UserClassEmitter
             w.Line("private int _batchRows; // rows of the last training-mode forward, whose batch statistics the next update folds into the running ones");
         }
         if (folded) w.Line("private bool _foldedStale = true;");
+        if (trainPacked) w.Line("private bool _packedStale = true; // the training forward's packed weights are out of date (set wherever the parameters may change)");
         w.Line();
 
         // ---- constructor
@@ -178,7 +180,8 @@ internal static class UserClassEmitter
         w.Line("public bool DropoutEnabled { get => _gate.Check(nameof(DropoutEnabled), _dropoutEnabled); set { _gate.Alive(nameof(DropoutEnabled)); _dropoutEnabled = value; } } private bool _dropoutEnabled = true;");
         string stale = folded ? "_foldedStale = true; " : string.Empty;
         w.Line("/// <summary>All parameters, canonical layout: per layer in order, dense weights [out, in] row-major then bias; batch-norm γ then β; PReLU α.</summary>");
-        w.Line($"public {Span} Parameters {{ get {{ {stale}return _parameters.Slice(0, ParameterCount); }} }}");
+        string paramStale = stale + (trainPacked ? "_packedStale = true; " : string.Empty);
+        w.Line($"public {Span} Parameters {{ get {{ {paramStale}return _parameters.Slice(0, ParameterCount); }} }}");
         w.Line("/// <summary>∂(last loss)/∂Parameters, same layout, as of the parameters before the last update.</summary>");
         w.Line($"public {Span} Gradients => _gradients.Slice(0, ParameterCount);");
         w.Line("/// <summary>Running mean then variance of every batch norm, in layer order (empty without batch norm). Saved with the parameters.</summary>");
@@ -233,6 +236,7 @@ internal static class UserClassEmitter
             w.Close();
         }
         if (folded) w.Line("_foldedStale = true;");
+        if (trainPacked) w.Line("_packedStale = true;");
         w.Line("_step++;");
         w.Close();
         w.Line();
@@ -278,13 +282,15 @@ internal static class UserClassEmitter
         w.Line("ref float g = ref _gradients.Ref;");
         w.Line("ref float ws = ref _workspace.Ref;");
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
+        if (folded) w.Line("ref float f = ref _folded.Ref;");
         if (dropout) w.Line("long step = _step;");
+        if (trainPacked) w.Line("if (_packedStale) RepackTraining(); // after the checks: nothing changes when they throw");
         w.Open("if (_pool is not null)");
         w.Line("inputs.CopyTo(_workspace.Slice(InputsCopy, inputs.Length));");
         w.Line($"ref float xc = ref {QAt("ws", "InputsCopy")};");
-        w.Line($"ForwardParallel(ref xc, ref ws, ref p{stA}, rows{modeA}{instanceA});");
+        w.Line($"ForwardParallel(ref xc, ref ws, ref p{stA}{foldA}, rows{modeA}{instanceA});");
         w.Close();
-        w.Line($"else Forward(ref x, ref ws, ref p{stA}, rows{modeA}{instanceA});");
+        w.Line($"else Forward(ref x, ref ws, ref p{stA}{foldA}, rows{modeA}{instanceA});");
         w.Line($"float loss = LossAndGradient(ref ws, {tName}, rows);");
         w.Line($"if (_pool is not null) BackwardParallel(ref {QAt("ws", "InputsCopy")}, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
         w.Line($"else Backward(ref x, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
@@ -322,6 +328,26 @@ internal static class UserClassEmitter
                 w.Close();
             }
             w.Line("_foldedStale = false;");
+            w.Close();
+            w.Line();
+        }
+
+        if (trainPacked)
+        {
+            w.Line("/// <summary>Repacks W and b of every dense layer with a packed copy into the panels the training forward's outer-product kernels");
+            w.Line("/// read (Predict's own copy where no batch norm folds in), at this instance's width; none at the scalar width. Runs before the first");
+            w.Line("/// forward after anything that may have changed the parameters (an update, the Parameters span handed out, a load).</summary>");
+            w.Open("private void RepackTraining()");
+            string cases = string.Join(", ", targets.Where(t => !t.IsScalar).Select(t => $"global::KernelGen.Isa.{t.IsaName} => {Int(DenseEmitter.PackedPanel(t))}"));
+            w.Line($"int panel = _isa switch {{ {cases}, _ => 0 }};");
+            w.Open("if (panel > 0)");
+            foreach (Node n in plan.Nodes.Where(DenseEmitter.IsTrainingPacked))
+            {
+                string bSrc = n.Layer.Bias ? $"_parameters.Slice({n.BConst}, {Int(n.Outputs)})" : "default";
+                w.Line($"global::KernelGen.Runtime.WeightPacking.Pack(_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)}), {bSrc}, {Int(n.Outputs)}, panel, _folded.Slice({DenseEmitter.TrainingPackedConst(n)}, {Long(NetworkLayout.PackedLength(n.Inputs, n.Outputs))}));");
+            }
+            w.Close();
+            w.Line("_packedStale = false;");
             w.Close();
             w.Line();
         }
@@ -415,12 +441,12 @@ internal static class UserClassEmitter
         w.Line();
 
         // ---- dispatch
-        EmitDispatch(w, "Forward", $"ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP}", $"ref x, ref ws, ref p{stA}, rows{modeA}{seedA}", targets);
+        EmitDispatch(w, "Forward", $"ref float x, ref float ws, ref float p{stP}{foldP}, int rows{modeP}{instanceP}", $"ref x, ref ws, ref p{stA}{foldA}, rows{modeA}{seedA}", targets);
         EmitDispatch(w, "Backward", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}", $"ref x, ref ws, ref p, ref g, rows{modeA}{seedA}{lambdaA}", targets);
         EmitDispatch(w, "Infer", $"ref float x, ref float ws, ref float p{stP}{foldP}, int r0, int rows", $"ref x, ref ws, ref p{stA}{foldA}, r0, rows", targets);
 
         EmitRunKernel(w, plan);
-        EmitParallel(w, plan, targets, $"ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP}", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}");
+        EmitParallel(w, plan, targets, $"ref float x, ref float ws, ref float p{stP}{foldP}, int rows{modeP}{instanceP}", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}");
 
         // ---- disposal
         w.Line("/// <summary>Frees the native blocks. Afterwards every member but Dispose throws ObjectDisposedException.</summary>");
@@ -460,11 +486,13 @@ internal static class UserClassEmitter
         w.Line("// An unknown (layer, pass) matches no kernel and throws before any has run.");
         w.Line("long kernel = (uint)pass <= 2u ? (long)layer * 3 + (int)pass : -1; // a pass outside the enum matches no case");
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
+        if (plan.Nodes.Any(DenseEmitter.IsTrainingPacked)) w.Line("if (_packedStale && kernel >= 0) RepackTraining(); // the forward kernels read the packed weights");
         string lambda = plan.Spec.Optimizer.CoupledDecay ? ", _weightDecay" : string.Empty;
+        string fArg = plan.FoldedLength > 0 ? "ref _folded.Ref, " : string.Empty;
         w.Line("bool ran = _isa switch");
         w.Line("{");
         foreach (VectorTarget t in VectorTarget.All)
-            w.Line($"    {(t.IsScalar ? "_" : $"global::KernelGen.Isa.{t.IsaName}")} => RunKernel_{t.Suffix}(kernel, ref x, ref _parameters.Ref, ref _gradients.Ref, ref _workspace.Ref, rows{lambda}),");
+            w.Line($"    {(t.IsScalar ? "_" : $"global::KernelGen.Isa.{t.IsaName}")} => RunKernel_{t.Suffix}(kernel, ref x, ref _parameters.Ref, ref _gradients.Ref, ref _workspace.Ref, {fArg}rows{lambda}),");
         w.Line("};");
         w.Line($"if (!ran) {G}.NoKernel(layer, pass, \"{list}\");");
         w.Line("global::System.GC.KeepAlive(this);");

@@ -52,6 +52,8 @@ internal static class WalkEmitter
             }
             foreach (Node n in plan.Nodes.Where(DenseEmitter.IsPacked))
                 w.Line($"internal const int {DenseEmitter.PackedConst(n)} = {Long(DenseEmitter.PackedOffset(n))}; // {Long(NetworkLayout.PackedLength(n.Inputs, n.Outputs))} floats: {n.Name}{(n.FoldedInto is null ? string.Empty : " folded")} packed");
+            foreach (Node n in plan.Nodes.Where(n => n.FoldedInto is not null && DenseEmitter.IsTrainingPacked(n)))
+                w.Line($"internal const int {DenseEmitter.TrainingPackedConst(n)} = {Long(DenseEmitter.TrainingPackedOffset(n))}; // {n.Name} packed unfolded, for the training forward");
         }
         w.Line();
         w.Line($"// Workspace for {Int(spec.BatchSize)} rows, every view 64-byte aligned:");
@@ -81,7 +83,7 @@ internal static class WalkEmitter
         {
             w.Line($"/// <summary>Forward through every layer, {t.IsaName} kernels.</summary>");
             w.Line(Aggressive);
-            w.Open($"internal static void Forward_{t.Suffix}(ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP})");
+            w.Open($"internal static void Forward_{t.Suffix}(ref float x, ref float ws, ref float p{stP}{foldP}, int rows{modeP}{instanceP})");
             WithViews(w, plan.Nodes.Select(n => ForwardCall(n, t, Input(n), "train", "drop") + ";"));
             w.Close();
             w.Line();
@@ -188,7 +190,7 @@ internal static class WalkEmitter
         foreach (VectorTarget t in targets)
         {
             w.Line($"/// <summary>One dense GEMM kernel (number layer · 3 + KernelPass) on the network's buffers, {t.IsaName}; false if there is none.</summary>");
-            w.Open($"internal static bool RunKernel_{t.Suffix}(long kernel, ref float x, ref float p, ref float g, ref float ws, int rows{lambdaP})");
+            w.Open($"internal static bool RunKernel_{t.Suffix}(long kernel, ref float x, ref float p, ref float g, ref float ws, {(plan.FoldedLength > 0 ? "ref float f, " : string.Empty)}int rows{lambdaP})");
             w.Open("switch (kernel)");
             foreach (var k in kernels)
                 w.Line($"case {Int(k.Node.Layer.Index * 3 + k.Pass)}: {DenseEmitter.Call(k.Node, k.Method, t)}; return true;");

@@ -6,9 +6,10 @@ namespace KernelGen.Generators.Model;
 /// <summary>One computation step of the layout: a layer, plus the activation fused into it (if any).</summary>
 internal sealed class LayoutNode
 {
-    public LayoutNode(int layer, int fused, long weight, long bias, long running, long folded, long packed, long output, long gradient, long mean)
+    public LayoutNode(int layer, int fused, long weight, long bias, long running, long folded, long packed, long trainingPacked, long output, long gradient, long mean)
     {
         PackedOffset = packed;
+        TrainingPackedOffset = trainingPacked;
         Layer = layer;
         FusedActivation = fused;
         WeightOffset = weight;
@@ -35,6 +36,10 @@ internal sealed class LayoutNode
     /// <see cref="NetworkLayout.PackedOutputs"/>, then panels of Wᵀ), -1 otherwise (also where the block would pass
     /// <see cref="NetworkLayout.MaxFloats"/>: such a layer keeps its canonical forward kernel for Predict).</summary>
     public long PackedOffset { get; }
+    /// <summary>Dense with packed inference weights: offset of the packed copy of W and b (not folded) that the training
+    /// forward reads, repacked after every update — the same region as <see cref="PackedOffset"/> where no batch norm
+    /// folds in, a second one where it does; -1 where the block has no room (the training forward keeps its canonical kernel).</summary>
+    public long TrainingPackedOffset { get; }
     /// <summary>Workspace offsets: output Y, the gradient D, and (batch norm) mean / 1/σ / σ² per feature, (layer norm) mean / 1/σ per row.</summary>
     public long OutputOffset { get; }
     public long GradientOffset { get; }
@@ -134,6 +139,7 @@ internal sealed class NetworkLayout
         var running = new long[count];
         var folded = new long[count];
         var packed = new long[count];
+        var trainingPacked = new long[count];
         var output = new long[count];
         var gradient = new long[count];
         var mean = new long[count];
@@ -141,7 +147,7 @@ internal sealed class NetworkLayout
         for (int k = 0; k < count; k++)
         {
             LayerSpec s = layers[groups[k].layer];
-            weight[k] = bias[k] = running[k] = folded[k] = packed[k] = mean[k] = -1;
+            weight[k] = bias[k] = running[k] = folded[k] = packed[k] = trainingPacked[k] = mean[k] = -1;
             if (s.Kind == LayerKind.Dense)
             {
                 long w = (long)s.Inputs * s.Outputs;
@@ -205,6 +211,18 @@ internal sealed class NetworkLayout
             packed[k] = f;
             f += length;
         }
+        // The training forward's packed copies: Predict's own where nothing folds in (W and b packed as they are), else a
+        // copy of the unfolded W and b after everything else.
+        for (int k = 0; k < count; k++)
+        {
+            if (packed[k] < 0) continue;
+            if (folded[k] < 0) { trainingPacked[k] = packed[k]; continue; }
+            LayerSpec d = layers[groups[k].layer];
+            long length = PackedLength(d.Inputs, d.Outputs);
+            if (f + length > MaxFloats) continue;
+            trainingPacked[k] = f;
+            f += length;
+        }
         l.FoldedLength = f;
         l.CheckBlock("its folded and packed inference weights", f);
 
@@ -240,7 +258,7 @@ internal sealed class NetworkLayout
 
         var nodes = new LayoutNode[count];
         for (int k = 0; k < count; k++)
-            nodes[k] = new LayoutNode(groups[k].layer, groups[k].fused, weight[k], bias[k], running[k], folded[k], packed[k], output[k], gradient[k], mean[k]);
+            nodes[k] = new LayoutNode(groups[k].layer, groups[k].fused, weight[k], bias[k], running[k], folded[k], packed[k], trainingPacked[k], output[k], gradient[k], mean[k]);
         l.Nodes = nodes;
         return l;
     }

@@ -48,7 +48,7 @@ internal static class NetworkParser
         "ParallelFlops", "ParallelParameters", "ParallelElements", "HasParallelWork", "Forward", "Backward", "Infer",
         "InferChunk", "InferPart", "ForwardParallel", "BackwardParallel", "Parallel", "RunPart", "Update", "UpdatePart",
         "UpdateRunningStatistics", "Commit", "Fold", "LossAndGradient", "LossSum", "WriteOutputs", "LearningRateAt", "Penalty",
-        "_parameters", "_gradients", "_workspace", "_state", "_statistics", "_folded", "_foldedStale", "_gate", "_isa",
+        "_parameters", "_gradients", "_workspace", "_state", "_statistics", "_folded", "_foldedStale", "_packedStale", "_gate", "_isa",
         "_seed", "_step", "_baseLearningRate", "_weightDecay", "_frozen", "_frozenCount", "_pool", "_partRows", "_partLr",
         "_partScale", "_partC1", "_partC2", "_partAnyFrozen", "_partTrain", "_partDrop", "_partStep", "_batchRows",
         "_training", "_dropoutEnabled",
