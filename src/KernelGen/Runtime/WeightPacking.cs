@@ -19,12 +19,15 @@ namespace KernelGen.Runtime;
 /// Packing is a transposition of W, repeated once per training step, so it is vectorised: blocks of lanes × lanes
 /// floats are transposed in registers (AVX-512 16×16, AVX 8×8, SSE 4×4 unpack/shuffle networks) and stored as whole
 /// vectors; without those instruction sets, a blocked scalar copy whose destination block stays in L1. Every path
-/// writes exactly the same floats (a copy, no arithmetic).
+/// writes exactly the same floats (a copy, no arithmetic). Compiled fully optimised at once (AggressiveOptimization):
+/// called once per step, these loops would otherwise run for a long time in the JIT's unoptimised tier (measured: 116 µs
+/// instead of 23 µs for a 784 × 256 layer).
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class WeightPacking
 {
     /// <summary>Writes the packed block of a dense layer with <paramref name="outputs"/> outputs; <paramref name="bias"/> may be empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int outputs, int panel, Span<float> packed)
     {
         if (outputs <= 0 || weights.Length % outputs != 0 || panel <= 0 || 32 % panel != 0 || (bias.Length != 0 && bias.Length != outputs))
@@ -54,6 +57,7 @@ public static class WeightPacking
 
     /// <summary>Inputs [k0, inputs) of one panel, element by element, 64 inputs at a time (a destination block of at
     /// most 8 KB stays in L1 while the source rows stream); outputs past <paramref name="valid"/> are zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocked(ReadOnlySpan<float> rows, int valid, int inputs, int panel, int k0, Span<float> target)
     {
         for (int kb = k0; kb < inputs; kb += 64)
@@ -76,6 +80,7 @@ public static class WeightPacking
 
     /// <summary>A full 32-output panel with AVX-512: per 16 inputs, two 16×16 blocks transposed in registers. Returns the
     /// inputs done (a multiple of 16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Transpose16(ReadOnlySpan<float> rows, int inputs, Span<float> target)
     {
         ref float src = ref MemoryMarshal.GetReference(rows);
@@ -138,6 +143,7 @@ public static class WeightPacking
     }
 
     /// <summary>A full 16-output panel with AVX: per 8 inputs, two 8×8 blocks transposed in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Transpose8(ReadOnlySpan<float> rows, int inputs, Span<float> target)
     {
         ref float src = ref MemoryMarshal.GetReference(rows);
@@ -176,6 +182,7 @@ public static class WeightPacking
     }
 
     /// <summary>A full 8-output panel with SSE: per 4 inputs, two 4×4 blocks transposed in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Transpose4(ReadOnlySpan<float> rows, int inputs, Span<float> target)
     {
         ref float src = ref MemoryMarshal.GetReference(rows);
