@@ -64,9 +64,10 @@ internal sealed partial class DenseEmitter : LayerEmitter
         string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
         // Training (not the inference walk's canonical fallback, which passes rowOffset): the outer-product kernel over the
         // packed weights, which RepackTraining refreshes after every update; the scalar width reads the canonical layout.
+        string canonical = $"{n.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{y}, rows)";
         if (!t.IsScalar && !rowOffset && IsTrainingPacked(n))
-            return $"{n.KernelName}_Packed_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(n))}, {y}, rows)";
-        return $"{n.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{y}, rows)";
+            return $"if (rows >= {TrainingPackedRowsConst}) {n.KernelName}_Packed_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(n))}, {y}, rows); else {canonical}";
+        return canonical;
     }
 
     public override string? BackwardCall(VectorTarget t)
@@ -107,9 +108,18 @@ internal sealed partial class DenseEmitter : LayerEmitter
         w.Open($"case {Int(forward)}:");
         w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
         string yShare = RefAt("ws", $"{n.YConst} + a * {Int(m)}");
-        w.Line(!t.IsScalar && IsTrainingPacked(n)
-            ? $"if (a < b) {n.KernelName}_Packed_{t.Suffix}({input("a")}, {RefAt("f", TrainingPackedConst(n))}, {yShare}, b - a);"
-            : $"if (a < b) {n.KernelName}_Forward_{t.Suffix}({input("a")}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{yShare}, b - a);");
+        string canonicalShare = $"{n.KernelName}_Forward_{t.Suffix}({input("a")}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{yShare}, b - a);";
+        if (!t.IsScalar && IsTrainingPacked(n))
+        {
+            // The kernel is chosen by the whole batch's rows, so every thread count runs the same one (bit-identical results).
+            w.Line($"if (a >= b) break;");
+            w.Line($"if (rows >= {TrainingPackedRowsConst}) {n.KernelName}_Packed_{t.Suffix}({input("a")}, {RefAt("f", TrainingPackedConst(n))}, {yShare}, b - a);");
+            w.Line($"else {canonicalShare}");
+        }
+        else
+        {
+            w.Line($"if (a < b) {canonicalShare}");
+        }
         w.Line("break;");
         w.Close();
         int tile = WeightTile(n, t), tiles = (m + tile - 1) / tile;

@@ -284,7 +284,7 @@ internal static class UserClassEmitter
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
         if (folded) w.Line("ref float f = ref _folded.Ref;");
         if (dropout) w.Line("long step = _step;");
-        if (trainPacked) w.Line("if (_packedStale) RepackTraining(); // after the checks: nothing changes when they throw");
+        if (trainPacked) w.Line($"if (_packedStale && rows >= {DenseEmitter.TrainingPackedRowsConst}) RepackTraining(); // after the checks: nothing changes when they throw");
         w.Open("if (_pool is not null)");
         w.Line("inputs.CopyTo(_workspace.Slice(InputsCopy, inputs.Length));");
         w.Line($"ref float xc = ref {QAt("ws", "InputsCopy")};");
@@ -486,7 +486,7 @@ internal static class UserClassEmitter
         w.Line("// An unknown (layer, pass) matches no kernel and throws before any has run.");
         w.Line("long kernel = (uint)pass <= 2u ? (long)layer * 3 + (int)pass : -1; // a pass outside the enum matches no case");
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
-        if (plan.Nodes.Any(DenseEmitter.IsTrainingPacked)) w.Line("if (_packedStale && kernel >= 0) RepackTraining(); // the forward kernels read the packed weights");
+        if (plan.Nodes.Any(DenseEmitter.IsTrainingPacked)) w.Line($"if (_packedStale && kernel >= 0 && rows >= {DenseEmitter.TrainingPackedRowsConst}) RepackTraining(); // the forward kernels read the packed weights");
         string lambda = plan.Spec.Optimizer.CoupledDecay ? ", _weightDecay" : string.Empty;
         string fArg = plan.FoldedLength > 0 ? "ref _folded.Ref, " : string.Empty;
         w.Line("bool ran = _isa switch");
