@@ -104,7 +104,7 @@ public class LayoutTests
     [Fact]
     public void Every_dense_layer_gets_packed_weights_after_the_folded_ones_and_the_training_forward_an_unfolded_copy()
     {
-        NetworkLayout l = NetworkLayout.Compute(40, 8, new[] { Dense(0, 40, 20), BatchNorm(1, 20), Dense(2, 20, 3) }, 3, 0);
+        NetworkLayout l = NetworkLayout.Compute(40, 8, new[] { Dense(0, 40, 20), BatchNorm(1, 20), Dense(2, 20, 16) }, 16, 0);
         Assert.Empty(l.Problems);
         // Folded W′ [20 × 40] and b′ (32 with padding) first; then per dense node the bias padded to 32 and 32-wide panels of Wᵀ.
         Assert.Equal(new long[] { 0, -1, -1 }, l.Nodes.Select(n => n.FoldedOffset).ToArray());
@@ -114,5 +114,9 @@ public class LayoutTests
         Assert.Equal(new long[] { unfolded, -1, 832 + 32 + 40 * 32 }, l.Nodes.Select(n => n.TrainingPackedOffset).ToArray());
         Assert.Equal(unfolded + 32 + 40 * 32, l.FoldedLength);
         Assert.Equal(32 + 20 * 32, NetworkLayout.PackedLength(20, 3));
+        // Fewer than 16 outputs: no packed copy at all (the canonical kernels run in Predict and in training).
+        NetworkLayout narrow = NetworkLayout.Compute(40, 8, new[] { Dense(0, 40, 20), Dense(1, 20, 15) }, 15, 0);
+        Assert.Equal(new long[] { 0, -1 }, narrow.Nodes.Select(n => n.PackedOffset).ToArray());
+        Assert.Equal(new long[] { 0, -1 }, narrow.Nodes.Select(n => n.TrainingPackedOffset).ToArray());
     }
 }
