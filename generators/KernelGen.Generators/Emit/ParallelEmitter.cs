@@ -81,7 +81,7 @@ internal static class ParallelEmitter
         w.Line("int rows = _partRows;");
         if (coupled) w.Line("float lambda = _weightDecay;");
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
-        EmitSwitch(w, "RunPart", $"phase, part, parts, ref x, ref ws, ref p, ref g, rows{(coupled ? ", lambda" : string.Empty)}{(bn ? ", ref st, _partTrain" : string.Empty)}{(dropout ? ", _partDrop, _seed, _partStep" : string.Empty)}", targets);
+        EmitSwitch(w, "RunPart", $"phase, part, parts, ref x, ref ws, ref p, ref g, rows{(coupled ? ", lambda" : string.Empty)}{(bn ? ", ref st, _partTrain, _batchSync" : string.Empty)}{(dropout ? ", _partDrop, _seed, _partStep" : string.Empty)}", targets);
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
@@ -92,7 +92,7 @@ internal static class ParallelEmitter
     {
         bool coupled = plan.Spec.Optimizer.CoupledDecay;
         bool bn = plan.HasBatchNorm, dropout = plan.HasDropout;
-        string bnP = (bn ? ", ref float st, bool train" : string.Empty) + (dropout ? ", bool drop, int seed, long step" : string.Empty);
+        string bnP = (bn ? ", ref float st, bool train, BatchNormSync? sync" : string.Empty) + (dropout ? ", bool drop, int seed, long step" : string.Empty);
         foreach (VectorTarget t in targets)
         {
             w.Line($"/// <summary>One part of a phase, {t.IsaName} kernels: dense forward and dX take a share of the rows, dW a share of whole output tiles;");

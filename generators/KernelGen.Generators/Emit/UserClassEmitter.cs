@@ -94,6 +94,7 @@ internal static class UserClassEmitter
         if (bn)
         {
             w.Line("private int _batchRows; // rows of the last training-mode forward, whose batch statistics the next update folds into the running ones");
+            BatchNormEmitter.EmitSyncMembers(w);
         }
         if (folded) w.Line("private bool _foldedStale = true;");
         w.Line();
@@ -188,8 +189,8 @@ internal static class UserClassEmitter
 
         // Argument lists of Forward/Backward: the running statistics and the mode only where a layer uses them.
         string stP = bn ? ", ref float st" : string.Empty, stA = bn ? ", ref st" : string.Empty;
-        string modeP = (bn ? ", bool train" : string.Empty) + (dropout ? ", bool drop, long step" : string.Empty);
-        string modeA = (bn ? ", train" : string.Empty) + (dropout ? ", drop, step" : string.Empty);
+        string modeP = (bn ? ", bool train, global::KernelGen.Runtime.BatchNormSync? sync" : string.Empty) + (dropout ? ", bool drop, long step" : string.Empty);
+        string modeA = (bn ? ", train, sync" : string.Empty) + (dropout ? ", drop, step" : string.Empty);
         string foldP = folded ? ", ref float f" : string.Empty, foldA = folded ? ", ref f" : string.Empty;
         // The dropout stream: the instance passes its seed; Forward/Backward hand theirs on.
         string instanceP = dropout ? ", int seed" : string.Empty, instanceA = dropout ? ", _seed" : string.Empty, seedA = dropout ? ", seed" : string.Empty;
@@ -271,6 +272,7 @@ internal static class UserClassEmitter
         {
             w.Line("bool train = Training;");
             w.Line($"if (train) {G}.BatchNormRows(rows, nameof(inputs));");
+            w.Line("global::KernelGen.Runtime.BatchNormSync? sync = _batchSync; // synchronised batch norm, or null");
         }
         if (dropout) w.Line("bool drop = Training && DropoutEnabled;");
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
@@ -288,7 +290,7 @@ internal static class UserClassEmitter
         w.Line($"float loss = LossAndGradient(ref ws, {tName}, rows);");
         w.Line($"if (_pool is not null) BackwardParallel(ref {QAt("ws", "InputsCopy")}, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
         w.Line($"else Backward(ref x, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
-        if (bn) w.Line("_batchRows = train ? rows : 0;");
+        if (bn) w.Line("_batchRows = train ? (sync is null ? rows : sync.TotalRows) : 0;");
         if (spec.Optimizer.CoupledDecay) w.Line($"loss += (float)Penalty(); // {spec.Optimizer.Regularization} weight decay; its gradient is fused into the dW kernels");
         w.Line("global::System.GC.KeepAlive(this); // the blocks' finalizer must not run while kernels hold raw references");
         w.Line("return loss;");

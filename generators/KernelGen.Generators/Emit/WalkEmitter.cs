@@ -38,6 +38,7 @@ internal static class WalkEmitter
             w.Line("// Running statistics (RunningStatistics): per batch norm, mean then variance, initially 0 and 1.");
             w.Line($"internal const int StatisticsCount = {Int(plan.StatisticsCount)};");
             foreach (Node n in plan.Nodes) LayerEmitter.For(n).EmitStatisticsConstants(w);
+            w.Line($"internal const int BatchSyncLength = {Int(BatchNormEmitter.SyncLength(plan))}; // synchronised batch norm: sums of the widest layer (2 × features + rows)");
         }
         if (plan.FoldedLength > 0)
         {
@@ -71,7 +72,7 @@ internal static class WalkEmitter
 
         // Argument lists of Forward/Backward: the running statistics and the mode only where a layer uses them.
         string stP = bn ? ", ref float st" : string.Empty;
-        string modeP = (bn ? ", bool train" : string.Empty) + (dropout ? ", bool drop, long step" : string.Empty);
+        string modeP = (bn ? ", bool train, BatchNormSync? sync" : string.Empty) + (dropout ? ", bool drop, long step" : string.Empty);
         string foldP = folded ? ", ref float f" : string.Empty;
         string instanceP = dropout ? ", int seed" : string.Empty;
         string lambdaP = spec.Optimizer.CoupledDecay ? ", float lambda" : string.Empty;
@@ -82,7 +83,7 @@ internal static class WalkEmitter
             w.Line($"/// <summary>Forward through every layer, {t.IsaName} kernels.</summary>");
             w.Line(Aggressive);
             w.Open($"internal static void Forward_{t.Suffix}(ref float x, ref float ws, ref float p{stP}, int rows{modeP}{instanceP})");
-            WithViews(w, plan.Nodes.Select(n => ForwardCall(n, t, Input(n), "train", "drop") + ";"));
+            WithViews(w, plan.Nodes.Select(n => LayerEmitter.For(n).ForwardStatement(t)));
             w.Close();
             w.Line();
 
@@ -124,7 +125,7 @@ internal static class WalkEmitter
             w.Line($"/// <summary>Backward through every layer in reverse, {t.IsaName} kernels. No ∂L/∂x is computed below the first layer with parameters (nothing there learns).</summary>");
             w.Line(Aggressive);
             w.Open($"internal static void Backward_{t.Suffix}(ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP})");
-            WithViews(w, plan.Nodes.Reverse().Select(n => BackwardCall(n, t)).Where(c => c is not null).Select(c => c!));
+            WithViews(w, plan.Nodes.Reverse().Select(n => LayerEmitter.For(n).BackwardStatement(t)).Where(c => c is not null).Select(c => c!));
             w.Close();
             w.Line();
         }
