@@ -94,11 +94,11 @@ public class SyncBatchNormTests
         if (!barrier.SignalAndWait(60_000)) throw new TimeoutException("a participant did not arrive within 60 s");
     }
 
-    private static IClassifier Create(string name, int threads) => name switch
+    private static IClassifier Create(string name, int threads, Isa isa = Isa.Auto) => name switch
     {
-        nameof(BatchNormNet) => new BatchNormNet(seed: 7, threads: threads),
-        nameof(MaxoutNet) => new MaxoutNet(seed: 7, threads: threads),
-        _ => new SyncThreadNet(seed: 7, threads: threads),
+        nameof(BatchNormNet) => new BatchNormNet(seed: 7, isa: isa, threads: threads),
+        nameof(MaxoutNet) => new MaxoutNet(seed: 7, isa: isa, threads: threads),
+        _ => new SyncThreadNet(seed: 7, isa: isa, threads: threads),
     };
 
     private static void Data(int step, int rows, int inputs, int classes, float[] x, int[] y)
@@ -113,10 +113,10 @@ public class SyncBatchNormTests
     /// <paramref name="steps"/> steps, synchronised or not; returns every participant's parameters and running statistics
     /// and the reducer's call count.
     /// </summary>
-    private static (float[][] Parameters, float[][] Statistics, int Calls) Together(string name, int[] rows, int steps, bool sync, int threads)
+    private static (float[][] Parameters, float[][] Statistics, int Calls) Together(string name, int[] rows, int steps, bool sync, int threads, Isa isa = Isa.Auto)
     {
         int n = rows.Length, total = rows.Sum();
-        IClassifier[] nets = Enumerable.Range(0, n).Select(_ => Create(name, threads)).ToArray();
+        IClassifier[] nets = Enumerable.Range(0, n).Select(_ => Create(name, threads, isa)).ToArray();
         var group = new Group(n, nets[0].Parameters.Length + 2);
         int inputs = nets[0].Info.Inputs, classes = nets[0].Info.Outputs;
         float[] x = new float[total * inputs];
@@ -161,9 +161,9 @@ public class SyncBatchNormTests
     }
 
     /// <summary>One instance × all rows, the same batches.</summary>
-    private static (float[] Parameters, float[] Statistics) Alone(string name, int total, int steps, int threads)
+    private static (float[] Parameters, float[] Statistics) Alone(string name, int total, int steps, int threads, Isa isa = Isa.Auto)
     {
-        using IClassifier net = Create(name, threads);
+        using IClassifier net = Create(name, threads, isa);
         net.DropoutEnabled = false;
         int inputs = net.Info.Inputs, classes = net.Info.Outputs;
         float[] x = new float[total * inputs];
@@ -237,6 +237,19 @@ public class SyncBatchNormTests
         double perInstance = Relative(q[0], p1);
         Console.WriteLine($"{name} {string.Join("+", rows)} rows, per-instance statistics: parameters {perInstance:E2} relative");
         Assert.True(perInstance > 1e-4, $"per-instance batch norm matches one instance too ({perInstance:E2}): the comparison cannot tell");
+    }
+
+    /// <summary>Every width's synchronised kernels (the theory above runs the widest this CPU accelerates).</summary>
+    [Theory]
+    [MemberData(nameof(Networks.EveryWidth), MemberType = typeof(Networks))]
+    public void Every_width_synchronised_matches_one_instance(Isa isa)
+    {
+        int[] rows = { 2, 4, 5 };
+        (float[] p1, float[] s1) = Alone(nameof(BatchNormNet), rows.Sum(), 20, 1, isa);
+        (float[][] p, float[][] s, _) = Together(nameof(BatchNormNet), rows, 20, sync: true, 1, isa);
+        double parameters = Relative(p[0], p1), statistics = Relative(s[0], s1);
+        Console.WriteLine($"BatchNormNet {isa}, 2+4+5 rows synchronised: parameters {parameters:E2}, running statistics {statistics:E2}");
+        Assert.True(parameters <= 1e-6 && statistics <= 1e-6, $"{isa}: parameters {parameters:E2}, running statistics {statistics:E2} relative");
     }
 
     [Fact]
