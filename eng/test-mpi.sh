@@ -2,6 +2,9 @@
 # Data-parallel training over MPI on loopback (issue 16): installs Open MPI when missing, builds the multi-rank test
 # driver and runs it under mpirun with 2 and 3 ranks. Every run is bounded by `timeout`; a hang is a failure.
 #   equivalence  N ranks × 16 rows = 1 rank × 16·N rows after 20 steps (SGD and AdamW), ranks bitwise equal, 0 B/step
+#   syncbn       synchronised batch norm: N ranks × B rows = 1 rank × N·B rows (equal and unequal rows per rank), ranks
+#                bitwise equal (running statistics too), 0 B/step; per-rank batch norm (the default) must not match; asked
+#                for by one rank only: every rank refuses at start
 #   mismatch     a rank declaring another network fails at start on every rank, the message naming the difference
 #   fit          Trainer.Fit with a DistributedTrainer group: same metrics, early stop, best epoch restored on every rank
 #   throw, kill  a rank that throws (MPI_Abort) or is SIGKILLed ends the whole job with a non-zero code, no hang
@@ -50,6 +53,7 @@ expect() { # expect NAME CONDITION-TEXT TEST...: a further assertion on the last
 }
 for n in 2 3; do
   run "equivalence, $n ranks" ok "EqAdamNet: $n ranks" -- -np $n "$bin" equivalence
+  run "synchronised batch norm, $n ranks" ok "EqBnNet: $n ranks synchronised .*ranks bitwise equal: True; allocated over 200 steps: 0 B; sync on one rank only refused: True" -- -np $n "$bin" syncbn
   run "Trainer.Fit with the MPI group, $n ranks" ok "Fit: $n ranks, EarlyStopped .*every rank: True" -- -np $n "$bin" fit
   run "mismatched declarations, $n ranks" ok "rank $((n - 1)) of $n declares a different network" -- -np $n "$bin" mismatch
   run "a rank throws, $n ranks" fail "injected failure on purpose" -- -np $n "$bin" throw
@@ -80,6 +84,10 @@ if [ -e "$fashion/train-images-idx3-ubyte" ] || [ -e "$fashion/train-images-idx3
     expect "cli: fashion-mnist, 2 ranks" "one JSON line, test accuracy $acc ≥ 0.84" \
       awk -v a="$acc" -v n="$(grep -c '^{"dataset"' <<<"$out")" 'BEGIN { exit !(a >= 0.84 && n == 1) }'
   fi
+  if run "cli: fashion-mnist, 2 ranks, --sync-batchnorm" ok "batch norm synchronised: statistics over all 256 rows" -- -np 2 "${ranked[@]}" "$cli" train --dataset fashion-mnist --distributed --sync-batchnorm --rows 12000 --epochs 2 --plot none; then
+    acc=$(grep -oE "^validation accuracy: [0-9.]+" <<<"$out" | grep -oE "[0-9.]+$")
+    expect "cli: fashion-mnist, 2 ranks, --sync-batchnorm" "validation accuracy $acc % ≥ 80 %" awk -v a="$acc" 'BEGIN { exit !(a >= 80) }'
+  fi
 else
   echo "skip cli: fashion-mnist, 2 ranks (not installed: apt-get install dataset-fashion-mnist)"
 fi
@@ -88,6 +96,7 @@ run "cli: rank 1's data missing ends the job" 3 "rank 1 of 2 ends the MPI job" -
   'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then exec "$0" train --distributed --dataset fashion-mnist --data /nonexistent --plot none; else exec "$0" train --distributed --plot none; fi' "$cli"
 check "cli: --distributed without Open MPI" 6 "needs Open MPI.*apt-get install openmpi-bin" -- env KERNELGEN_MPI_LIBRARY=/nonexistent/libmpi.so.40 "$cli" train --distributed --plot none
 check "cli: --distributed without mpirun (a world of 1 rank)" ok '"ranks":1,' -- "$cli" train --distributed --epochs 3 --json --plot none
+check "cli: --sync-batchnorm without --distributed is refused" 2 "sync-batchnorm synchronises .*needs --distributed" -- "$cli" train --sync-batchnorm --plot none
 run "cli: mpirun without --distributed is refused" 2 "Add --distributed" -- -np 2 "${ranked[@]}" "$cli" train --epochs 3 --plot none
 echo "$passed passed, $fails failed"
 [ $fails = 0 ] && echo "mpi: all passed" || echo "mpi: $fails failed"

@@ -20,7 +20,7 @@ public static class Program
           kernelgen train [--dataset digits|fashion-mnist] [--data DIR] [--epochs N] [--seed S] [--json]
                           [--recipe standard|tuned] [--patience N] [--plot FILE|none] [--save FILE.safetensors]
                           [--isa auto|scalar|vector128|vector256|vector512] [--threads N] [--rows N] [--batch N]
-                          [--distributed]
+                          [--distributed [--sync-batchnorm]]
               digits (default): DigitsNet (64 → 100 ReLU → 10, SGD) on the bundled 8×8 digits, 4:1 train/validation split, 30 epochs.
               fashion-mnist: FashionMlp on Fashion-MNIST from --data DIR or /usr/share/datasets/fashion-mnist
               (apt-get install -y dataset-fashion-mnist); 4:1 train/validation split of the 60,000 training images,
@@ -33,7 +33,8 @@ public static class Program
               --distributed: data-parallel over MPI, launched as `mpirun -np N kernelgen train … --distributed` (needs
               Open MPI: apt-get install openmpi-bin; exit code 6 without it). Every rank steps --batch rows of its own
               shard of each epoch (a step covers N × batch rows); metrics are combined over ranks; rank 0 alone prints
-              and writes --save and --plot files. docs/distributed.md.
+              and writes --save and --plot files. --sync-batchnorm (with --distributed): batch norm uses the statistics of
+              all N × batch rows of a step (summed over the ranks) instead of each rank's own. docs/distributed.md.
           kernelgen info
               Print the kernel width this CPU runs.
           kernelgen selftest [--all | --isa WIDTH]

@@ -77,12 +77,17 @@ public static partial class TrainCommand
     private static IDisposable? JoinGroup<TNet>(Options o, Trainer<TNet> trainer, TNet net, int trainingRows) where TNet : IClassifier
     {
         if (o.Mpi is not Mpi mpi) return null;
-        var group = new DistributedTrainer<TNet>(net, mpi);
+        var group = new DistributedTrainer<TNet>(net, mpi, o.SyncBatchNorm);
         trainer.Group = group;
         int shard = trainingRows / mpi.Size, batchSize = trainer.BatchSize;
+        string batchNorm = net is not KernelGen.Training.ISynchronisedBatchNorm
+            ? (o.SyncBatchNorm ? $"; {typeof(TNet).Name} has no batch norm, --sync-batchnorm changes nothing" : string.Empty)
+            : group.SynchronisedBatchNorm
+                ? $"; batch norm synchronised: statistics over all {batchSize * mpi.Size} rows of a step"
+                : "; batch norm per rank (its own rows; running statistics averaged after each epoch)";
         Info(o, $"distributed: {mpi.Size} rank(s) over MPI ({mpi.Library}); each step {batchSize} rows per rank, {batchSize * mpi.Size} in all; " +
                 $"each epoch the training rows are reshuffled from seed {o.Seed} and split into {mpi.Size} disjoint shards of {shard} rows " +
-                $"({trainingRows - shard * mpi.Size} sit the epoch out); validation metrics are combined over ranks; rank 0 prints and writes files");
+                $"({trainingRows - shard * mpi.Size} sit the epoch out); validation metrics are combined over ranks; rank 0 prints and writes files{batchNorm}");
         return group;
     }
 

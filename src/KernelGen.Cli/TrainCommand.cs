@@ -40,6 +40,7 @@ public static partial class TrainCommand
         public bool? Cosine;
         public int? Threads;
         public bool Distributed;
+        public bool SyncBatchNorm;
         public int? Batch;
         /// <summary>The MPI job with --distributed (set once MPI is initialised); null when training alone.</summary>
         public Mpi? Mpi;
@@ -49,6 +50,8 @@ public static partial class TrainCommand
     public static int Run(string[] args)
     {
         Options o = Parse(args);
+        if (o.SyncBatchNorm && !o.Distributed)
+            throw new ArgumentException("--sync-batchnorm synchronises batch norm over the ranks of an MPI job: it needs --distributed (mpirun -np N kernelgen train … --distributed --sync-batchnorm).");
         if (!o.Distributed && int.TryParse(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE"), out int processes) && processes > 1)
             throw new ArgumentException($"{processes} processes were started by mpirun without --distributed: each would train alone and write the same files. Add --distributed to train one network together.");
         return o.Distributed ? RunDistributed(o, Train) : Train(o);
@@ -79,6 +82,7 @@ public static partial class TrainCommand
             string option = args[i];
             if (option == "--json") { o.Json = true; continue; }
             if (option == "--distributed") { o.Distributed = true; continue; }
+            if (option == "--sync-batchnorm") { o.SyncBatchNorm = true; continue; }
             string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"option '{option}' needs a value.");
             switch (option)
             {

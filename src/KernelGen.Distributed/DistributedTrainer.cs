@@ -21,7 +21,9 @@ public sealed class NetworkMismatchException : InvalidOperationException
 /// gradient block, the loss and the row count over all ranks in one in-place allreduce, scales them to the mean over
 /// all rows, and runs the same update everywhere — parameters stay bitwise identical across ranks.
 /// Batch norm uses each rank's own batch statistics (DDP's default); running statistics are averaged only when
-/// <see cref="AverageRunningStatistics"/> is called. Dropout masks follow each network's seed: construct rank r's
+/// <see cref="AverageRunningStatistics"/> is called. With <c>synchronisedBatchNorm</c> the batch statistics are summed over
+/// the ranks instead (an MPI_Allreduce per batch-norm pass: two forward, one backward), so that N ranks × B rows train as one
+/// rank × N·B rows, and the running statistics are the same on every rank. Dropout masks follow each network's seed: construct rank r's
 /// network with <see cref="RankSeed"/> so that masks differ per rank. No managed allocation per step.
 /// As an <see cref="ITrainingGroup"/> it runs a <see cref="Trainer{TNet}"/> data-parallel (<c>trainer.Group = this</c>):
 /// epochs sharded by <see cref="Shard"/>, running statistics averaged after each epoch, metrics allreduced.
@@ -35,6 +37,9 @@ public sealed unsafe class DistributedTrainer<TNet> : ITrainingGroup, IDisposabl
 
     /// <summary>The network of this rank.</summary>
     public TNet Network { get; }
+
+    /// <summary>Whether batch norm is synchronised over the ranks: asked for, and the network has batch norm.</summary>
+    public bool SynchronisedBatchNorm { get; }
     /// <summary>The communicator.</summary>
     public Mpi Mpi => mpi;
 
@@ -44,18 +49,43 @@ public sealed unsafe class DistributedTrainer<TNet> : ITrainingGroup, IDisposabl
     public static int RankSeed(int seed, int rank) => unchecked(seed + 1_000_003 * rank);
 
     /// <summary>Checks the declarations across ranks, then broadcasts rank 0's state. Collective: every rank calls it.</summary>
-    /// <exception cref="NetworkMismatchException">A rank declares another network; the message names the rank and the difference.</exception>
-    public DistributedTrainer(TNet network, Mpi mpi)
+    /// <param name="network">This rank's network.</param>
+    /// <param name="mpi">The communicator.</param>
+    /// <param name="synchronisedBatchNorm">Sum the batch-norm batch statistics over the ranks (synchronised batch norm)
+    /// instead of each rank using its own rows; ignored for a network without batch norm. The same on every rank.</param>
+    /// <exception cref="NetworkMismatchException">A rank declares another network, or asks for synchronised batch norm when
+    /// another does not; the message names the rank and the difference.</exception>
+    public DistributedTrainer(TNet network, Mpi mpi, bool synchronisedBatchNorm = false)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(mpi);
         Network = network;
         this.mpi = mpi;
         CheckSameNetwork();
+        CheckSameMode(synchronisedBatchNorm);
+        SynchronisedBatchNorm = synchronisedBatchNorm && network is ISynchronisedBatchNorm;
         parameterCount = network.Parameters.Length;
         bufferLength = parameterCount + 2;
         buffer = (float*)NativeMemory.AlignedAlloc((nuint)bufferLength * sizeof(float), 64);
         BroadcastState();
+        if (SynchronisedBatchNorm)
+            ((ISynchronisedBatchNorm)network).BatchStatisticsReducer = new MpiReducer(mpi);
+    }
+
+    /// <summary>Sums a batch norm's statistics over the ranks: one in-place MPI_Allreduce (MPI_SUM); allocates nothing.</summary>
+    private sealed class MpiReducer(Mpi mpi) : IBatchStatisticsReducer
+    {
+        public void SumInPlace(Span<float> values) => mpi.AllreduceSum(values);
+    }
+
+    private void CheckSameMode(bool synchronised)
+    {
+        Span<long> low = stackalloc long[] { synchronised ? 1 : 0 }, high = stackalloc long[] { synchronised ? 1 : 0 };
+        mpi.AllreduceMin(low);
+        mpi.AllreduceMax(high);
+        if (low[0] != high[0])
+            throw new NetworkMismatchException(
+                $"synchronised batch norm is on for some of the {mpi.Size} ranks and off for others (rank {mpi.Rank}: {(synchronised ? "on" : "off")}); every rank must pass the same synchronisedBatchNorm.");
     }
 
     private void CheckSameNetwork()
@@ -175,8 +205,13 @@ public sealed unsafe class DistributedTrainer<TNet> : ITrainingGroup, IDisposabl
 
     Range ITrainingGroup.Partition(Span<int> order, int epoch, int seed) => Shard(order, epoch, seed, mpi.Rank, mpi.Size);
 
-    /// <summary>After each epoch of a <see cref="Trainer{TNet}"/>: <see cref="AverageRunningStatistics"/>.</summary>
-    void ITrainingGroup.EndEpoch() => AverageRunningStatistics();
+    /// <summary>After each epoch of a <see cref="Trainer{TNet}"/>: <see cref="AverageRunningStatistics"/>, unless batch norm is
+    /// synchronised (then every rank's running statistics follow the same global batches and are already equal).</summary>
+    void ITrainingGroup.EndEpoch()
+    {
+        if (!SynchronisedBatchNorm)
+            AverageRunningStatistics();
+    }
 
     /// <summary>Sets every rank's running statistics to their mean over ranks (for evaluation after per-rank batch norm).</summary>
     public void AverageRunningStatistics()
@@ -204,11 +239,22 @@ public sealed unsafe class DistributedTrainer<TNet> : ITrainingGroup, IDisposabl
             destination[i] = source[i] * factor;
     }
 
-    /// <summary>Frees the staging buffer (the network and MPI stay the caller's).</summary>
+    /// <summary>Frees the staging buffer and takes the MPI reducer off the network (the network and MPI stay the caller's).</summary>
     public void Dispose()
     {
         if (buffer != null)
         {
+            if (SynchronisedBatchNorm)
+            {
+                try
+                {
+                    ((ISynchronisedBatchNorm)Network).BatchStatisticsReducer = null;
+                }
+                catch (ObjectDisposedException)
+                {
+                    // the network was disposed first: nothing will call the reducer
+                }
+            }
             NativeMemory.AlignedFree(buffer);
             buffer = null;
         }

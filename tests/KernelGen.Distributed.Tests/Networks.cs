@@ -28,3 +28,17 @@ public partial class EqAdamNet;
 [SoftmaxCrossEntropy]
 [Sgd(LearningRate = 0.1f)]
 public partial class EqSgdNet41;
+
+/// <summary>Batch norm twice (after a dense layer without bias, and with Tanh fused), momentum SGD: synchronised batch norm
+/// must make N ranks × B rows equal one rank × N·B rows.</summary>
+[Network(Inputs = 64, BatchSize = 48, Seed = 13)]
+[Dense(40, Bias = false, Init = Init.HeNormal)]
+[BatchNorm]
+[Activation(Act.ReLU)]
+[Dense(24)]
+[BatchNorm(Momentum = 0.8f)]
+[Activation(Act.Tanh)]
+[Dense(10)]
+[SoftmaxCrossEntropy]
+[Momentum(LearningRate = 0.05f)]
+public partial class EqBnNet;

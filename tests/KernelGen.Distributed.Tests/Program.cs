@@ -31,12 +31,13 @@ public static class Program
                     rc |= Equivalence(mpi, "EqSgdNet", s => new EqSgdNet(seed: s, threads: 1), 11);
                     rc |= Equivalence(mpi, "EqAdamNet", s => new EqAdamNet(seed: s, threads: 1), 12);
                     break;
+                case "syncbn": rc = SynchronisedBatchNorm(mpi); break;
                 case "mismatch": rc = Mismatch(mpi); break;
                 case "fit": rc = FitTogether(mpi); break;
                 case "throw": Failure(mpi, kill: false); break;
                 case "kill": Failure(mpi, kill: true); break;
                 default:
-                    Console.Error.WriteLine($"unknown mode '{mode}': equivalence, fit, mismatch, throw, kill (the timings live in benchmarks/KernelGen.Distributed.Bench)");
+                    Console.Error.WriteLine($"unknown mode '{mode}': equivalence, syncbn, fit, mismatch, throw, kill (the timings live in benchmarks/KernelGen.Distributed.Bench)");
                     rc = 2;
                     break;
             }
@@ -231,6 +232,97 @@ public static class Program
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Fit: {mpi.Size} ranks, {fit.Reason} after {fit.Epochs.Count} epochs, best epoch {fit.BestEpoch} restored; train loss {fit.Epochs[0].TrainLoss:F4} → {fit.Epochs[^1].TrainLoss:F4}; metrics, parameters and running statistics equal on every rank: {anyFailed[0] == 0}"));
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Synchronised batch norm (EqBnNet: two batch norms, momentum SGD): N ranks × B rows = 1 rank × N·B rows after 20 steps,
+    /// parameters and running statistics, with equal and unequal rows per rank; parameters, momentum and running statistics
+    /// bitwise equal across ranks; 0 B per step. Per-rank batch norm (the default) must not match, so the comparison can fail.
+    /// </summary>
+    private static int SynchronisedBatchNorm(Mpi mpi)
+    {
+        int failures = 0;
+        void Fail(string what) { failures++; Console.Error.WriteLine($"FAIL rank {mpi.Rank} syncbn: {what}"); }
+        int n = mpi.Size;
+        int[] equal = Enumerable.Repeat(RowsPerRank, n).ToArray(), unequal = Enumerable.Range(0, n).Select(r => 12 + 4 * r).ToArray();
+        var sync = TrainBatchNorm(mpi, true, equal);
+        var uneven = TrainBatchNorm(mpi, true, unequal);
+        var perRank = TrainBatchNorm(mpi, false, equal);
+        foreach (var (what, r) in new[] { ($"{RowsPerRank} rows per rank", sync), ($"{string.Join("+", unequal)} rows", uneven) })
+        {
+            if (!(r.Parameters <= 1e-6) || !(r.Statistics <= 1e-6))
+                Fail($"synchronised, {what}: parameters {r.Parameters:E2}, running statistics {r.Statistics:E2} relative to one rank's > 1e-6");
+            if (r.Unequal != 0)
+                Fail($"synchronised, {what}: {r.Unequal} parameters, momenta or running statistics differ bitwise from rank 0's");
+            if (r.Allocated != 0)
+                Fail($"synchronised, {what}: {r.Allocated} bytes allocated over 200 steps");
+        }
+        if (!(perRank.Parameters > 1e-4))
+            Fail($"per-rank batch norm matches one rank × all rows too ({perRank.Parameters:E2}): the comparison cannot tell");
+
+        // The last rank alone asks for synchronised batch norm: every rank refuses at start (else the collectives would not match).
+        bool refused = false;
+        using (var lone = new EqBnNet(threads: 1))
+        {
+            try
+            {
+                using (new DistributedTrainer<EqBnNet>(lone, mpi, synchronisedBatchNorm: mpi.Rank == n - 1)) { }
+                Fail("synchronised batch norm on one rank only was accepted");
+            }
+            catch (NetworkMismatchException e) when (e.Message.Contains("synchronised batch norm is on for some", StringComparison.Ordinal))
+            {
+                refused = lone.BatchStatisticsReducer is null;
+                if (!refused)
+                    Fail("the refused trainer left a reducer on the network");
+            }
+        }
+        if (mpi.Rank == 0)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"EqBnNet: {n} ranks synchronised vs 1 rank × all rows after {Steps} steps: {RowsPerRank} rows per rank: parameters {sync.Parameters:E2}, running statistics {sync.Statistics:E2}; " +
+                $"{string.Join("+", unequal)} rows: {uneven.Parameters:E2}, {uneven.Statistics:E2}; per-rank batch norm (default): {perRank.Parameters:E2}, {perRank.Statistics:E2}; " +
+                $"ranks bitwise equal: {sync.Unequal + uneven.Unequal == 0}; allocated over 200 steps: {sync.Allocated} B; sync on one rank only refused: {refused}"));
+        return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>20 steps of EqBnNet on this rank's rows[rank] rows, and of one network on all of them; the relative differences,
+    /// the values that differ bitwise from rank 0's (parameters, momentum, and with sync the running statistics) and the bytes
+    /// 200 further steps allocate.</summary>
+    private static (double Parameters, double Statistics, int Unequal, long Allocated) TrainBatchNorm(Mpi mpi, bool sync, int[] rows)
+    {
+        const int inputs = 64, classes = 10;
+        int total = rows.Sum(), offset = rows.Take(mpi.Rank).Sum(), mine = rows[mpi.Rank];
+        using var net = new EqBnNet(seed: DistributedTrainer<EqBnNet>.RankSeed(13, mpi.Rank), threads: 1);
+        using var reference = new EqBnNet(seed: DistributedTrainer<EqBnNet>.RankSeed(13, 0), threads: 1);
+        using var trainer = new DistributedTrainer<EqBnNet>(net, mpi, synchronisedBatchNorm: sync);
+        if (trainer.SynchronisedBatchNorm != sync || (net.BatchStatisticsReducer is not null) != sync)
+            throw new InvalidOperationException($"synchronised batch norm is {trainer.SynchronisedBatchNorm} after asking for {sync}");
+        float[] x = new float[total * inputs];
+        int[] y = new int[total];
+        for (int step = 0; step < Steps; step++)
+        {
+            Batch(300 + step, total, inputs, classes, x, y);
+            trainer.Step(x.AsSpan(offset * inputs, mine * inputs), y.AsSpan(offset, mine));
+            reference.TrainStep(x, y);
+        }
+        double parameters = Relative(net.Parameters, reference.Parameters), statistics = Relative(net.RunningStatistics, reference.RunningStatistics);
+        int unequal = BitwiseUnequal(mpi, net.Parameters) + BitwiseUnequal(mpi, net.OptimizerState(0)) + (sync ? BitwiseUnequal(mpi, net.RunningStatistics) : 0);
+        for (int i = 0; i < 5; i++)
+            trainer.Step(x.AsSpan(offset * inputs, mine * inputs), y.AsSpan(offset, mine));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++)
+            trainer.Step(x.AsSpan(offset * inputs, mine * inputs), y.AsSpan(offset, mine));
+        return (parameters, statistics, unequal, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static double Relative(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double diff = 0, scale = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            diff = Math.Max(diff, Math.Abs((double)a[i] - b[i]));
+            scale = Math.Max(scale, Math.Abs((double)b[i]));
+        }
+        return diff / scale;
     }
 
     private static int BitwiseUnequal(Mpi mpi, Span<float> mine)

@@ -12,7 +12,7 @@ namespace KernelGen.Generators.Emit;
 /// (shifted sums), normalise + γ, β + the fused activation in one pass; backward dγ, dβ in one pass and
 /// dx = γ/σ·(d − (dβ + x̂·dγ)/N) in another, with the previous node's f′ fused.
 /// </summary>
-internal sealed class BatchNormEmitter : LayerEmitter
+internal sealed partial class BatchNormEmitter : LayerEmitter
 {
     public BatchNormEmitter(LayerSpec layer, Node? node) : base(layer, node) { }
 
@@ -91,20 +91,25 @@ internal sealed class BatchNormEmitter : LayerEmitter
             + $"{RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}rows, train, 0, {Int(n.Outputs)});";
     }
 
-    public override string ForwardPhase(int phase) => $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} batch norm, split by features";
+    public override string ForwardPhase(int phase)
+        => $"if (sync is not null && train) RunPart({Int(phase)}, 0, 1); else Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} batch norm, split by features";
 
-    public override string? BackwardPhase(int phase)
-        => $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} batch norm backward, split by features";
+    public override string? BackwardPhase(int phase) => Node.NeedsInputGradient
+        ? $"if (sync is not null && train) RunPart({Int(phase)}, 0, 1); else Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} batch norm backward, split by features"
+        : $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} batch norm backward, split by features";
 
     /// <summary>Both passes: a share of the features (each thread owns whole columns, so no sum changes order).</summary>
     public override void EmitParts(CodeWriter w, VectorTarget t, int forward, int backward)
     {
         string all = $", 0, {Int(Node.Outputs)})";
         w.Open($"case {Int(forward)}:");
+        w.Line($"if (sync is not null && train) {{ if (part == 0) {SyncForwardCall(t)}; break; }} // synchronised: whole, on one thread");
         ActivationEmitter.ColumnShare(w, t, Node.Outputs, ForwardCall(t, Input(Node), "train", "false").Replace(all, ", COLUMNS)"));
         w.Line("break;");
         w.Close();
         w.Open($"case {Int(backward)}:");
+        if (Node.NeedsInputGradient)
+            w.Line($"if (sync is not null && train) {{ if (part == 0) {SyncBackwardCall(t)}; break; }} // synchronised: whole, on one thread");
         ActivationEmitter.ColumnShare(w, t, Node.Outputs, BackwardCall(t)!.TrimEnd(';').Replace(all, ", COLUMNS)"));
         w.Line("break;");
         w.Close();
@@ -113,7 +118,11 @@ internal sealed class BatchNormEmitter : LayerEmitter
     /// <summary>BatchNorm_{features}, then the fused activation where there is one.</summary>
     public override string Signature => $"BatchNorm_{Int(Node.Outputs)}{(Node.Activation == ActKind.Identity ? string.Empty : "_" + Node.Activation)}";
 
-    public override void EmitKernels(CodeWriter w, IReadOnlyList<VectorTarget> targets) => Emit(w, Node, targets);
+    public override void EmitKernels(CodeWriter w, IReadOnlyList<VectorTarget> targets)
+    {
+        Emit(w, Node, targets);
+        EmitSync(w, Node, targets);
+    }
 
 
     public static void Emit(CodeWriter w, Node node, IReadOnlyList<VectorTarget> targets)

@@ -150,6 +150,12 @@ internal abstract class LayerEmitter
     /// </summary>
     public abstract string ForwardCall(VectorTarget t, string input, string train, string drop, bool rowOffset = false);
 
+    /// <summary>The statement of the training walk (Forward_): by default the forward call (x, ws, p, st, rows, train, drop in scope).</summary>
+    public virtual string ForwardStatement(VectorTarget t) => ForwardCall(t, Input(Node), "train", "drop") + ";";
+
+    /// <summary>The statement(s) of the backward walk (Backward_), or null: by default <see cref="BackwardCall"/>.</summary>
+    public virtual string? BackwardStatement(VectorTarget t) => BackwardCall(t);
+
     /// <summary>Inference: true when this node is the identity there and the next one reads its input (dropout).</summary>
     public virtual bool IdentityAtInference => false;
 

@@ -5,6 +5,7 @@ using System.Threading;
 using KernelGen.Generators.Emit.Targets;
 using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
+using static KernelGen.Generators.Emit.RunKernelEmitter;
 using static KernelGen.Generators.Emit.UserClassEmitter;
 using static KernelGen.Generators.Emit.WalkEmitter;
 using static KernelGen.Generators.Emit.ParallelEmitter;
@@ -110,7 +111,8 @@ internal static class NetworkEmitter
             Summary(w, spec);
             w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"KernelGen.Generators\", \"{Version}\")]");
             string iface = spec.Loss == LossKind.SoftmaxCrossEntropy ? "global::KernelGen.IClassifier" : "global::KernelGen.IRegressor";
-            w.Open($"partial class {spec.ClassName} : {iface}, global::KernelGen.Runtime.IParallelPhases");
+            string sync = spec.Layers.Any(l => l.Kind == LayerKind.BatchNorm) ? ", global::KernelGen.Training.ISynchronisedBatchNorm" : string.Empty;
+            w.Open($"partial class {spec.ClassName} : {iface}, global::KernelGen.Runtime.IParallelPhases{sync}");
         }
         else
         {

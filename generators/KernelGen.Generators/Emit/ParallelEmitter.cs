@@ -5,6 +5,7 @@ using System.Threading;
 using KernelGen.Generators.Emit.Targets;
 using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
+using static KernelGen.Generators.Emit.RunKernelEmitter;
 using static KernelGen.Generators.Emit.NetworkEmitter;
 using static KernelGen.Generators.Emit.UserClassEmitter;
 using static KernelGen.Generators.Emit.WalkEmitter;
@@ -83,7 +84,7 @@ internal static class ParallelEmitter
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
         bool folded = plan.FoldedLength > 0;
         if (folded) w.Line("ref float f = ref _folded.Ref;");
-        EmitSwitch(w, "RunPart", $"phase, part, parts, ref x, ref ws, ref p, ref g, {(folded ? "ref f, " : string.Empty)}rows{(coupled ? ", lambda" : string.Empty)}{(bn ? ", ref st, _partTrain" : string.Empty)}{(dropout ? ", _partDrop, _seed, _partStep" : string.Empty)}", targets);
+        EmitSwitch(w, "RunPart", $"phase, part, parts, ref x, ref ws, ref p, ref g, {(folded ? "ref f, " : string.Empty)}rows{(coupled ? ", lambda" : string.Empty)}{(bn ? ", ref st, _partTrain, _batchSync" : string.Empty)}{(dropout ? ", _partDrop, _seed, _partStep" : string.Empty)}", targets);
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
@@ -94,7 +95,7 @@ internal static class ParallelEmitter
     {
         bool coupled = plan.Spec.Optimizer.CoupledDecay;
         bool bn = plan.HasBatchNorm, dropout = plan.HasDropout;
-        string bnP = (bn ? ", ref float st, bool train" : string.Empty) + (dropout ? ", bool drop, int seed, long step" : string.Empty);
+        string bnP = (bn ? ", ref float st, bool train, BatchNormSync? sync" : string.Empty) + (dropout ? ", bool drop, int seed, long step" : string.Empty);
         foreach (VectorTarget t in targets)
         {
             w.Line($"/// <summary>One part of a phase, {t.IsaName} kernels: dense forward and dX take a share of the rows, dW a share of whole output tiles;");

@@ -5,6 +5,7 @@ using System.Threading;
 using KernelGen.Generators.Emit.Targets;
 using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
+using static KernelGen.Generators.Emit.RunKernelEmitter;
 using static KernelGen.Generators.Emit.NetworkEmitter;
 using static KernelGen.Generators.Emit.WalkEmitter;
 using static KernelGen.Generators.Emit.ParallelEmitter;
@@ -95,6 +96,7 @@ internal static class UserClassEmitter
         if (bn)
         {
             w.Line("private int _batchRows; // rows of the last training-mode forward, whose batch statistics the next update folds into the running ones");
+            BatchNormEmitter.EmitSyncMembers(w);
         }
         if (folded) w.Line("private bool _foldedStale = true;");
         if (trainPacked) w.Line("private bool _packedStale = true; // the training forward's packed weights are out of date (set wherever the parameters may change)");
@@ -191,8 +193,8 @@ internal static class UserClassEmitter
 
         // Argument lists of Forward/Backward: the running statistics and the mode only where a layer uses them.
         string stP = bn ? ", ref float st" : string.Empty, stA = bn ? ", ref st" : string.Empty;
-        string modeP = (bn ? ", bool train" : string.Empty) + (dropout ? ", bool drop, long step" : string.Empty);
-        string modeA = (bn ? ", train" : string.Empty) + (dropout ? ", drop, step" : string.Empty);
+        string modeP = (bn ? ", bool train, global::KernelGen.Runtime.BatchNormSync? sync" : string.Empty) + (dropout ? ", bool drop, long step" : string.Empty);
+        string modeA = (bn ? ", train, sync" : string.Empty) + (dropout ? ", drop, step" : string.Empty);
         string foldP = folded ? ", ref float f" : string.Empty, foldA = folded ? ", ref f" : string.Empty;
         // The dropout stream: the instance passes its seed; Forward/Backward hand theirs on.
         string instanceP = dropout ? ", int seed" : string.Empty, instanceA = dropout ? ", _seed" : string.Empty, seedA = dropout ? ", seed" : string.Empty;
@@ -275,6 +277,7 @@ internal static class UserClassEmitter
         {
             w.Line("bool train = Training;");
             w.Line($"if (train) {G}.BatchNormRows(rows, nameof(inputs));");
+            w.Line("global::KernelGen.Runtime.BatchNormSync? sync = _batchSync; // synchronised batch norm, or null");
         }
         if (dropout) w.Line("bool drop = Training && DropoutEnabled;");
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
@@ -294,7 +297,7 @@ internal static class UserClassEmitter
         w.Line($"float loss = LossAndGradient(ref ws, {tName}, rows);");
         w.Line($"if (_pool is not null) BackwardParallel(ref {QAt("ws", "InputsCopy")}, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
         w.Line($"else Backward(ref x, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
-        if (bn) w.Line("_batchRows = train ? rows : 0;");
+        if (bn) w.Line("_batchRows = train ? (sync is null ? rows : sync.TotalRows) : 0;");
         if (spec.Optimizer.CoupledDecay) w.Line($"loss += (float)Penalty(); // {spec.Optimizer.Regularization} weight decay; its gradient is fused into the dW kernels");
         w.Line("global::System.GC.KeepAlive(this); // the blocks' finalizer must not run while kernels hold raw references");
         w.Line("return loss;");
@@ -461,45 +464,6 @@ internal static class UserClassEmitter
         if (folded) w.Line("_folded.Dispose();");
         w.Close();
     }
-
-
-    /// <summary>
-    /// RunKernel: one GEMM kernel of one dense layer on the network's own buffers, so benchmarks and
-    /// profilers can time each kernel (µs, GFLOP/s) apart from the rest of a step.
-    /// </summary>
-    internal static void EmitRunKernel(CodeWriter w, NetworkPlan plan)
-    {
-        const string G = "global::KernelGen.Runtime.Guard";
-        const string P = "global::KernelGen.KernelPass";
-        string list = string.Join(", ", GemmKernels(plan).Select(k => $"({Int(k.Node.Layer.Index)}, {k.PassName})"));
-        w.Line("/// <summary>");
-        w.Line("/// Runs one GEMM kernel of one dense layer (its 0-based position in the attribute stack) on this");
-        w.Line("/// network's own buffers, for benchmarks and profiling: <paramref name=\"inputs\"/> gives the row count and the");
-        w.Line("/// first layer's input; the other operands are whatever the last step left in the workspace. Forward overwrites");
-        w.Line("/// that layer's output, WeightGradient its slice of <see cref=\"Gradients\"/>; no parameter changes.");
-        w.Line($"/// Kernels: {list}.");
-        w.Line("/// </summary>");
-        w.Open($"public void RunKernel(int layer, {P} pass, global::System.ReadOnlySpan<float> inputs)");
-        w.Line("using var entered = _gate.Enter(nameof(RunKernel));");
-        w.Line($"int rows = {G}.Rows(inputs.Length, InputSize, nameof(inputs), \"InputSize\");");
-        w.Line($"{G}.Batch(inputs.Length, rows, InputSize, BatchSize, nameof(inputs), nameof(inputs));");
-        w.Line("// An unknown (layer, pass) matches no kernel and throws before any has run.");
-        w.Line("long kernel = (uint)pass <= 2u ? (long)layer * 3 + (int)pass : -1; // a pass outside the enum matches no case");
-        w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
-        if (plan.Nodes.Any(DenseEmitter.IsTrainingPacked)) w.Line($"if (_packedStale && kernel >= 0 && rows >= {DenseEmitter.TrainingPackedRowsConst}) RepackTraining(); // the forward kernels read the packed weights");
-        string lambda = plan.Spec.Optimizer.CoupledDecay ? ", _weightDecay" : string.Empty;
-        string fArg = plan.FoldedLength > 0 ? "ref _folded.Ref, " : string.Empty;
-        w.Line("bool ran = _isa switch");
-        w.Line("{");
-        foreach (VectorTarget t in VectorTarget.All)
-            w.Line($"    {(t.IsScalar ? "_" : $"global::KernelGen.Isa.{t.IsaName}")} => RunKernel_{t.Suffix}(kernel, ref x, ref _parameters.Ref, ref _gradients.Ref, ref _workspace.Ref, {fArg}rows{lambda}),");
-        w.Line("};");
-        w.Line($"if (!ran) {G}.NoKernel(layer, pass, \"{list}\");");
-        w.Line("global::System.GC.KeepAlive(this);");
-        w.Close();
-        w.Line();
-    }
-
 
     internal static void EmitDispatch(CodeWriter w, string method, string parameters, string arguments, IReadOnlyList<VectorTarget> targets)
     {

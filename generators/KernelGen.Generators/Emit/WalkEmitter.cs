@@ -5,6 +5,7 @@ using System.Threading;
 using KernelGen.Generators.Emit.Targets;
 using KernelGen.Generators.Model;
 using static KernelGen.Generators.Emit.CodeWriter;
+using static KernelGen.Generators.Emit.RunKernelEmitter;
 using static KernelGen.Generators.Emit.NetworkEmitter;
 using static KernelGen.Generators.Emit.UserClassEmitter;
 using static KernelGen.Generators.Emit.ParallelEmitter;
@@ -38,6 +39,7 @@ internal static class WalkEmitter
             w.Line("// Running statistics (RunningStatistics): per batch norm, mean then variance, initially 0 and 1.");
             w.Line($"internal const int StatisticsCount = {Int(plan.StatisticsCount)};");
             foreach (Node n in plan.Nodes) LayerEmitter.For(n).EmitStatisticsConstants(w);
+            w.Line($"internal const int BatchSyncLength = {Int(BatchNormEmitter.SyncLength(plan))}; // synchronised batch norm: sums of the widest layer (2 × features + rows)");
         }
         if (plan.FoldedLength > 0)
         {
@@ -75,7 +77,7 @@ internal static class WalkEmitter
 
         // Argument lists of Forward/Backward: the running statistics and the mode only where a layer uses them.
         string stP = bn ? ", ref float st" : string.Empty;
-        string modeP = (bn ? ", bool train" : string.Empty) + (dropout ? ", bool drop, long step" : string.Empty);
+        string modeP = (bn ? ", bool train, BatchNormSync? sync" : string.Empty) + (dropout ? ", bool drop, long step" : string.Empty);
         string foldP = folded ? ", ref float f" : string.Empty;
         string instanceP = dropout ? ", int seed" : string.Empty;
         string lambdaP = spec.Optimizer.CoupledDecay ? ", float lambda" : string.Empty;
@@ -86,7 +88,7 @@ internal static class WalkEmitter
             w.Line($"/// <summary>Forward through every layer, {t.IsaName} kernels.</summary>");
             w.Line(Aggressive);
             w.Open($"internal static void Forward_{t.Suffix}(ref float x, ref float ws, ref float p{stP}{foldP}, int rows{modeP}{instanceP})");
-            WithViews(w, plan.Nodes.Select(n => ForwardCall(n, t, Input(n), "train", "drop") + ";"));
+            WithViews(w, plan.Nodes.Select(n => LayerEmitter.For(n).ForwardStatement(t)));
             w.Close();
             w.Line();
 
@@ -128,7 +130,7 @@ internal static class WalkEmitter
             w.Line($"/// <summary>Backward through every layer in reverse, {t.IsaName} kernels. No ∂L/∂x is computed below the first layer with parameters (nothing there learns).</summary>");
             w.Line(Aggressive);
             w.Open($"internal static void Backward_{t.Suffix}(ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP})");
-            WithViews(w, plan.Nodes.Reverse().Select(n => BackwardCall(n, t)).Where(c => c is not null).Select(c => c!));
+            WithViews(w, plan.Nodes.Reverse().Select(n => LayerEmitter.For(n).BackwardStatement(t)).Where(c => c is not null).Select(c => c!));
             w.Close();
             w.Line();
         }
@@ -170,36 +172,4 @@ internal static class WalkEmitter
         foreach (string line in body) w.Line(line);
     }
 
-
-    /// <summary>The dense GEMM kernels RunKernel can run: (node, KernelPass value and name, kernel); a kernel's number is layer · 3 + pass.</summary>
-    internal static List<(Node Node, int Pass, string PassName, string Method)> GemmKernels(NetworkPlan plan)
-    {
-        var kernels = new List<(Node Node, int Pass, string PassName, string Method)>();
-        foreach (Node n in plan.Nodes.Where(n => n.IsDense))
-        {
-            kernels.Add((n, 0, "Forward", "Forward"));
-            kernels.Add((n, 1, "WeightGradient", "BackwardWeights"));
-            if (n.NeedsInputGradient) kernels.Add((n, 2, "InputGradient", "BackwardInput"));
-        }
-        return kernels;
-    }
-
-    /// <summary>RunKernel_: the GEMM kernel numbered layer · 3 + pass at one width; false when there is none.</summary>
-    internal static void EmitRunKernels(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets)
-    {
-        var kernels = GemmKernels(plan);
-        string lambdaP = plan.Spec.Optimizer.CoupledDecay ? ", float lambda" : string.Empty;
-        foreach (VectorTarget t in targets)
-        {
-            w.Line($"/// <summary>One dense GEMM kernel (number layer · 3 + KernelPass) on the network's buffers, {t.IsaName}; false if there is none.</summary>");
-            w.Open($"internal static bool RunKernel_{t.Suffix}(long kernel, ref float x, ref float p, ref float g, ref float ws, {(plan.FoldedLength > 0 ? "ref float f, " : string.Empty)}int rows{lambdaP})");
-            w.Open("switch (kernel)");
-            foreach (var k in kernels)
-                w.Line($"case {Int(k.Node.Layer.Index * 3 + k.Pass)}: {DenseEmitter.Call(k.Node, k.Method, t)}; return true;");
-            w.Line("default: return false;");
-            w.Close();
-            w.Close();
-            w.Line();
-        }
-    }
 }
