@@ -107,6 +107,7 @@ PY
 fi
 out="$work/results.tsv"
 : >"$out"
+echo "# host load average (1/5/15 min) before the runs: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs" >>"$out"
 [ -z "$dnnl_why" ] || echo "#! onednn unavailable: $dnnl_why" >>"$out"
 echo "compare.sh: kernelgen (core $core)" >&2
 "${pin[@]}" dotnet "$root/src/KernelGen.Cli/bin/Release/net10.0/KernelGen.Cli.dll" compare $quick >>"$out"
@@ -131,6 +132,7 @@ echo "compare.sh: pytorch" >&2
 "${pin[@]}" "$py" "$here/torch_fashion.py" $quick >>"$out"
 echo "compare.sh: openblas, onednn" >&2
 "${pin[@]}" "$work/gemm" $quick >>"$out"
+echo "# host load average (1/5/15 min) after the runs: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the pinned core inflates every figure)" >>"$out"
 [ -z "$raw" ] || cp "$out" "$raw"
 
 # 4. One table.
