@@ -107,7 +107,7 @@ PY
 fi
 out="$work/results.tsv"
 : >"$out"
-echo "# host load average (1/5/15 min) before the runs: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs" >>"$out"
+echo "# host load average (1/5/15 min) before the runs: $(cut -d' ' -f1-3 /proc/loadavg), $(getconf _NPROCESSORS_ONLN) CPUs online" >>"$out"
 [ -z "$dnnl_why" ] || echo "#! onednn unavailable: $dnnl_why" >>"$out"
 echo "compare.sh: kernelgen (core $core)" >&2
 "${pin[@]}" dotnet "$root/src/KernelGen.Cli/bin/Release/net10.0/KernelGen.Cli.dll" compare $quick >>"$out"
