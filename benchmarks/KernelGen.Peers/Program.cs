@@ -7,10 +7,12 @@ namespace KernelGen.Peers;
 
 public static class Program
 {
-    /// <summary><c>check</c>: the peers compute what KernelGen computes (exit 1 if not); otherwise BenchmarkDotNet.</summary>
+    /// <summary><c>check</c>: the peers compute what KernelGen computes (exit 1 if not); <c>time [--quick]</c>: the peers'
+    /// rows of benchmarks/compare/compare.sh (<see cref="TimeCommand"/>); otherwise BenchmarkDotNet.</summary>
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "check") return Check();
+        if (args.Length > 0 && args[0] == "time") return TimeCommand.Run(args);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }
