@@ -44,6 +44,10 @@ internal sealed partial class DenseEmitter
     /// <summary>Panel width of the packed layout at this width: two vectors of outputs.</summary>
     public static int PackedPanel(VectorTarget t) => 2 * t.Lanes;
 
+    /// <summary>The statement binding <c>panel</c> to this instance's packed panel width (0 at the scalar width, which reads the canonical layout).</summary>
+    public static string PanelOfIsa(IReadOnlyList<VectorTarget> targets)
+        => $"int panel = _isa switch {{ {string.Join(", ", targets.Where(t => !t.IsScalar).Select(t => $"global::KernelGen.Isa.{t.IsaName} => {Int(PackedPanel(t))}"))}, _ => 0 }};";
+
     /// <summary>Rows of the outer-product tile: rows × 2 vectors of accumulators + 2 weight vectors + 1 broadcast must fit the
     /// vector registers (32 with AVX-512: 8 × 2 + 3 = 19; 16 otherwise: 6 × 2 + 3 = 15), with ≥ 8 independent accumulators.</summary>
     public static int PackedRows(VectorTarget t) => t.Tiles.Registers >= 32 ? 8 : 6;

@@ -319,8 +319,7 @@ internal static class UserClassEmitter
             var packedNodes = plan.Nodes.Where(DenseEmitter.IsPacked).ToList();
             if (packedNodes.Count > 0)
             {
-                string cases = string.Join(", ", targets.Where(t => !t.IsScalar).Select(t => $"global::KernelGen.Isa.{t.IsaName} => {Int(DenseEmitter.PackedPanel(t))}"));
-                w.Line($"int panel = _isa switch {{ {cases}, _ => 0 }};");
+                w.Line(DenseEmitter.PanelOfIsa(targets));
                 w.Open("if (panel > 0)");
                 foreach (Node n in packedNodes)
                 {
@@ -341,8 +340,7 @@ internal static class UserClassEmitter
             w.Line("/// read (Predict's own copy where no batch norm folds in), at this instance's width; none at the scalar width. Runs before the first");
             w.Line("/// forward after anything that may have changed the parameters (an update, the Parameters span handed out, a load).</summary>");
             w.Open("private void RepackTraining()");
-            string cases = string.Join(", ", targets.Where(t => !t.IsScalar).Select(t => $"global::KernelGen.Isa.{t.IsaName} => {Int(DenseEmitter.PackedPanel(t))}"));
-            w.Line($"int panel = _isa switch {{ {cases}, _ => 0 }};");
+            w.Line(DenseEmitter.PanelOfIsa(targets));
             w.Open("if (panel > 0)");
             foreach (Node n in plan.Nodes.Where(DenseEmitter.IsTrainingPacked))
             {
