@@ -28,6 +28,9 @@ internal static class ParallelEmitter
     /// split over the worker pool — forward and dX by rows, dW by output tiles (each thread owns whole rows of dW, so no sum changes
     /// order) —, batch norm by features, dropout by rows, and the other element-wise layers whole on the calling thread.
     /// </summary>
+    /// <summary>The training forward's repack: after the update (2 × nodes) and inference (2 × nodes + 1).</summary>
+    internal static int RepackPhase(NetworkPlan plan) => 2 * plan.Nodes.Count + 2;
+
     internal static void EmitParallel(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets, string forwardParameters, string backwardParameters)
     {
         bool coupled = plan.Spec.Optimizer.CoupledDecay;
@@ -75,6 +78,13 @@ internal static class ParallelEmitter
         w.Line("InferPart(part, parts);");
         w.Line("return;");
         w.Close();
+        if (plan.Nodes.Any(DenseEmitter.IsTrainingPacked))
+        {
+            w.Open($"if (phase == {Int(RepackPhase(plan))})");
+            w.Line("RepackPart(part, parts);");
+            w.Line("return;");
+            w.Close();
+        }
         w.Line($"ref float x = ref {QAt("_workspace.Ref", "InputsCopy")};");
         w.Line("ref float ws = ref _workspace.Ref;");
         w.Line("ref float p = ref _parameters.Ref;");

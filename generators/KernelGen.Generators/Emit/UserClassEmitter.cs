@@ -340,15 +340,29 @@ internal static class UserClassEmitter
             w.Line("/// read (Predict's own copy where no batch norm folds in), at this instance's width; none at the scalar width. Runs before the first");
             w.Line("/// forward after anything that may have changed the parameters (an update, the Parameters span handed out, a load).</summary>");
             w.Open("private void RepackTraining()");
+            long repackFloats = plan.Nodes.Where(DenseEmitter.IsTrainingPacked).Sum(n => (long)n.Inputs * n.Outputs);
+            w.Line($"// {Long(repackFloats)} weights: with threads, each packs a share of every layer's panels (a copy: the block is the same either way).");
+            w.Line($"if (_pool is not null && {Long(repackFloats)}L >= ParallelParameters) _pool.Run(this, {Int(ParallelEmitter.RepackPhase(plan))});");
+            w.Line("else RepackPart(0, 1);");
+            w.Line("_packedStale = false;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>One share of the repack: part 0 also writes the padded biases.</summary>");
+            w.Open("private void RepackPart(int part, int parts)");
             w.Line(DenseEmitter.PanelOfIsa(targets));
-            w.Open("if (panel > 0)");
+            w.Line("if (panel == 0) return;");
             foreach (Node n in plan.Nodes.Where(DenseEmitter.IsTrainingPacked))
             {
+                string wSrc = $"_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)})";
                 string bSrc = n.Layer.Bias ? $"_parameters.Slice({n.BConst}, {Int(n.Outputs)})" : "default";
-                w.Line($"global::KernelGen.Runtime.WeightPacking.Pack(_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)}), {bSrc}, {Int(n.Outputs)}, panel, _folded.Slice({DenseEmitter.TrainingPackedConst(n)}, {Long(NetworkLayout.PackedLength(n.Inputs, n.Outputs))}));");
+                string region = $"_folded.Slice({DenseEmitter.TrainingPackedConst(n)}, {Long(NetworkLayout.PackedLength(n.Inputs, n.Outputs))})";
+                w.Open();
+                w.Line($"(int a, int b) = global::KernelGen.Runtime.WorkerPool.Range(({Int(n.Outputs)} + panel - 1) / panel, part, parts);");
+                w.Line($"if (part == 0) global::KernelGen.Runtime.WeightPacking.PackBias({bSrc}, {Int(n.Outputs)}, {region});");
+                w.Line($"if (a < b) global::KernelGen.Runtime.WeightPacking.PackPanels({wSrc}, {Int(n.Outputs)}, panel, {region}, a, b);");
+                w.Close();
             }
-            w.Close();
-            w.Line("_packedStale = false;");
+            w.Line("global::System.GC.KeepAlive(this);");
             w.Close();
             w.Line();
         }

@@ -39,7 +39,45 @@ public static class WeightPacking
             throw new ArgumentException("Pack: the packed block is too short.", nameof(packed));
         bias.CopyTo(packed);
         packed.Slice(bias.Length, padded - bias.Length).Clear();
-        for (int p = 0; p < panels; p++)
+        Panels(weights, outputs, inputs, panel, padded, packed, 0, panels);
+    }
+
+    /// <summary>The padded bias at the start of the packed block: the bias, then zeros to the next multiple of 32 (all zeros
+    /// for a layer without bias, <paramref name="bias"/> empty).</summary>
+    public static void PackBias(ReadOnlySpan<float> bias, int outputs, Span<float> packed)
+    {
+        if (outputs <= 0 || (bias.Length != 0 && bias.Length != outputs))
+            throw new ArgumentException($"PackBias: a bias of {bias.Length} floats does not belong to a layer of {outputs} outputs (expected {outputs} or none).", nameof(bias));
+        int padded = (outputs + 31) / 32 * 32;
+        if (packed.Length < padded)
+            throw new ArgumentException("PackBias: the packed block is too short.", nameof(packed));
+        bias.CopyTo(packed);
+        packed.Slice(bias.Length, padded - bias.Length).Clear();
+    }
+
+    /// <summary>
+    /// The panels [<paramref name="firstPanel"/>, <paramref name="endPanel"/>) of the packed block (not the bias): threads
+    /// share a repack out by panels, each writing its own floats, so the block is the same as <see cref="Pack"/>'s.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackPanels(ReadOnlySpan<float> weights, int outputs, int panel, Span<float> packed, int firstPanel, int endPanel)
+    {
+        if (outputs <= 0 || weights.Length % outputs != 0 || panel <= 0 || 32 % panel != 0)
+            throw new ArgumentException("PackPanels: the spans do not describe one dense layer of the given outputs and panel width.", nameof(weights));
+        int inputs = weights.Length / outputs;
+        int padded = (outputs + 31) / 32 * 32;
+        int panels = (outputs + panel - 1) / panel;
+        if (firstPanel < 0 || endPanel > panels || firstPanel > endPanel)
+            throw new ArgumentOutOfRangeException(nameof(firstPanel), $"PackPanels: panels [{firstPanel}, {endPanel}) are not within the layer's {panels}.");
+        if ((long)packed.Length < padded + (long)panels * panel * inputs)
+            throw new ArgumentException("PackPanels: the packed block is too short.", nameof(packed));
+        Panels(weights, outputs, inputs, panel, padded, packed, firstPanel, endPanel);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Panels(ReadOnlySpan<float> weights, int outputs, int inputs, int panel, int padded, Span<float> packed, int firstPanel, int endPanel)
+    {
+        for (int p = firstPanel; p < endPanel; p++)
         {
             int o0 = p * panel, valid = Math.Min(panel, outputs - o0);
             Span<float> target = packed.Slice(padded + p * panel * inputs, panel * inputs);

@@ -57,6 +57,38 @@ public class PackingOpsTests
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
     }
 
+    /// <summary>A repack shared out by panels (PackBias on part 0, PackPanels per part, as the threaded RepackTraining) writes
+    /// the very block Pack writes, for any split.</summary>
+    [Fact]
+    public void Packing_shared_out_by_panels_equals_packing_whole()
+    {
+        Gen<(int Inputs, int Outputs, int Panel, bool Bias, int Parts, int Seed)> gen =
+            from inputs in Gen.Choose(1, 200)
+            from outputs in Gen.Choose(1, 130)
+            from panel in Gen.Elements(8, 16, 32)
+            from bias in Gen.Elements(true, false)
+            from parts in Gen.Choose(1, 5)
+            from seed in Gen.Choose(0, int.MaxValue)
+            select (inputs, outputs, panel, bias, parts, seed);
+        Prop.ForAll(gen.ToArbitrary(), t =>
+        {
+            var r = new Random(t.Seed);
+            float[] w = Enumerable.Range(0, t.Inputs * t.Outputs).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+            float[] b = t.Bias ? Enumerable.Range(0, t.Outputs).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray() : Array.Empty<float>();
+            int length = Definition(w, b, t.Inputs, t.Outputs, t.Panel).Length, panels = (t.Outputs + t.Panel - 1) / t.Panel;
+            var whole = new float[length];
+            WeightPacking.Pack(w, b, t.Outputs, t.Panel, whole);
+            float[] shared = Enumerable.Repeat(float.NaN, length).ToArray();
+            WeightPacking.PackBias(b, t.Outputs, shared);
+            for (int part = 0; part < t.Parts; part++)
+            {
+                (int first, int end) = WorkerPool.Range(panels, part, t.Parts);
+                if (first < end) WeightPacking.PackPanels(w, t.Outputs, t.Panel, shared, first, end);
+            }
+            Assert.Equal(whole.Select(BitConverter.SingleToInt32Bits), shared.Select(BitConverter.SingleToInt32Bits));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
+    }
+
     [Fact]
     public void The_shapes_of_the_sample_networks_pack_exactly()
     {
@@ -80,5 +112,8 @@ public class PackingOpsTests
         Assert.Throws<ArgumentException>("weights", () => WeightPacking.Pack(w, default, 5, 32, new float[1000]));
         Assert.Throws<ArgumentException>("weights", () => WeightPacking.Pack(w, default, 3, 12, new float[1000]));
         Assert.Throws<ArgumentException>("packed", () => WeightPacking.Pack(w, default, 3, 32, new float[32 + 31]));
+        Assert.Throws<ArgumentOutOfRangeException>("firstPanel", () => WeightPacking.PackPanels(w, 3, 32, new float[1000], 0, 2));
+        Assert.Throws<ArgumentException>("bias", () => WeightPacking.PackBias(new float[2], 3, new float[32]));
+        Assert.Throws<ArgumentException>("packed", () => WeightPacking.PackBias(default, 3, new float[31]));
     }
 }
