@@ -91,12 +91,16 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
             + $"{RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}rows, train, 0, {Int(n.Outputs)});";
     }
 
-    public override string ForwardPhase(int phase)
-        => $"if (sync is not null && train) RunPart({Int(phase)}, 0, 1); else Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} batch norm, split by features";
+    public override string ForwardPhase(int phase) => SyncOrSplit(phase, true, "batch norm");
 
-    public override string? BackwardPhase(int phase) => Node.NeedsInputGradient
-        ? $"if (sync is not null && train) RunPart({Int(phase)}, 0, 1); else Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} batch norm backward, split by features"
-        : $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} batch norm backward, split by features";
+    public override string? BackwardPhase(int phase) => SyncOrSplit(phase, Node.NeedsInputGradient, "batch norm backward");
+
+    /// <summary>A phase split by features, or (synchronised, where the pass reduces) whole on the calling thread.</summary>
+    private string SyncOrSplit(int phase, bool reduces, string what)
+    {
+        string split = $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} {what}, split by features";
+        return reduces ? $"if (sync is not null && train) RunPart({Int(phase)}, 0, 1); else {split}" : split;
+    }
 
     /// <summary>Both passes: a share of the features (each thread owns whole columns, so no sum changes order).</summary>
     public override void EmitParts(CodeWriter w, VectorTarget t, int forward, int backward)

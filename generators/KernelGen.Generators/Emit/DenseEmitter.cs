@@ -64,11 +64,19 @@ internal sealed partial class DenseEmitter : LayerEmitter
         string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
         // Training (not the inference walk's canonical fallback, which passes rowOffset): the outer-product kernel over the
         // packed weights, which RepackTraining refreshes after every update; the scalar width reads the canonical layout.
-        string canonical = $"{n.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{y}, rows)";
+        string canonical = CanonicalForward(t, input, y, "rows");
         if (!t.IsScalar && !rowOffset && IsTrainingPacked(n))
-            return $"if (rows >= {TrainingPackedRowsConst}) {n.KernelName}_Packed_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(n))}, {y}, rows); else {canonical}";
+            return $"if (rows >= {TrainingPackedRowsConst}) {PackedTraining(t, input, y, "rows")}; else {canonical}";
         return canonical;
     }
+
+    /// <summary>The canonical forward kernel's call on <paramref name="count"/> rows.</summary>
+    private string CanonicalForward(VectorTarget t, string input, string y, string count)
+        => $"{Node.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", Node.WConst)}, {(Node.Layer.Bias ? RefAt("p", Node.BConst) + ", " : string.Empty)}{y}, {count})";
+
+    /// <summary>The packed kernel's call on <paramref name="count"/> rows over the training forward's packed copy.</summary>
+    private string PackedTraining(VectorTarget t, string input, string y, string count)
+        => $"{Node.KernelName}_Packed_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(Node))}, {y}, {count})";
 
     public override string? BackwardCall(VectorTarget t)
         => Call(Node, "BackwardWeights", t) + ";" + (Node.NeedsInputGradient ? " " + Call(Node, "BackwardInput", t) + ";" : string.Empty);
@@ -108,12 +116,12 @@ internal sealed partial class DenseEmitter : LayerEmitter
         w.Open($"case {Int(forward)}:");
         w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
         string yShare = RefAt("ws", $"{n.YConst} + a * {Int(m)}");
-        string canonicalShare = $"{n.KernelName}_Forward_{t.Suffix}({input("a")}, {RefAt("p", n.WConst)}, {(n.Layer.Bias ? RefAt("p", n.BConst) + ", " : string.Empty)}{yShare}, b - a);";
+        string canonicalShare = CanonicalForward(t, input("a"), yShare, "b - a") + ";";
         if (!t.IsScalar && IsTrainingPacked(n))
         {
             // The kernel is chosen by the whole batch's rows, so every thread count runs the same one (bit-identical results).
             w.Line($"if (a >= b) break;");
-            w.Line($"if (rows >= {TrainingPackedRowsConst}) {n.KernelName}_Packed_{t.Suffix}({input("a")}, {RefAt("f", TrainingPackedConst(n))}, {yShare}, b - a);");
+            w.Line($"if (rows >= {TrainingPackedRowsConst}) {PackedTraining(t, input("a"), yShare, "b - a")};");
             w.Line($"else {canonicalShare}");
         }
         else

@@ -30,15 +30,8 @@ public static class WeightPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int outputs, int panel, Span<float> packed)
     {
-        if (outputs <= 0 || weights.Length % outputs != 0 || panel <= 0 || 32 % panel != 0 || (bias.Length != 0 && bias.Length != outputs))
-            throw new ArgumentException("Pack: the spans do not describe one dense layer of the given outputs and panel width.", nameof(weights));
-        int inputs = weights.Length / outputs;
-        int padded = (outputs + 31) / 32 * 32;
-        int panels = (outputs + panel - 1) / panel;
-        if ((long)packed.Length < padded + (long)panels * panel * inputs)
-            throw new ArgumentException("Pack: the packed block is too short.", nameof(packed));
-        bias.CopyTo(packed);
-        packed.Slice(bias.Length, padded - bias.Length).Clear();
+        (int inputs, int padded, int panels) = Layer(nameof(Pack), weights, bias.Length != 0 && bias.Length != outputs, outputs, panel, packed);
+        WriteBias(bias, padded, packed);
         Panels(weights, outputs, inputs, panel, padded, packed, 0, panels);
     }
 
@@ -48,11 +41,10 @@ public static class WeightPacking
     {
         if (outputs <= 0 || (bias.Length != 0 && bias.Length != outputs))
             throw new ArgumentException($"PackBias: a bias of {bias.Length} floats does not belong to a layer of {outputs} outputs (expected {outputs} or none).", nameof(bias));
-        int padded = (outputs + 31) / 32 * 32;
+        int padded = Padded(outputs);
         if (packed.Length < padded)
             throw new ArgumentException("PackBias: the packed block is too short.", nameof(packed));
-        bias.CopyTo(packed);
-        packed.Slice(bias.Length, padded - bias.Length).Clear();
+        WriteBias(bias, padded, packed);
     }
 
     /// <summary>
@@ -62,16 +54,29 @@ public static class WeightPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackPanels(ReadOnlySpan<float> weights, int outputs, int panel, Span<float> packed, int firstPanel, int endPanel)
     {
-        if (outputs <= 0 || weights.Length % outputs != 0 || panel <= 0 || 32 % panel != 0)
-            throw new ArgumentException("PackPanels: the spans do not describe one dense layer of the given outputs and panel width.", nameof(weights));
-        int inputs = weights.Length / outputs;
-        int padded = (outputs + 31) / 32 * 32;
-        int panels = (outputs + panel - 1) / panel;
+        (int inputs, int padded, int panels) = Layer(nameof(PackPanels), weights, false, outputs, panel, packed);
         if (firstPanel < 0 || endPanel > panels || firstPanel > endPanel)
             throw new ArgumentOutOfRangeException(nameof(firstPanel), $"PackPanels: panels [{firstPanel}, {endPanel}) are not within the layer's {panels}.");
-        if ((long)packed.Length < padded + (long)panels * panel * inputs)
-            throw new ArgumentException("PackPanels: the packed block is too short.", nameof(packed));
         Panels(weights, outputs, inputs, panel, padded, packed, firstPanel, endPanel);
+    }
+
+    private static int Padded(int outputs) => (outputs + 31) / 32 * 32;
+
+    /// <summary>Checks that the spans describe one dense layer and its packed block, before anything is written.</summary>
+    private static (int Inputs, int Padded, int Panels) Layer(string method, ReadOnlySpan<float> weights, bool badBias, int outputs, int panel, Span<float> packed)
+    {
+        if (outputs <= 0 || weights.Length % outputs != 0 || panel <= 0 || 32 % panel != 0 || badBias)
+            throw new ArgumentException($"{method}: the spans do not describe one dense layer of the given outputs and panel width.", nameof(weights));
+        int inputs = weights.Length / outputs, padded = Padded(outputs), panels = (outputs + panel - 1) / panel;
+        if ((long)packed.Length < padded + (long)panels * panel * inputs)
+            throw new ArgumentException($"{method}: the packed block is too short.", nameof(packed));
+        return (inputs, padded, panels);
+    }
+
+    private static void WriteBias(ReadOnlySpan<float> bias, int padded, Span<float> packed)
+    {
+        bias.CopyTo(packed);
+        packed.Slice(bias.Length, padded - bias.Length).Clear();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
