@@ -44,40 +44,43 @@ internal sealed partial class DenseEmitter
             int vectorBlock = tiles.KVectors, tileOutputs = Math.Min(tiles.WeightOutputs, n);
             int chunked = vectors / vectorBlock * vectorBlock * lanes, rest = vectors % vectorBlock;
             w.Line($"// Register blocking for {Int(tiles.Registers)} vector registers: tile {Int(tileOutputs)} outputs × {Int(vectorBlock)} vectors of k = {Int(tileOutputs * vectorBlock)} accumulators + {Int(vectorBlock + 1)} operands; {Int(k)} = {Int(vectors)} × {Int(lanes)}{(tail == 0 ? string.Empty : $" + {Int(tail)} (last vector overlaps: dW is overwritten, so recomputing lanes is harmless)")}.");
-            void Columns(int outputs, string o)
+            // Loop order: a block of k outermost, every output tile of the share inside it. The block's slice of x (rows × the
+            // block's vectors: 32 KB for 128 rows of 4 AVX-512 vectors) stays in L1 while the share's tiles stream dz past
+            // it; with the output tiles outermost every tile re-read all of x from L2 (from L3 once x and dz outgrow L2, as
+            // at 256 rows of 784 inputs). Each dW element is the same FMA chain over the rows in row order either way.
+            void Outputs(int vectors, string kExpr)
             {
-                if (chunked > 0)
+                w.Line("nint o = 0;");
+                w.Open($"for (; o <= outputs - {Int(tileOutputs)}; o += {Int(tileOutputs)})");
+                DwTile(w, node, t, tileOutputs, "o", vectors, kExpr);
+                w.Close();
+                if (n % tileOutputs != 0)
                 {
-                    w.Open($"for (nint k = 0; k < {Int(chunked)}; k += {Int(vectorBlock * lanes)})");
-                    DwTile(w, node, t, outputs, o, vectorBlock, "k");
-                    w.Close();
-                }
-                if (rest > 0)
-                {
-                    w.Open();
-                    DwTile(w, node, t, outputs, o, rest, Int(chunked));
-                    w.Close();
-                }
-                if (tail != 0)
-                {
-                    w.Open();
-                    DwTile(w, node, t, outputs, o, 1, Int(k - lanes));
+                    w.Open("if (o < outputs)");
+                    w.Line($"// The last {Int(n % tileOutputs)} outputs of the layer.");
+                    DwTile(w, node, t, n % tileOutputs, "o", vectors, kExpr);
                     w.Close();
                 }
             }
-            w.Open();
-            w.Line("nint o = 0;");
-            w.Open($"for (; o <= outputs - {Int(tileOutputs)}; o += {Int(tileOutputs)})");
-            Columns(tileOutputs, "o");
-            w.Close();
-            if (n % tileOutputs != 0)
+            w.Line("// Blocks of k outer, the share's output tiles inner: the block of x stays in L1 while dz streams past it.");
+            if (chunked > 0)
             {
-                w.Open("if (o < outputs)");
-                w.Line($"// The last {Int(n % tileOutputs)} outputs of the layer.");
-                Columns(n % tileOutputs, "o");
+                w.Open($"for (nint k = 0; k < {Int(chunked)}; k += {Int(vectorBlock * lanes)})");
+                Outputs(vectorBlock, "k");
                 w.Close();
             }
-            w.Close();
+            if (rest > 0)
+            {
+                w.Open();
+                Outputs(rest, Int(chunked));
+                w.Close();
+            }
+            if (tail != 0)
+            {
+                w.Open();
+                Outputs(1, Int(k - lanes));
+                w.Close();
+            }
         }
         if (bias) EmitBiasGradient(w, node, t);
         w.Close();
