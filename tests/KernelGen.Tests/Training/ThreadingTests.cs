@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 using KernelGen.Runtime;
 using Xunit;
 
@@ -123,7 +124,7 @@ public class ThreadingTests
     private sealed class Throwing : IParallelPhases
     {
         public int ThrowOn = -1;
-        public int[] Seen = new int[4];
+        public int[] Seen = new int[4 * WorkerPool.ChunksPerThread];
         public void RunPart(int phase, int part, int parts)
         {
             Interlocked.Increment(ref Seen[part]);
@@ -138,7 +139,8 @@ public class ThreadingTests
         var work = new Throwing { ThrowOn = 2 };
         var e = Assert.Throws<InvalidOperationException>(() => pool.Run(work, 0));
         Assert.Equal("part 2 failed", e.Message);
-        Assert.All(work.Seen, n => Assert.Equal(1, n)); // every part ran to the barrier
+        Assert.Equal(work.Seen.Length, pool.Chunks);
+        Assert.All(work.Seen, n => Assert.Equal(1, n)); // every chunk ran, once, before Run returned
         work.ThrowOn = 0;
         Assert.Throws<InvalidOperationException>(() => pool.Run(work, 0)); // the caller's own part
         work.ThrowOn = -1;
@@ -150,6 +152,44 @@ public class ThreadingTests
         Assert.Throws<ArgumentException>(() => net.TrainStep(new float[2 * 301], new[] { 1, 9 }));
         float loss = net.TrainStep(new float[2 * 301], new[] { 1, 2 });
         Assert.True(float.IsFinite(loss));
+    }
+
+    /// <summary>Records which thread ran each chunk; the first chunk a chosen worker runs blocks until released.</summary>
+    private sealed class Stalling : IParallelPhases
+    {
+        public readonly string?[] RanOn;
+        public readonly ManualResetEventSlim Release = new(false);
+        public string StallOn = "";
+        public int Stalled;
+        public Stalling(int chunks) => RanOn = new string?[chunks];
+
+        public void RunPart(int phase, int part, int parts)
+        {
+            string name = Thread.CurrentThread.Name ?? "caller";
+            if (Interlocked.CompareExchange(ref RanOn[part], name, null) is not null) throw new InvalidOperationException($"chunk {part} ran twice");
+            if (name == StallOn && Interlocked.Exchange(ref Stalled, 1) == 0) Release.Wait(TimeSpan.FromSeconds(30));
+            else Thread.Sleep(2); // long enough for worker 1 to wake and claim one of its own chunks
+        }
+    }
+
+    [Fact]
+    public async Task A_stalled_worker_holds_up_only_the_chunk_it_is_in()
+    {
+        // A worker descheduled by the OS (here: blocked in its first chunk) must not keep its other chunks: the caller
+        // and the other worker take them, so all but that one chunk finish while it stalls.
+        using var pool = new WorkerPool(2);
+        var work = new Stalling(pool.Chunks) { StallOn = "KernelGen worker 1" };
+        var run = Task.Run(() => pool.Run(work, 0));
+        var deadline = Task.Delay(TimeSpan.FromSeconds(20));
+        while (work.RanOn.Count(n => n is not null) < pool.Chunks && !deadline.IsCompleted) Thread.Sleep(5);
+        bool othersFinishedWhileStalled = !run.IsCompleted && work.RanOn.All(n => n is not null);
+        string ranOn = string.Join(", ", work.RanOn.Select(n => n ?? "-"));
+        work.Release.Set();
+        Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(20))) == run, "Run did not return after the stalled chunk was released");
+        await run;
+        Assert.Equal(1, Volatile.Read(ref work.Stalled)); // worker 1 woke within the others' 2 ms chunks and took one
+        Assert.True(othersFinishedWhileStalled, $"while worker 1 stalled, chunks ran on: {ranOn}");
+        Assert.Equal(1, work.RanOn.Count(n => n == "KernelGen worker 1")); // it kept only the chunk it was in
     }
 
     [Fact]
