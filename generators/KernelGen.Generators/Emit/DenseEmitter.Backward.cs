@@ -63,6 +63,15 @@ internal sealed partial class DenseEmitter
                 }
             }
             w.Line("// Blocks of k outer, the share's output tiles inner: the block of x stays in L1 while dz streams past it.");
+            bool rowBlocked = RowBlocked(node, t);
+            if (rowBlocked)
+            {
+                w.Line($"// Blocks of {Int(DwRowBlock)} rows outermost (BatchSize {Int(node.Plan.Spec.BatchSize)}): a block of x (≤ {Int(DwRowBlock)} rows × {Int(vectorBlock * lanes * sizeof(float))} B) still fits L1. Each block");
+                w.Line("// resumes the accumulators from dW where the last one stored them: the same FMA chain over the rows in row order.");
+                w.Open($"for (nint r0 = 0; r0 < rows; r0 += {Int(DwRowBlock)})");
+                w.Line($"nint r1 = rows - r0 < {Int(DwRowBlock)} ? rows : r0 + {Int(DwRowBlock)};");
+                w.Line("bool first = r0 == 0, last = r1 == rows;");
+            }
             if (chunked > 0)
             {
                 w.Open($"for (nint k = 0; k < {Int(chunked)}; k += {Int(vectorBlock * lanes)})");
@@ -81,11 +90,20 @@ internal sealed partial class DenseEmitter
                 Outputs(1, Int(k - lanes));
                 w.Close();
             }
+            if (rowBlocked) w.Close();
         }
         if (bias) EmitBiasGradient(w, node, t);
         w.Close();
         w.Line();
     }
+
+    /// <summary>Rows per block of the dW kernel when the batch can be larger: x's block of 4 AVX-512 vectors × 128 rows is 32 KB.</summary>
+    private const int DwRowBlock = 128;
+
+    /// <summary>Whether the dW kernel blocks over rows: the batch can exceed a block, and k is whole vectors (an overlapping
+    /// last vector would resume from lanes the block's other vectors have already advanced).</summary>
+    private static bool RowBlocked(Node node, VectorTarget t)
+        => !t.IsScalar && node.Plan.Spec.BatchSize > DwRowBlock && node.Inputs >= t.Lanes && node.Inputs % t.Lanes == 0;
 
     /// <summary>The dW kernel's output tile at this width: threads share dW out in whole tiles.</summary>
     public static int WeightTile(Node node, VectorTarget t) => t.IsScalar || node.Inputs < t.Lanes ? 1 : Math.Min(t.Tiles.WeightOutputs, node.Outputs);
@@ -93,9 +111,11 @@ internal sealed partial class DenseEmitter
     private static void DwTile(CodeWriter w, Node node, VectorTarget t, int outputs, string o, int vectors, string kExpr)
     {
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
+        bool blocked = RowBlocked(node, t);
+        string At(int c, int j) => $"{Plus(o, c)} * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}";
         for (int c = 0; c < outputs; c++)
-            w.Line($"{t.Type} {string.Join(", ", Enumerable.Range(0, vectors).Select(j => $"g{c}{j} = {t.Zero}"))};");
-        w.Open("for (nint r = 0; r < rows; r++)");
+            w.Line($"{t.Type} {string.Join(", ", Enumerable.Range(0, vectors).Select(j => $"g{c}{j} = {(blocked ? $"first ? {t.Zero} : {t.Load("dw", At(c, j))}" : t.Zero)}"))};");
+        w.Open(blocked ? "for (nint r = r0; r < r1; r++)" : "for (nint r = 0; r < rows; r++)");
         for (int j = 0; j < vectors; j++)
             w.Line($"{t.Type} x{j} = {t.Load("x", $"r * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}")};");
         for (int c = 0; c < outputs; c++)
@@ -105,13 +125,22 @@ internal sealed partial class DenseEmitter
             for (int j = 0; j < vectors; j++) w.Line($"g{c}{j} = {t.MultiplyAdd($"d{c}", $"x{j}", $"g{c}{j}")};");
         }
         w.Close();
+        bool decay = node.DecayInGradient;
+        if (blocked && decay) w.Open("if (last)");
         for (int c = 0; c < outputs; c++)
             for (int j = 0; j < vectors; j++)
             {
-                string at = $"{Plus(o, c)} * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}";
-                string value = node.DecayInGradient ? $"g{c}{j} + {OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, t, t.Load("w", at))}" : $"g{c}{j}";
-                w.Line(t.Store(value, "dw", at));
+                string value = decay ? $"g{c}{j} + {OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, t, t.Load("w", At(c, j)))}" : $"g{c}{j}";
+                w.Line(t.Store(value, "dw", At(c, j)));
             }
+        if (blocked && decay)
+        {
+            w.Close();
+            w.Open("else");
+            for (int c = 0; c < outputs; c++)
+                for (int j = 0; j < vectors; j++) w.Line(t.Store($"g{c}{j}", "dw", At(c, j)));
+            w.Close();
+        }
     }
 
     private static void EmitBiasGradient(CodeWriter w, Node node, VectorTarget t)

@@ -22,6 +22,7 @@ public static class Networks
         new("MixedRegressor", isa => new MixedRegressor(isa: isa), MixedRegressor.Info),
         new("WideNet", isa => new WideNet(isa: isa), WideNet.Info),
         new("BigNet", isa => new BigNet(isa: isa), BigNet.Info),
+        new("TallBatchNet", isa => new TallBatchNet(isa: isa), TallBatchNet.Info),
         // Optimizers with state, decoupled decay, clipping and a schedule: same oracle, and allocation-free too.
         new("OptAdamW", isa => new OptAdamW(isa: isa), OptAdamW.Info),
         new("OptNesterov", isa => new OptNesterov(isa: isa), OptNesterov.Info),

@@ -94,3 +94,10 @@ public partial class OptAdadeltaCoupled;
 [Network(Inputs = 3, BatchSize = 4, Seed = 5)] [Dense(5)] [Activation(Act.Tanh)] [Dense(2)] [MeanSquaredError]
 [Adadelta(LearningRate = 0.5f, WeightDecay = 0.5f, Decoupled = true, ClipNorm = 0.5f)]
 public partial class OptAdadeltaDecoupledClipped;
+
+// TallBatchNet's layers with coupled decay: more rows than the dW kernel's 128-row block, so λ·W must be added once, in the
+// last block, where dW is row-blocked (48 and 40 inputs at Vector256/128, 20 at Vector128; see TallBatchNet).
+[Network(Inputs = 48, BatchSize = 300, Seed = 3)]
+[Dense(40, Init = Init.HeNormal)] [Activation(Act.Tanh)] [Dense(20)] [Activation(Act.ReLU)] [Dense(7)] [SoftmaxCrossEntropy]
+[Sgd(LearningRate = 0.05f, WeightDecay = 0.05f)]
+public partial class TallBatchDecayNet;

@@ -68,3 +68,16 @@ public partial class WideNet;
 [SoftmaxCrossEntropy]
 [Sgd(LearningRate = 0.01f)]
 public partial class BigNet;
+
+/// <summary>A batch larger than the dW kernel's row block (128): dW resumes its accumulators block by block where k is whole
+/// vectors (48 inputs at every width; 40 at Vector256/128; 20 at Vector128), with coupled weight decay added in the last
+/// block only; the other layer-width pairs keep the unblocked kernel. Checked against the oracle for 1..300 rows.</summary>
+[Network(Inputs = 48, BatchSize = 300, Seed = 3)]
+[Dense(40, Init = Init.HeNormal)]
+[Activation(Act.Tanh)]
+[Dense(20)]
+[Activation(Act.ReLU)]
+[Dense(7)]
+[SoftmaxCrossEntropy]
+[Sgd(LearningRate = 0.05f)]
+public partial class TallBatchNet;

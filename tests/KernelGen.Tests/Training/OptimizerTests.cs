@@ -260,6 +260,27 @@ public class OptimizerTests
             Assert.Equal(isWeight[i] ? 0.05 * plain.Parameters[i] : 0, decayed.Gradients[i] - plain.Gradients[i], 1e-6);
     }
 
+    [Theory]
+    [MemberData(nameof(Networks.EveryWidth), MemberType = typeof(Networks))]
+    public void Coupled_decay_is_added_once_when_dW_is_blocked_over_rows(Isa isa)
+    {
+        using var decayed = new TallBatchDecayNet(isa: isa);
+        using var plain = new TallBatchNet(isa: isa);
+        Assert.Equal(plain.Parameters.ToArray(), decayed.Parameters.ToArray()); // same shapes and seed
+        bool[] isWeight = WeightMask(TallBatchNet.Info);
+        var r = new Random(5);
+        foreach (int rows in new[] { 300, 257, 129, 128, 40 })
+        {
+            float[] x = Enumerable.Range(0, rows * 48).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+            int[] labels = Enumerable.Range(0, rows).Select(_ => r.Next(7)).ToArray();
+            decayed.ComputeGradients(x, labels);
+            plain.ComputeGradients(x, labels);
+            for (int i = 0; i < isWeight.Length; i++)
+                Assert.True(Math.Abs((isWeight[i] ? 0.05 * plain.Parameters[i] : 0) - (decayed.Gradients[i] - plain.Gradients[i])) <= 1e-6,
+                    $"{rows} rows, gradient {i}: decayed − plain = {decayed.Gradients[i] - plain.Gradients[i]}, expected {(isWeight[i] ? 0.05 * plain.Parameters[i] : 0)}");
+        }
+    }
+
     /// <summary>Schedules (seed deck "learning rate decay"): the rate at each step equals the formula.</summary>
     [Fact]
     public void Learning_rate_schedules_follow_their_formulas()

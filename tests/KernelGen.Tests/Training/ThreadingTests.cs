@@ -33,7 +33,7 @@ public class ThreadingTests
     public static TheoryData<string, Isa> Cases()
     {
         var data = new TheoryData<string, Isa>();
-        foreach (string n in Networks.SkipLarge ? new[] { nameof(ThreadNet), nameof(LayerNormThreadNet) } : new[] { nameof(FashionMlp), nameof(ThreadNet), nameof(LayerNormThreadNet) })
+        foreach (string n in Networks.SkipLarge ? new[] { nameof(ThreadNet), nameof(LayerNormThreadNet), nameof(TallBatchNet) } : new[] { nameof(FashionMlp), nameof(ThreadNet), nameof(LayerNormThreadNet), nameof(TallBatchNet) })
             foreach (Isa isa in Networks.Widths)
                 data.Add(n, isa);
         return data;
@@ -43,6 +43,7 @@ public class ThreadingTests
     {
         nameof(FashionMlp) => new FashionMlp(seed: 4, isa: isa, threads: threads),
         nameof(LayerNormThreadNet) => new LayerNormThreadNet(seed: 4, isa: isa, threads: threads),
+        nameof(TallBatchNet) => new TallBatchNet(seed: 4, isa: isa, threads: threads),
         _ => new ThreadNet(seed: 4, isa: isa, threads: threads),
     };
 
@@ -55,7 +56,7 @@ public class ThreadingTests
         for (int threads = 1; threads <= 3; threads++)
         {
             using IClassifier net = Create(network, isa, threads);
-            Assert.Equal(threads, net switch { FashionMlp f => f.Threads, LayerNormThreadNet l => l.Threads, _ => ((ThreadNet)net).Threads });
+            Assert.Equal(threads, net switch { FashionMlp f => f.Threads, LayerNormThreadNet l => l.Threads, TallBatchNet t => t.Threads, _ => ((ThreadNet)net).Threads });
             var r = new Random(11);
             int batch = net.Info.BatchSize;
             float[] x = Enumerable.Range(0, batch * net.Info.Inputs).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
