@@ -49,8 +49,11 @@ public class DigitsNetBenchmarks
     private float[] _inputs = null!, _outputs = null!;
     private int[] _labels = null!;
 
-    [Params(Isa.Scalar, Isa.Vector128, Isa.Vector256, Isa.Vector512)]
+    [ParamsSource(nameof(AcceleratedWidths))]
     public Isa Isa { get; set; }
+
+    /// <summary>Scalar and the vector widths this CPU runs (<see cref="Widths.Accelerated"/>).</summary>
+    public static System.Collections.Generic.IEnumerable<Isa> AcceleratedWidths => Widths.Accelerated;
 
     [GlobalSetup]
     public void Setup()
@@ -86,8 +89,11 @@ public class FashionMlpBenchmarks
     private float[] _inputs = null!, _outputs = null!;
     private int[] _labels = null!;
 
-    [Params(Isa.Vector512, Isa.Vector256)]
+    [ParamsSource(nameof(WideWidths))]
     public Isa Isa { get; set; }
+
+    /// <summary>Vector512 and Vector256 where this CPU runs them (<see cref="Widths.Vector256Up"/>).</summary>
+    public static System.Collections.Generic.IEnumerable<Isa> WideWidths => Widths.Vector256Up;
 
     [GlobalSetup]
     public void Setup()
