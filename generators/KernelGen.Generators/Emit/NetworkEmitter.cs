@@ -112,7 +112,7 @@ internal static class NetworkEmitter
             w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"KernelGen.Generators\", \"{Version}\")]");
             string iface = spec.Loss == LossKind.SoftmaxCrossEntropy ? "global::KernelGen.IClassifier" : "global::KernelGen.IRegressor";
             string sync = spec.Layers.Any(l => l.Kind == LayerKind.BatchNorm) ? ", global::KernelGen.Training.ISynchronisedBatchNorm" : string.Empty;
-            w.Open($"partial class {spec.ClassName} : {iface}, global::KernelGen.Runtime.IParallelPhases{sync}");
+            w.Open($"partial class {spec.ClassName} : {iface}, global::KernelGen.Runtime.IParallelPhases, global::KernelGen.Runtime.IPinnedPhases{sync}");
         }
         else
         {

@@ -169,13 +169,10 @@ internal sealed class NetworkPlan
         FoldedLength = checked((int)layout.FoldedLength);
         ProbabilitiesOffset = checked((int)layout.ProbabilitiesOffset);
         WorkspaceLength = checked((int)layout.WorkspaceLength);
-        InputsCopyLength = checked((int)layout.InputsCopyLength);
     }
 
     /// <summary>The sizes and offsets in 64-bit arithmetic, as the parser checked them.</summary>
     public NetworkLayout Layout { get; }
-    /// <summary>Floats of the input copy the multi-threaded path keeps after the workspace.</summary>
-    public int InputsCopyLength { get; }
 
     public NetworkSpec Spec { get; }
     public IReadOnlyList<Node> Nodes { get; }

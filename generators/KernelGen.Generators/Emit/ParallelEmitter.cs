@@ -37,11 +37,23 @@ internal static class ParallelEmitter
         bool bn = plan.HasBatchNorm, dropout = plan.HasDropout;
         int update = 2 * plan.Nodes.Count;
 
-        w.Line("/// <summary>Forward with each dense layer split over the threads (by rows); other layers as their phase says.</summary>");
+        void Locals()
+        {
+            w.Line("int rows = _partRows;");
+            if (bn) w.Line("bool train = _partTrain;");
+            if (bn) w.Line("global::KernelGen.Runtime.BatchNormSync? sync = _batchSync;");
+        }
+        w.Line("/// <summary>Forward with each dense layer split over the threads (by rows); other layers as their phase says. The inputs are");
+        w.Line("/// pinned for the phases, which read them in place on every thread (no copy).</summary>");
         w.Open($"private void ForwardParallel({forwardParameters})");
         w.Line("_partRows = rows;");
         if (bn) w.Line("_partTrain = train;");
         if (dropout) w.Line("_partDrop = drop; _partStep = step;");
+        w.Line("_pool!.RunPinned(this, inputs, 0);");
+        w.Close();
+        w.Line();
+        w.Open("private void ForwardPhases()");
+        Locals();
         foreach (Node n in plan.Nodes) w.Line(LayerEmitter.For(n).ForwardPhase(ForwardPhase(n)));
         w.Close();
         w.Line();
@@ -51,11 +63,22 @@ internal static class ParallelEmitter
         w.Line("_partRows = rows;");
         if (bn) w.Line("_partTrain = train;");
         if (dropout) w.Line("_partDrop = drop; _partStep = step;");
+        w.Line("_pool!.RunPinned(this, inputs, 1);");
+        w.Close();
+        w.Line();
+        w.Open("private void BackwardPhases()");
+        Locals();
         for (int i = plan.Nodes.Count - 1; i >= 0; i--)
         {
             string? line = LayerEmitter.For(plan.Nodes[i]).BackwardPhase(BackwardPhase(plan.Nodes[i]));
             if (line is not null) w.Line(line);
         }
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>The phases that read the pinned inputs: 0 forward, 1 backward, 2 one inference chunk.</summary>");
+        w.Open("void global::KernelGen.Runtime.IPinnedPhases.RunPinned(int which)");
+        w.Line($"if (which == 0) ForwardPhases(); else if (which == 1) BackwardPhases(); else _pool!.Run(this, {Int(update + 1)});");
         w.Close();
         w.Line();
 
@@ -85,7 +108,7 @@ internal static class ParallelEmitter
             w.Line("return;");
             w.Close();
         }
-        w.Line($"ref float x = ref {QAt("_workspace.Ref", "InputsCopy")};");
+        w.Line("ref float x = ref _pool!.Inputs; // pinned by RunPinned for the phases that read it");
         w.Line("ref float ws = ref _workspace.Ref;");
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float g = ref _gradients.Ref;");

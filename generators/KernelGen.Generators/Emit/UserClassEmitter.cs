@@ -114,7 +114,7 @@ internal static class UserClassEmitter
         w.Line("_parameters = new global::KernelGen.Runtime.AlignedBuffer(ParameterCapacity);");
         w.Line("_gradients = new global::KernelGen.Runtime.AlignedBuffer(ParameterCapacity);");
         w.Line("bool parallel = t > 1 && HasParallelWork;");
-        w.Line("_workspace = new global::KernelGen.Runtime.AlignedBuffer(parallel ? WorkspaceLength + InputsCopyLength : WorkspaceLength);");
+        w.Line("_workspace = new global::KernelGen.Runtime.AlignedBuffer(WorkspaceLength);");
         if (slots > 0) w.Line($"_state = new global::KernelGen.Runtime.AlignedBuffer({Int(slots)} * ParameterCapacity);");
         if (bn) w.Line("_statistics = new global::KernelGen.Runtime.AlignedBuffer(StatisticsCount);");
         if (folded) w.Line("_folded = new global::KernelGen.Runtime.AlignedBuffer(FoldedLength);");
@@ -288,14 +288,10 @@ internal static class UserClassEmitter
         if (folded) w.Line("ref float f = ref _folded.Ref;");
         if (dropout) w.Line("long step = _step;");
         if (trainPacked) w.Line($"if (_packedStale && rows >= {DenseEmitter.TrainingPackedRowsConst}) RepackTraining(); // after the checks: nothing changes when they throw");
-        w.Open("if (_pool is not null)");
-        w.Line("inputs.CopyTo(_workspace.Slice(InputsCopy, inputs.Length));");
-        w.Line($"ref float xc = ref {QAt("ws", "InputsCopy")};");
-        w.Line($"ForwardParallel(ref xc, ref ws, ref p{stA}{foldA}, rows{modeA}{instanceA});");
-        w.Close();
+        w.Line($"if (_pool is not null) ForwardParallel(inputs, ref ws, ref p{stA}{foldA}, rows{modeA}{instanceA});");
         w.Line($"else Forward(ref x, ref ws, ref p{stA}{foldA}, rows{modeA}{instanceA});");
         w.Line($"float loss = LossAndGradient(ref ws, {tName}, rows);");
-        w.Line($"if (_pool is not null) BackwardParallel(ref {QAt("ws", "InputsCopy")}, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
+        w.Line($"if (_pool is not null) BackwardParallel(inputs, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
         w.Line($"else Backward(ref x, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
         if (bn) w.Line("_batchRows = train ? (sync is null ? rows : sync.TotalRows) : 0;");
         if (spec.Optimizer.CoupledDecay) w.Line($"loss += (float)Penalty(); // {spec.Optimizer.Regularization} weight decay; its gradient is fused into the dW kernels");
@@ -435,14 +431,13 @@ internal static class UserClassEmitter
         w.Line($"/// <summary>Inference on one chunk of at most BatchSize rows: split by rows over the threads when big enough ({Int((int)Math.Min(inferFlops, int.MaxValue))} FLOPs a row).</summary>");
         w.Open($"private void InferChunk(ref float x, ref float ws, ref float p{stP}{foldP}, int rows)");
         w.Open($"if (_pool is not null && {inferFlops}L * rows >= ParallelFlops)");
-        w.Line($"{U}.CopyBlockUnaligned(ref {U}.As<float, byte>(ref {QAt("ws", "InputsCopy")}), ref {U}.As<float, byte>(ref x), (uint)(rows * InputSize * sizeof(float)));");
         w.Line("_partRows = rows;");
-        w.Line($"_pool.Run(this, {Int(inferPhase)});");
+        w.Line($"_pool.RunPinned(this, global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref x, rows * InputSize), 2); // phase {Int(inferPhase)}, the chunk read in place");
         w.Close();
         w.Line($"else Infer(ref x, ref ws, ref p{stA}{foldA}, 0, rows);");
         w.Close();
         w.Line();
-        w.Line("/// <summary>A thread's share of an inference chunk (rows [a, b) of the chunk copied to InputsCopy).</summary>");
+        w.Line("/// <summary>A thread's share of an inference chunk: rows [a, b) of the chunk RunPinned shares.</summary>");
         w.Open("private void InferPart(int part, int parts)");
         w.Line($"(int a, int b) = global::KernelGen.Runtime.WorkerPool.Range(_partRows, part, parts);");
         w.Line("if (a >= b) return;");
@@ -450,7 +445,7 @@ internal static class UserClassEmitter
         w.Line("ref float p = ref _parameters.Ref;");
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
         if (folded) w.Line("ref float f = ref _folded.Ref;");
-        w.Line($"Infer(ref {QAt("ws", "InputsCopy")}, ref ws, ref p{stA}{foldA}, a, b - a);");
+        w.Line($"Infer(ref _pool!.Inputs, ref ws, ref p{stA}{foldA}, a, b - a);");
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
@@ -461,7 +456,7 @@ internal static class UserClassEmitter
         EmitDispatch(w, "Infer", $"ref float x, ref float ws, ref float p{stP}{foldP}, int r0, int rows", $"ref x, ref ws, ref p{stA}{foldA}, r0, rows", targets);
 
         EmitRunKernel(w, plan);
-        EmitParallel(w, plan, targets, $"ref float x, ref float ws, ref float p{stP}{foldP}, int rows{modeP}{instanceP}", $"ref float x, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}");
+        EmitParallel(w, plan, targets, $"{RoSpan}<float> inputs, ref float ws, ref float p{stP}{foldP}, int rows{modeP}{instanceP}", $"{RoSpan}<float> inputs, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}");
 
         // ---- disposal
         w.Line("/// <summary>Frees the native blocks. Afterwards every member but Dispose throws ObjectDisposedException.</summary>");

@@ -64,8 +64,6 @@ internal static class WalkEmitter
         foreach (Node n in plan.Nodes) LayerEmitter.For(n).EmitWorkspaceConstants(w, spec.BatchSize);
         w.Line($"internal const int Probabilities = {Int(plan.ProbabilitiesOffset)}; // [{Int(spec.BatchSize)} × {Int(spec.Outputs)}]");
         w.Line($"internal const int WorkspaceLength = {Int(plan.WorkspaceLength)};");
-        w.Line($"internal const int InputsCopy = WorkspaceLength; // [{Int(spec.BatchSize)} × {Int(spec.Inputs)}] with threads: a step's inputs, where every worker can read them");
-        w.Line($"internal const int InputsCopyLength = {Int(plan.InputsCopyLength)};");
         w.Line($"// Threads: a phase (one dense layer's forward, its backward, the update) is split only when it is big enough; the split never");
         w.Line($"// changes how an element is computed, so results are bit-identical for any thread count.");
         w.Line($"internal const long ParallelFlops = {ThreadsPlan.ParallelFlops}L; // {ThreadsPlan.FlopsReason}");

@@ -88,8 +88,6 @@ internal sealed class NetworkLayout
     public long FoldedLength { get; private set; }
     public long ProbabilitiesOffset { get; private set; }
     public long WorkspaceLength { get; private set; }
-    /// <summary>The copy of the input rows the multi-threaded path keeps after the workspace.</summary>
-    public long InputsCopyLength { get; private set; }
     public IReadOnlyList<LayoutProblem> Problems => _problems;
 
     public static long RoundUp(long floats) => (floats + AlignFloats - 1) / AlignFloats * AlignFloats;
@@ -258,8 +256,7 @@ internal sealed class NetworkLayout
         l.ProbabilitiesOffset = ws;
         ws += RoundUp((long)batchSize * outputs);
         l.WorkspaceLength = ws;
-        l.InputsCopyLength = RoundUp((long)batchSize * inputs);
-        l.CheckBlock("its workspace (an output and a gradient buffer per layer for BatchSize rows, the probabilities and a copy of the inputs)", ws + l.InputsCopyLength);
+        l.CheckBlock("its workspace (an output and a gradient buffer per layer for BatchSize rows, and the probabilities)", ws);
 
         var nodes = new LayoutNode[count];
         for (int k = 0; k < count; k++)

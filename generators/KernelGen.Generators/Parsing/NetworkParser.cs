@@ -44,7 +44,7 @@ internal static class NetworkParser
     private static readonly string[] ReservedMembers =
     {
         "BaseLearningRate", "WeightDecay", "IsFrozen", "SetFrozen", "OptimizerState", "Threads", "StatisticsCount",
-        "ParameterCapacity", "WorkspaceLength", "InputsCopy", "InputsCopyLength", "Probabilities", "FoldedLength",
+        "ParameterCapacity", "WorkspaceLength", "Probabilities", "FoldedLength",
         "ParallelFlops", "ParallelParameters", "ParallelElements", "HasParallelWork", "Forward", "Backward", "Infer",
         "InferChunk", "InferPart", "ForwardParallel", "BackwardParallel", "Parallel", "RunPart", "Update", "UpdatePart",
         "UpdateRunningStatistics", "Commit", "Fold", "LossAndGradient", "LossSum", "WriteOutputs", "LearningRateAt", "Penalty",

@@ -162,12 +162,12 @@ public class DiagnosticTests
 
     [Fact]
     public void KG0013_network_too_large_in_total()
-        => Assert.StartsWith("Network 'Net' needs 1074821120 floats for its workspace", Single(
+        => Assert.StartsWith("Network 'Net' needs 1073772544 floats for its workspace", Single(
             Replace("Inputs = 64, BatchSize = 32", "Inputs = 1024, BatchSize = 1024").Replace("[Dense(100,", "[Dense(524288,"), "KG0013").GetMessage());
 
     [Fact]
     public void KG0012_input_rows_that_do_not_fit_an_int_name_the_first_layer()
-        // 2^20 inputs × 2048 rows = 2^31 floats: before the shared layout this compiled with InputsCopyLength = -2147483632.
+        // 2^20 inputs × 2048 rows = 2^31 floats: before the shared layout this compiled with a copy of the inputs of -2147483632 floats.
         => Assert.Equal("Layer 0 (Dense) needs 2147483648 floats for its input rows (BatchSize × Inputs), more than the 2^30 a KernelGen network supports; reduce BatchSize or the layer's size",
             Single(Replace("Inputs = 64, BatchSize = 32", "Inputs = 1048576, BatchSize = 2048")
                 .Replace("[Dense(100, Init = Init.HeNormal)]\n[Activation(Act.ReLU)]\n[Dense(10)]", "[Dense(1)]")
