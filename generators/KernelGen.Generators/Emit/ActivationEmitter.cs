@@ -203,6 +203,37 @@ internal sealed class ActivationEmitter : LayerEmitter
         w.Close();
     }
 
+    /// <summary>
+    /// <see cref="EmitRowMapRange"/> for a body of several statements (<paramref name="body"/> writes them, given the target, the
+    /// element offset and the column offset): the same loops, with the body as a block in the loop and again in the overlapping last vector.
+    /// </summary>
+    public static void EmitRowBlocksRange(CodeWriter w, VectorTarget t, int n, Action<VectorTarget, string, string> body)
+    {
+        w.Open("for (nint r = 0; r < rows; r++)");
+        w.Line($"nint row = r * {Int(n)};");
+        if (t.IsScalar || n < t.Lanes)
+        {
+            w.Open("for (nint c = c0; c < c1; c++)");
+            body(VectorTarget.Scalar, "row + c", "c");
+            w.Close();
+        }
+        else
+        {
+            w.Line("nint c = c0;");
+            w.Open($"for (; c <= c1 - {Int(t.Lanes)}; c += {Int(t.Lanes)})");
+            body(t, "row + c", "c");
+            w.Close();
+            if (n % t.Lanes != 0)
+            {
+                w.Open("if (c < c1)");
+                w.Line($"c = c1 - {Int(t.Lanes)}; // overlapping last vector");
+                body(t, "row + c", "c");
+                w.Close();
+            }
+        }
+        w.Close();
+    }
+
     /// <summary><see cref="EmitColumns"/> over the columns [c0, c1): whole vectors below the last whole vector of the layer,
     /// then its tail columns one by one (only in the share that ends at <paramref name="n"/>).</summary>
     public static void EmitColumnsRange(CodeWriter w, VectorTarget t, int n, Action<VectorTarget, string> body)
