@@ -8,8 +8,9 @@ namespace KernelGen.Generators.Emit;
 
 /// <summary>
 /// A dropout right after a batch norm, fused into the batch norm's kernels (issue 14 part 3; <see cref="Node.FusedDropout"/>):
-/// the forward's store pass writes the dropout's output next to its own (which the backward's f′ needs), and the backward reads
-/// the dropout's gradient through the same mask, times f′, where it read its own. The dropout's separate passes disappear.
+/// the forward's store pass writes the dropout's output next to its own (which the backward's f′ needs), and the backward's first
+/// pass (the reductions) reads the dropout's gradient through the same mask, times f′, where it read its own, and keeps the result
+/// in its own gradient view for the second pass (dx). The dropout's separate passes and phases disappear.
 /// The mask of element i = r·features + c is DropoutMask's decision for counter i under the dropout's key, exactly as the
 /// dropout kernel draws it (that kernel's flat index over the rows), so it does not depend on the split of the columns over threads.
 /// The float operations are the ones of the separate kernels: yd = Apply(y) of the same float y; ∂L/∂(γx̂ + β) = Apply(d)·f′(y)
@@ -22,13 +23,13 @@ namespace KernelGen.Generators.Emit;
 internal sealed partial class BatchNormEmitter
 {
     /// <summary>
-    /// The backward regenerates the mask (and f′) in each of its two passes over d rather than materialising ∂L/∂(γx̂ + β) once
-    /// in the first pass for the second to read. Measured on FashionMlp, batch 128, Zen 5, one pinned core: see docs/kernels.md.
+    /// Whether the backward keeps ∂L/∂(γx̂ + β) in the batch norm's own gradient view (dn), written by the reductions, for the dx
+    /// pass: the mask is drawn once in the backward. Regenerating it (and f′) in the dx pass too was slower — FashionMlp, batch 128,
+    /// Zen 5, one pinned core, perf samples of the batch-norm kernels over the same 4,300 steps, 3 interleaved runs: the two backward
+    /// kernels 490 samples materialising, 535 regenerating (both loops as do-whiles; with for loops 615 vs 770) — the mask's hash,
+    /// not memory, is what the pass costs: ∂L/∂(γx̂ + β) of 128 × 256 floats stays in L2.
     /// </summary>
-    internal static readonly bool RegenerateMask = true; // TEMPORARY: flipped by hand to measure
-
-    /// <summary>Whether the backward keeps ∂L/∂(γx̂ + β) in the batch norm's own gradient view (dn) for its second pass.</summary>
-    private static bool Materialises(Node node) => node.FusedDropout is not null && node.NeedsInputGradient && !RegenerateMask;
+    private static bool Materialises(Node node) => node.FusedDropout is not null && node.NeedsInputGradient;
 
     /// <summary>" + Dropout (L3, fused)" for the kernels' summaries.</summary>
     private static string DropoutText(Node node) => node.FusedDropout is Node d ? $" + Dropout {Float(d.Layer.Rate)} ({d.Name}, fused)" : string.Empty;
@@ -36,7 +37,7 @@ internal sealed partial class BatchNormEmitter
     /// <summary>The gradient view the backward reads: the fused dropout's (∂L/∂ its output), else the batch norm's own.</summary>
     private static string UpstreamGradient(Node node) => node.FusedDropout?.DConst ?? node.DConst;
 
-    /// <summary>The backward's arguments after yp: the batch norm's own output (for f′) and, materialising, its own gradient view.</summary>
+    /// <summary>The backward's arguments after yp: the batch norm's own output (for f′) and its own gradient view (dn).</summary>
     private static string OutputArguments(Node node)
         => (BackwardOutputParameter(node).Length > 0 ? RefAt("ws", node.YConst) + ", " : string.Empty)
            + (Materialises(node) ? RefAt("ws", node.DConst) + ", " : string.Empty);
@@ -85,6 +86,31 @@ internal sealed partial class BatchNormEmitter
     }
 
     /// <summary>
+    /// Opens the backward reductions' loop over the rows of column <paramref name="c"/> and returns the element offset in it. With a
+    /// fused dropout one running offset i (element index and mask counter alike) steps by a row, in a do-while (rows ≥ 1): the JIT
+    /// then gives the loop a preheader and moves the mask's invariant broadcasts out of it (a for loop kept them inside).
+    /// </summary>
+    private static string OpenRowLoop(CodeWriter w, Node node, string c)
+    {
+        int n = node.Outputs;
+        if (node.FusedDropout is null)
+        {
+            w.Open("for (nint r = 0; r < rows; r++)");
+            return $"r * {Int(n)} + {c}";
+        }
+        w.Line($"nint i = {c}, end = rows * {Int(n)} + {c};");
+        w.Open("do");
+        return "i";
+    }
+
+    /// <summary>Closes <see cref="OpenRowLoop"/>.</summary>
+    private static void CloseRowLoop(CodeWriter w, Node node)
+    {
+        if (node.FusedDropout is null) w.Close();
+        else w.Close($" while ((i += {Int(node.Outputs)}) < end);");
+    }
+
+    /// <summary>
     /// ∂L/∂(γx̂ + β) at element <paramref name="i"/>: d; with a fused dropout d is ∂L/∂(its output), so its mask (when
     /// <paramref name="drop"/>; threshold, key in scope), then f′ of the fused activation from y, as the dropout backward forms them.
     /// </summary>
@@ -95,25 +121,8 @@ internal sealed partial class BatchNormEmitter
         return node.Activation == ActKind.Identity ? d : $"{d} * {node.OutputDerivative(v, v.Load("y", i))}";
     }
 
-    /// <summary>
-    /// The backward's dx pass over the columns [c0, c1): dx = <paramref name="value"/>(target, element, column, ∂L/∂(γx̂ + β)).
-    /// With a fused dropout that gradient is a local dd (the mask and f′ regenerated, as in the reductions) or, materialising, dn.
-    /// </summary>
-    private static void EmitInputGradientPass(CodeWriter w, VectorTarget t, Node node, bool drop, Func<VectorTarget, string, string, string, string> value)
-    {
-        int n = node.Outputs;
-        if (node.FusedDropout is null || Materialises(node))
-        {
-            string source = node.FusedDropout is null ? "d" : "dn";
-            ActivationEmitter.EmitRowMapRange(w, t, n, (v, i, c) => v.Store(value(v, i, c, v.Load(source, i)), "dx", i));
-            return;
-        }
-        ActivationEmitter.EmitRowBlocksRange(w, t, n, (v, i, c) =>
-        {
-            w.Line($"{v.Type} dd = {Upstream(node, v, i, drop)};");
-            w.Line(v.Store(value(v, i, c, "dd"), "dx", i));
-        });
-    }
+    /// <summary>What the dx pass reads as ∂L/∂(γx̂ + β): d, or with a fused dropout dn (written by the reductions).</summary>
+    private static string DxSource(Node node) => Materialises(node) ? "dn" : "d";
 
     /// <summary>
     /// Emits <paramref name="body"/> once (no fused dropout: body(false)), or under <c>if (drop)</c> with the keep threshold in
@@ -127,7 +136,7 @@ internal sealed partial class BatchNormEmitter
             return;
         }
         w.Open("if (drop)");
-        w.Line($"uint threshold = {Mask}.Threshold({Float(dropout.Layer.Rate)}); // {dropout.Name}'s mask, regenerated: keep with probability 1 − {Float(dropout.Layer.Rate)}");
+        w.Line($"uint threshold = {Mask}.Threshold({Float(dropout.Layer.Rate)}); // {dropout.Name}'s mask, drawn again: keep with probability 1 − {Float(dropout.Layer.Rate)}");
         body(true);
         w.Close();
         w.Open("else");

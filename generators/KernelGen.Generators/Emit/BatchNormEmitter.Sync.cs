@@ -110,7 +110,7 @@ internal sealed partial class BatchNormEmitter
             w.Line($"/// Sβ, Sγ: Σ over the participants of N·dβ, N·dγ, divided by ΣN{(fuse ? $"; ⊙ {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line($"// Each participant's d is ∂(mean loss over its N rows): N·d is the per-row gradient the one-participant formula sums.");
             if (node.FusedDropout is Node dropout)
-                w.Line($"// d is ∂L/∂({dropout.Name}'s output): its mask{(node.Activation == ActKind.Identity ? string.Empty : $" then {node.Activation}′(y)")} applied where it is read{(materialise ? " (kept in dn for the second pass)" : " (in both passes)")}, as in the plain kernel.");
+                w.Line($"// d is ∂L/∂({dropout.Name}'s output): its mask{(node.Activation == ActKind.Identity ? string.Empty : $" then {node.Activation}′(y)")} applied where the reductions read it, kept in dn for the dx pass, as in the plain kernel.");
             w.Line(Aggressive);
             w.Open($"private static void {node.KernelName}_BackwardSync_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float stats, ref float dgamma, ref float dbeta, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}{BackwardOutputParameter(node)}{(materialise ? "ref float dn, " : string.Empty)}int rows, {ModeParameters(node)}BatchNormSync sync)");
             w.Line("ref float s = ref sync.Sums;");
@@ -118,25 +118,17 @@ internal sealed partial class BatchNormEmitter
             void Reductions(bool drop) => ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
             {
                 w.Line($"{v.Type} m = {v.Load("stats", c)}, inv = {v.Load("stats", $"{Int(stride)} + {c}")}, sb = {v.Zero}, sg = {v.Zero};");
-                w.Open("for (nint r = 0; r < rows; r++)");
-                w.Line($"{v.Type} dd = {Upstream(node, v, $"r * {Int(n)} + {c}", drop)};");
-                if (materialise) w.Line(v.Store("dd", "dn", $"r * {Int(n)} + {c}"));
+                string i = OpenRowLoop(w, node, c);
+                w.Line($"{v.Type} dd = {Upstream(node, v, i, drop)};");
+                if (materialise) w.Line(v.Store("dd", "dn", i));
                 w.Line("sb += dd;");
-                w.Line($"sg = {v.MultiplyAdd("dd", $"({v.Load("x", $"r * {Int(n)} + {c}")} - m) * inv", "sg")};");
-                w.Close();
+                w.Line($"sg = {v.MultiplyAdd("dd", $"({v.Load("x", i)} - m) * inv", "sg")};");
+                CloseRowLoop(w, node);
                 w.Line(v.Store("sb", "dbeta", c));
                 w.Line(v.Store("sg", "dgamma", c));
                 w.Line(v.Store($"sb * {v.Broadcast("local")}", "s", c));
                 w.Line(v.Store($"sg * {v.Broadcast("local")}", "s", $"{Int(n)} + {c}"));
             });
-            void InputGradient(bool drop) => EmitInputGradientPass(w, t, node, drop, (v, i, c, upstream) =>
-            {
-                string inv = v.Load("stats", $"{Int(stride)} + {c}");
-                string xhat = $"({v.Load("x", i)} - {v.Load("stats", c)}) * {inv}";
-                string value = $"{v.Load("gamma", c)} * {inv} * ({upstream} - {v.MultiplyAdd(xhat, v.Load("s", $"{Int(n)} + {c}"), v.Load("s", c))} * {v.Broadcast("invRows")})";
-                return fuse ? $"{value} * {prev.OutputDerivative(v, v.Load("yp", i))}" : value;
-            });
-            // The sums meet between the passes: with a fused dropout each pass has its drop branches (the threshold is set in each).
             EmitDropBranches(w, node, Reductions);
             w.Line($"float invTotal = 1f / sync.SumWithRows({Int(2 * n + 1)}, rows);");
             w.Line("float invRows = 1f / rows;");
@@ -146,8 +138,14 @@ internal sealed partial class BatchNormEmitter
                 w.Line(v.Store($"{v.Load("s", $"{Int(n)} + {c}")} * {v.Broadcast("invTotal")}", "s", $"{Int(n)} + {c}"));
             });
             w.Line($"nint c0 = 0, c1 = {Int(n)};");
-            if (materialise) InputGradient(false);
-            else EmitDropBranches(w, node, InputGradient);
+            ActivationEmitter.EmitRowMapRange(w, t, n, (v, i, c) =>
+            {
+                string inv = v.Load("stats", $"{Int(stride)} + {c}");
+                string xhat = $"({v.Load("x", i)} - {v.Load("stats", c)}) * {inv}";
+                string value = $"{v.Load("gamma", c)} * {inv} * ({v.Load(DxSource(node), i)} - {v.MultiplyAdd(xhat, v.Load("s", $"{Int(n)} + {c}"), v.Load("s", c))} * {v.Broadcast("invRows")})";
+                if (fuse) value = $"{value} * {prev.OutputDerivative(v, v.Load("yp", i))}";
+                return v.Store(value, "dx", i);
+            });
             w.Close();
             w.Line();
         }

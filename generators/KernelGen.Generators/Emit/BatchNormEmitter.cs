@@ -182,45 +182,34 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
         {
             w.Line($"/// <summary>{node.Name} · BatchNorm. Backward: dβ = Σ d, dγ = Σ d·x̂{(needsDx ? $", dx = γ/σ·(d − (dβ + x̂·dγ)/N) (train; γ/σ·d with running statistics){(fuse ? $" ⊙ {prev!.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line(node.FusedDropout is Node dropout
-                ? $"// d: [rows × {Int(n)}] ∂L/∂({dropout.Name}'s output): {dropout.Name}'s mask{(node.Activation == ActKind.Identity ? string.Empty : $" then {node.Activation}′(y)")} applied where it is read gives ∂L/∂(γx̂ + β){(materialise ? ", kept in dn for the second pass" : " (in both passes)")}; overwrites dgamma, dbeta{(needsDx ? ", dx" : string.Empty)}."
+                ? $"// d: [rows × {Int(n)}] ∂L/∂({dropout.Name}'s output): {dropout.Name}'s mask{(node.Activation == ActKind.Identity ? string.Empty : $" then {node.Activation}′(y)")} applied where the reductions read it gives ∂L/∂(γx̂ + β){(materialise ? ", kept in dn for the dx pass" : string.Empty)}; overwrites dgamma, dbeta{(needsDx ? ", dx" : string.Empty)}."
                 : $"// d: [rows × {Int(n)}] ∂L/∂(γx̂ + β){(node.GradientIncludesDerivative ? $" (already times {node.Activation}′)" : string.Empty)}; overwrites dgamma, dbeta{(needsDx ? ", dx" : string.Empty)}.");
             w.Line(Aggressive);
             w.Open($"private static void {node.KernelName}_Backward_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float stats, ref float dgamma, ref float dbeta, {(needsDx ? "ref float dx, " : string.Empty)}{(fuse ? "ref float yp, " : string.Empty)}{BackwardOutputParameter(node)}{(materialise ? "ref float dn, " : string.Empty)}int rows, bool train, {ModeParameters(node)}nint c0, nint c1)");
             void Reductions(bool drop) => ActivationEmitter.EmitColumnsRange(w, t, n, (v, c) =>
             {
                 w.Line($"{v.Type} m = {v.Load("stats", c)}, inv = {v.Load("stats", $"{Int(stride)} + {c}")}, sb = {v.Zero}, sg = {v.Zero};");
-                w.Open("for (nint r = 0; r < rows; r++)");
-                w.Line($"{v.Type} dd = {Upstream(node, v, $"r * {Int(n)} + {c}", drop)};");
-                if (materialise) w.Line(v.Store("dd", "dn", $"r * {Int(n)} + {c}"));
+                string i = OpenRowLoop(w, node, c);
+                w.Line($"{v.Type} dd = {Upstream(node, v, i, drop)};");
+                if (materialise) w.Line(v.Store("dd", "dn", i));
                 w.Line("sb += dd;");
-                w.Line($"sg = {v.MultiplyAdd("dd", $"({v.Load("x", $"r * {Int(n)} + {c}")} - m) * inv", "sg")};");
-                w.Close();
+                w.Line($"sg = {v.MultiplyAdd("dd", $"({v.Load("x", i)} - m) * inv", "sg")};");
+                CloseRowLoop(w, node);
                 w.Line(v.Store("sb", "dbeta", c));
                 w.Line(v.Store("sg", "dgamma", c));
             });
-            void InputGradient(bool drop)
+            EmitDropBranches(w, node, Reductions);
+            if (needsDx)
             {
                 w.Line("// With running statistics the layer is affine in x: the batch terms vanish.");
                 w.Line("float invRows = train ? 1f / rows : 0f;");
-                EmitInputGradientPass(w, t, node, drop, (v, i, c, upstream) =>
+                ActivationEmitter.EmitRowMapRange(w, t, n, (v, i, c) =>
                 {
                     string inv = v.Load("stats", $"{Int(stride)} + {c}");
                     string xhat = $"({v.Load("x", i)} - {v.Load("stats", c)}) * {inv}";
-                    string value = $"{v.Load("gamma", c)} * {inv} * ({upstream} - {v.MultiplyAdd(xhat, v.Load("dgamma", c), v.Load("dbeta", c))} * {v.Broadcast("invRows")})";
-                    return fuse ? $"{value} * {prev!.OutputDerivative(v, v.Load("yp", i))}" : value;
-                });
-            }
-            if (materialise)
-            {
-                EmitDropBranches(w, node, Reductions);
-                InputGradient(false);
-            }
-            else
-            {
-                EmitDropBranches(w, node, drop =>
-                {
-                    Reductions(drop);
-                    if (needsDx) InputGradient(drop);
+                    string value = $"{v.Load("gamma", c)} * {inv} * ({v.Load(DxSource(node), i)} - {v.MultiplyAdd(xhat, v.Load("dgamma", c), v.Load("dbeta", c))} * {v.Broadcast("invRows")})";
+                    if (fuse) value = $"{value} * {prev!.OutputDerivative(v, v.Load("yp", i))}";
+                    return v.Store(value, "dx", i);
                 });
             }
             w.Close();
