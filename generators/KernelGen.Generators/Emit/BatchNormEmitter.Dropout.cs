@@ -25,9 +25,9 @@ internal sealed partial class BatchNormEmitter
     /// <summary>
     /// Whether the backward keeps ∂L/∂(γx̂ + β) in the batch norm's own gradient view (dn), written by the reductions, for the dx
     /// pass: the mask is drawn once in the backward. Regenerating it (and f′) in the dx pass too was slower — FashionMlp, batch 128,
-    /// Zen 5, one pinned core, perf samples of the batch-norm kernels over the same 4,300 steps, 3 interleaved runs: the two backward
-    /// kernels 490 samples materialising, 535 regenerating (both loops as do-whiles; with for loops 615 vs 770) — the mask's hash,
-    /// not memory, is what the pass costs: ∂L/∂(γx̂ + β) of 128 × 256 floats stays in L2.
+    /// Vector512, Zen 5, one pinned core, perf samples over the same 4,300 steps, means of 4 interleaved runs: the two fused backward
+    /// kernels 480 samples materialising, 605 regenerating (with for loops instead of do-whiles, 3 runs: 600 vs 790). The mask's hash,
+    /// not memory, is what the pass costs: ∂L/∂(γx̂ + β), 128 × 256 floats, stays in L2.
     /// </summary>
     private static bool Materialises(Node node) => node.FusedDropout is not null && node.NeedsInputGradient;
 
