@@ -203,6 +203,34 @@ internal sealed class ActivationEmitter : LayerEmitter
         w.Close();
     }
 
+    /// <summary>
+    /// <see cref="EmitRowMapRange"/> for a body of several statements (<paramref name="body"/> writes them, given the target, the
+    /// element offset and the column offset): the same elements, the body as a block, again in the overlapping last vector. The loops
+    /// are do-whiles (rows ≥ 1 and a share holds at least one whole vector, or one column): the JIT then gives each a preheader and
+    /// moves the loop-invariant broadcasts out (with for loops it kept them, and reloaded spilled pointers, in the inner loop).
+    /// </summary>
+    public static void EmitRowBlocksRange(CodeWriter w, VectorTarget t, int n, Action<VectorTarget, string, string> body)
+    {
+        w.Open();
+        w.Line("nint r = 0;");
+        w.Open("do");
+        w.Line($"nint row = r * {Int(n)};");
+        w.Line("nint c = c0;");
+        w.Open("do");
+        bool vectors = !t.IsScalar && n >= t.Lanes;
+        body(vectors ? t : VectorTarget.Scalar, "row + c", "c");
+        w.Close(vectors ? $" while ((c += {Int(t.Lanes)}) <= c1 - {Int(t.Lanes)});" : " while (++c < c1);");
+        if (vectors && n % t.Lanes != 0)
+        {
+            w.Open("if (c < c1)");
+            w.Line($"c = c1 - {Int(t.Lanes)}; // overlapping last vector");
+            body(t, "row + c", "c");
+            w.Close();
+        }
+        w.Close(" while (++r < rows);");
+        w.Close();
+    }
+
     /// <summary><see cref="EmitColumns"/> over the columns [c0, c1): whole vectors below the last whole vector of the layer,
     /// then its tail columns one by one (only in the share that ends at <paramref name="n"/>).</summary>
     public static void EmitColumnsRange(CodeWriter w, VectorTarget t, int n, Action<VectorTarget, string> body)

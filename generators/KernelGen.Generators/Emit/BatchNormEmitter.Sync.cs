@@ -13,6 +13,7 @@ namespace KernelGen.Generators.Emit;
 /// summed → σ² (two passes, so no cancellation). Backward: the sums dx needs, each participant's weighted by its rows
 /// (its d is the gradient of the mean over its own rows), summed, divided by the total. dγ, dβ stay this instance's sums.
 /// The sums run whole on the calling thread (a reduce between two passes does not split over the pool); null: unchanged.
+/// A dropout right after the batch norm is fused here as in the plain kernels (same store pass, same upstream gradient).
 /// </summary>
 internal sealed partial class BatchNormEmitter
 {
@@ -29,7 +30,9 @@ internal sealed partial class BatchNormEmitter
     private string SyncForwardCall(VectorTarget t)
     {
         Node n = Node;
-        return $"{n.KernelName}_ForwardSync_{t.Suffix}({Input(n)}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("ws", n.YConst)}, rows, sync)";
+        string yd = n.FusedDropout is Node dropout ? RefAt("ws", dropout.YConst) + ", " : string.Empty;
+        return $"{n.KernelName}_ForwardSync_{t.Suffix}({Input(n)}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("ws", n.YConst)}, {yd}rows, "
+            + $"{ModeArguments(n, "drop")}sync)";
     }
 
     private string SyncBackwardCall(VectorTarget t)
@@ -37,8 +40,8 @@ internal sealed partial class BatchNormEmitter
         Node n = Node;
         Node prev = n.Previous!;
         string yp = prev.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
-        return $"{n.KernelName}_BackwardSync_{t.Suffix}({Input(n)}, {RefAt("ws", n.DConst)}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, "
-            + $"{RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {RefAt("ws", prev.DConst)}, {yp}rows, sync)";
+        return $"{n.KernelName}_BackwardSync_{t.Suffix}({Input(n)}, {RefAt("ws", UpstreamGradient(n))}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, "
+            + $"{RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {RefAt("ws", prev.DConst)}, {yp}{OutputArguments(n)}rows, {ModeArguments(n, "drop")}sync)";
     }
 
     /// <summary>The user class's field and property (ISynchronisedBatchNorm).</summary>
@@ -62,10 +65,10 @@ internal sealed partial class BatchNormEmitter
         float eps = node.Layer.Epsilon;
         foreach (VectorTarget t in targets)
         {
-            w.Line($"/// <summary>{node.Name} · BatchNorm of {Int(n)} features, synchronised: the statistics of every participant's rows. Forward, {t.IsaName}.</summary>");
+            w.Line($"/// <summary>{node.Name} · BatchNorm of {Int(n)} features, synchronised: the statistics of every participant's rows{DropoutText(node)}. Forward, {t.IsaName}.</summary>");
             w.Line($"// μ = ΣΣx / ΣN, then σ² = ΣΣ(x − μ)² / ΣN (the sums over the participants by sync); stats and y as the forward kernel.");
             w.Line(Aggressive);
-            w.Open($"private static void {node.KernelName}_ForwardSync_{t.Suffix}(ref float x, ref float gamma, ref float beta, ref float stats, ref float y, int rows, BatchNormSync sync)");
+            w.Open($"private static void {node.KernelName}_ForwardSync_{t.Suffix}(ref float x, ref float gamma, ref float beta, ref float stats, ref float y, {ForwardDropoutParameters(node)}int rows, {ModeParameters(node)}BatchNormSync sync)");
             w.Line("ref float s = ref sync.Sums;");
             ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
             {
@@ -92,10 +95,7 @@ internal sealed partial class BatchNormEmitter
                 w.Line(v.Store("variance", "stats", $"{Int(2 * stride)} + {c}"));
             });
             w.Line($"nint c0 = 0, c1 = {Int(n)};");
-            w.Line("// y = f(γ·(x − μ)/σ + β)");
-            ActivationEmitter.EmitRowMapRange(w, t, n, (v, i, c) =>
-                v.Store(NetworkPlan.Invoke(node.Activation, node.Alpha, v,
-                    v.MultiplyAdd($"({v.Load("x", i)} - {v.Load("stats", c)}) * {v.Load("stats", $"{Int(stride)} + {c}")}", v.Load("gamma", c), v.Load("beta", c))), "y", i));
+            EmitStorePass(w, t, node);
             w.Close();
             w.Line();
         }
@@ -103,28 +103,33 @@ internal sealed partial class BatchNormEmitter
         if (!node.NeedsInputGradient) return; // dγ, dβ are this instance's sums: the gradient allreduce combines them
         Node prev = node.Previous!;
         bool fuse = prev.GradientIncludesDerivative;
+        bool materialise = Materialises(node);
         foreach (VectorTarget t in targets)
         {
             w.Line($"/// <summary>{node.Name} · BatchNorm, synchronised. Backward: dβ = Σ d, dγ = Σ d·x̂ (this instance's rows), dx = γ/σ·(d − (Sβ + x̂·Sγ)/N),");
             w.Line($"/// Sβ, Sγ: Σ over the participants of N·dβ, N·dγ, divided by ΣN{(fuse ? $"; ⊙ {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line($"// Each participant's d is ∂(mean loss over its N rows): N·d is the per-row gradient the one-participant formula sums.");
+            if (node.FusedDropout is Node dropout)
+                w.Line($"// d is ∂L/∂({dropout.Name}'s output): its mask{(node.Activation == ActKind.Identity ? string.Empty : $" then {node.Activation}′(y)")} applied where the reductions read it, kept in dn for the dx pass, as in the plain kernel.");
             w.Line(Aggressive);
-            w.Open($"private static void {node.KernelName}_BackwardSync_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float stats, ref float dgamma, ref float dbeta, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows, BatchNormSync sync)");
+            w.Open($"private static void {node.KernelName}_BackwardSync_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float stats, ref float dgamma, ref float dbeta, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}{BackwardOutputParameter(node)}{(materialise ? "ref float dn, " : string.Empty)}int rows, {ModeParameters(node)}BatchNormSync sync)");
             w.Line("ref float s = ref sync.Sums;");
             w.Line("float local = rows;");
-            ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
+            void Reductions(bool drop) => ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
             {
                 w.Line($"{v.Type} m = {v.Load("stats", c)}, inv = {v.Load("stats", $"{Int(stride)} + {c}")}, sb = {v.Zero}, sg = {v.Zero};");
-                w.Open("for (nint r = 0; r < rows; r++)");
-                w.Line($"{v.Type} dd = {v.Load("d", $"r * {Int(n)} + {c}")};");
+                string i = OpenRowLoop(w, node, c);
+                w.Line($"{v.Type} dd = {Upstream(node, v, i, drop)};");
+                if (materialise) w.Line(v.Store("dd", "dn", i));
                 w.Line("sb += dd;");
-                w.Line($"sg = {v.MultiplyAdd("dd", $"({v.Load("x", $"r * {Int(n)} + {c}")} - m) * inv", "sg")};");
-                w.Close();
+                w.Line($"sg = {v.MultiplyAdd("dd", $"({v.Load("x", i)} - m) * inv", "sg")};");
+                CloseRowLoop(w, node);
                 w.Line(v.Store("sb", "dbeta", c));
                 w.Line(v.Store("sg", "dgamma", c));
                 w.Line(v.Store($"sb * {v.Broadcast("local")}", "s", c));
                 w.Line(v.Store($"sg * {v.Broadcast("local")}", "s", $"{Int(n)} + {c}"));
             });
+            EmitDropBranches(w, node, Reductions);
             w.Line($"float invTotal = 1f / sync.SumWithRows({Int(2 * n + 1)}, rows);");
             w.Line("float invRows = 1f / rows;");
             ActivationEmitter.EmitColumns(w, t, n, (v, c) =>
@@ -137,7 +142,7 @@ internal sealed partial class BatchNormEmitter
             {
                 string inv = v.Load("stats", $"{Int(stride)} + {c}");
                 string xhat = $"({v.Load("x", i)} - {v.Load("stats", c)}) * {inv}";
-                string value = $"{v.Load("gamma", c)} * {inv} * ({v.Load("d", i)} - {v.MultiplyAdd(xhat, v.Load("s", $"{Int(n)} + {c}"), v.Load("s", c))} * {v.Broadcast("invRows")})";
+                string value = $"{v.Load("gamma", c)} * {inv} * ({v.Load(DxSource(node), i)} - {v.MultiplyAdd(xhat, v.Load("s", $"{Int(n)} + {c}"), v.Load("s", c))} * {v.Broadcast("invRows")})";
                 if (fuse) value = $"{value} * {prev.OutputDerivative(v, v.Load("yp", i))}";
                 return v.Store(value, "dx", i);
             });

@@ -10,7 +10,8 @@ namespace KernelGen.Generators.Emit;
 /// <summary>
 /// Kernels of a batch-norm node (seed deck 000, "Batch normalization"): statistics in one pass per feature
 /// (shifted sums), normalise + γ, β + the fused activation in one pass; backward dγ, dβ in one pass and
-/// dx = γ/σ·(d − (dβ + x̂·dγ)/N) in another, with the previous node's f′ fused.
+/// dx = γ/σ·(d − (dβ + x̂·dγ)/N) in another, with the previous node's f′ fused; a dropout right after it is fused too
+/// (BatchNormEmitter.Dropout.cs).
 /// </summary>
 internal sealed partial class BatchNormEmitter : LayerEmitter
 {
@@ -77,8 +78,10 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
     {
         Node n = Node;
         string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
+        // A fused dropout's output; in inference (rows from r0) y itself: the dropout is the identity there and nothing more is written.
+        string yd = n.FusedDropout is not Node dropout ? string.Empty : (rowOffset ? y : RefAt("ws", dropout.YConst)) + ", ";
         return $"{n.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("st", n.RunningConst)}, "
-            + $"{y}, rows, {train}, 0, {Int(n.Outputs)})";
+            + $"{y}, {yd}rows, {train}, {ModeArguments(n, drop)}0, {Int(n.Outputs)})";
     }
 
     public override string? BackwardCall(VectorTarget t)
@@ -87,8 +90,8 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
         Node? prev = n.Previous;
         string dx = n.NeedsInputGradient ? RefAt("ws", prev!.DConst) + ", " : string.Empty;
         string yp = n.NeedsInputGradient && prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
-        return $"{n.KernelName}_Backward_{t.Suffix}({Input(n)}, {RefAt("ws", n.DConst)}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, "
-            + $"{RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}rows, train, 0, {Int(n.Outputs)});";
+        return $"{n.KernelName}_Backward_{t.Suffix}({Input(n)}, {RefAt("ws", UpstreamGradient(n))}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, "
+            + $"{RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}{OutputArguments(n)}rows, train, {ModeArguments(n, "drop")}0, {Int(n.Outputs)});";
     }
 
     public override string ForwardPhase(int phase) => SyncOrSplit(phase, true, "batch norm");
@@ -105,22 +108,21 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
     /// <summary>Both passes: a share of the features (each thread owns whole columns, so no sum changes order).</summary>
     public override void EmitParts(CodeWriter w, VectorTarget t, int forward, int backward)
     {
-        string all = $", 0, {Int(Node.Outputs)})";
         w.Open($"case {Int(forward)}:");
         w.Line($"if (sync is not null && train) {{ if (part == 0) {SyncForwardCall(t)}; break; }} // synchronised: whole, on one thread");
-        ActivationEmitter.ColumnShare(w, t, Node.Outputs, ForwardCall(t, Input(Node), "train", "false").Replace(all, ", COLUMNS)"));
+        ActivationEmitter.ColumnShare(w, t, Node.Outputs, Columns(ForwardCall(t, Input(Node), "train", "drop")));
         w.Line("break;");
         w.Close();
         w.Open($"case {Int(backward)}:");
         if (Node.NeedsInputGradient)
             w.Line($"if (sync is not null && train) {{ if (part == 0) {SyncBackwardCall(t)}; break; }} // synchronised: whole, on one thread");
-        ActivationEmitter.ColumnShare(w, t, Node.Outputs, BackwardCall(t)!.TrimEnd(';').Replace(all, ", COLUMNS)"));
+        ActivationEmitter.ColumnShare(w, t, Node.Outputs, Columns(BackwardCall(t)!.TrimEnd(';')));
         w.Line("break;");
         w.Close();
     }
 
-    /// <summary>BatchNorm_{features}, then the fused activation where there is one.</summary>
-    public override string Signature => $"BatchNorm_{Int(Node.Outputs)}{(Node.Activation == ActKind.Identity ? string.Empty : "_" + Node.Activation)}";
+    /// <summary>BatchNorm_{features}, then the fused activation where there is one, then _Dropout where a dropout is fused.</summary>
+    public override string Signature => $"BatchNorm_{Int(Node.Outputs)}{(Node.Activation == ActKind.Identity ? string.Empty : "_" + Node.Activation)}{DropoutSuffix(Node)}";
 
     public override void EmitKernels(CodeWriter w, IReadOnlyList<VectorTarget> targets)
     {
@@ -136,12 +138,12 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
         string act = node.FusedActivation is null ? string.Empty : $" + {node.Activation} (L{Int(node.FusedActivation.Index)}, fused)";
         foreach (VectorTarget t in targets)
         {
-            w.Line($"/// <summary>{node.Name} · BatchNorm of {Int(n)} features, ε = {Float(eps)}{act}. Forward, {t.IsaName}.</summary>");
-            w.Line($"// x, y: [rows × {Int(n)}]; gamma, beta: [{Int(n)}]; stats: mean [{Int(n)}] at 0, 1/√(σ²+ε) at {Int(stride)}, batch σ² at {Int(2 * stride)};");
+            w.Line($"/// <summary>{node.Name} · BatchNorm of {Int(n)} features, ε = {Float(eps)}{act}{DropoutText(node)}. Forward, {t.IsaName}.</summary>");
+            w.Line($"// x, y{(node.FusedDropout is null ? string.Empty : ", yd")}: [rows × {Int(n)}]; gamma, beta: [{Int(n)}]; stats: mean [{Int(n)}] at 0, 1/√(σ²+ε) at {Int(stride)}, batch σ² at {Int(2 * stride)};");
             w.Line($"// running: mean [{Int(n)}] then variance [{Int(n)}]. train: batch statistics (written to stats); else the running ones.");
             w.Line($"// Columns [c0, c1): all {Int(n)}, or a thread's share (whole vectors; every feature is normalised the same way whatever the split).");
             w.Line(Aggressive);
-            w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float gamma, ref float beta, ref float stats, ref float running, ref float y, int rows, bool train, nint c0, nint c1)");
+            w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float gamma, ref float beta, ref float stats, ref float running, ref float y, {ForwardDropoutParameters(node)}int rows, bool train, {ModeParameters(node)}nint c0, nint c1)");
             w.Open("if (train)");
             w.Line("// One pass per feature over the rows, shifted by the first row (K) so the sums do not cancel: μ = K + Σ(x−K)/N, σ² = Σ(x−K)²/N − (Σ(x−K)/N)².");
             w.Line("float invRows = 1f / rows;");
@@ -167,10 +169,7 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
                 w.Line(v.Store($"{v.One} / {v.Sqrt($"{v.Load("running", $"{Int(n)} + {c}")} + {v.Broadcast(Float(eps))}")}", "stats", $"{Int(stride)} + {c}"));
             });
             w.Close();
-            w.Line("// y = f(γ·(x − μ)/σ + β)");
-            ActivationEmitter.EmitRowMapRange(w, t, n, (v, i, c) =>
-                v.Store(NetworkPlan.Invoke(node.Activation, node.Alpha, v,
-                    v.MultiplyAdd($"({v.Load("x", i)} - {v.Load("stats", c)}) * {v.Load("stats", $"{Int(stride)} + {c}")}", v.Load("gamma", c), v.Load("beta", c))), "y", i));
+            EmitStorePass(w, t, node);
             w.Close();
             w.Line();
         }
@@ -178,23 +177,28 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
         bool needsDx = node.NeedsInputGradient;
         Node? prev = node.Previous;
         bool fuse = needsDx && prev!.GradientIncludesDerivative;
+        bool materialise = Materialises(node);
         foreach (VectorTarget t in targets)
         {
             w.Line($"/// <summary>{node.Name} · BatchNorm. Backward: dβ = Σ d, dγ = Σ d·x̂{(needsDx ? $", dx = γ/σ·(d − (dβ + x̂·dγ)/N) (train; γ/σ·d with running statistics){(fuse ? $" ⊙ {prev!.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}" : string.Empty)}, {t.IsaName}.</summary>");
-            w.Line($"// d: [rows × {Int(n)}] ∂L/∂(γx̂ + β){(node.GradientIncludesDerivative ? $" (already times {node.Activation}′)" : string.Empty)}; overwrites dgamma, dbeta{(needsDx ? ", dx" : string.Empty)}.");
+            w.Line(node.FusedDropout is Node dropout
+                ? $"// d: [rows × {Int(n)}] ∂L/∂({dropout.Name}'s output): {dropout.Name}'s mask{(node.Activation == ActKind.Identity ? string.Empty : $" then {node.Activation}′(y)")} applied where the reductions read it gives ∂L/∂(γx̂ + β){(materialise ? ", kept in dn for the dx pass" : string.Empty)}; overwrites dgamma, dbeta{(needsDx ? ", dx" : string.Empty)}."
+                : $"// d: [rows × {Int(n)}] ∂L/∂(γx̂ + β){(node.GradientIncludesDerivative ? $" (already times {node.Activation}′)" : string.Empty)}; overwrites dgamma, dbeta{(needsDx ? ", dx" : string.Empty)}.");
             w.Line(Aggressive);
-            w.Open($"private static void {node.KernelName}_Backward_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float stats, ref float dgamma, ref float dbeta, {(needsDx ? "ref float dx, " : string.Empty)}{(fuse ? "ref float yp, " : string.Empty)}int rows, bool train, nint c0, nint c1)");
-            ActivationEmitter.EmitColumnsRange(w, t, n, (v, c) =>
+            w.Open($"private static void {node.KernelName}_Backward_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float stats, ref float dgamma, ref float dbeta, {(needsDx ? "ref float dx, " : string.Empty)}{(fuse ? "ref float yp, " : string.Empty)}{BackwardOutputParameter(node)}{(materialise ? "ref float dn, " : string.Empty)}int rows, bool train, {ModeParameters(node)}nint c0, nint c1)");
+            void Reductions(bool drop) => ActivationEmitter.EmitColumnsRange(w, t, n, (v, c) =>
             {
                 w.Line($"{v.Type} m = {v.Load("stats", c)}, inv = {v.Load("stats", $"{Int(stride)} + {c}")}, sb = {v.Zero}, sg = {v.Zero};");
-                w.Open("for (nint r = 0; r < rows; r++)");
-                w.Line($"{v.Type} dd = {v.Load("d", $"r * {Int(n)} + {c}")};");
+                string i = OpenRowLoop(w, node, c);
+                w.Line($"{v.Type} dd = {Upstream(node, v, i, drop)};");
+                if (materialise) w.Line(v.Store("dd", "dn", i));
                 w.Line("sb += dd;");
-                w.Line($"sg = {v.MultiplyAdd("dd", $"({v.Load("x", $"r * {Int(n)} + {c}")} - m) * inv", "sg")};");
-                w.Close();
+                w.Line($"sg = {v.MultiplyAdd("dd", $"({v.Load("x", i)} - m) * inv", "sg")};");
+                CloseRowLoop(w, node);
                 w.Line(v.Store("sb", "dbeta", c));
                 w.Line(v.Store("sg", "dgamma", c));
             });
+            EmitDropBranches(w, node, Reductions);
             if (needsDx)
             {
                 w.Line("// With running statistics the layer is affine in x: the batch terms vanish.");
@@ -203,7 +207,7 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
                 {
                     string inv = v.Load("stats", $"{Int(stride)} + {c}");
                     string xhat = $"({v.Load("x", i)} - {v.Load("stats", c)}) * {inv}";
-                    string value = $"{v.Load("gamma", c)} * {inv} * ({v.Load("d", i)} - {v.MultiplyAdd(xhat, v.Load("dgamma", c), v.Load("dbeta", c))} * {v.Broadcast("invRows")})";
+                    string value = $"{v.Load("gamma", c)} * {inv} * ({v.Load(DxSource(node), i)} - {v.MultiplyAdd(xhat, v.Load("dgamma", c), v.Load("dbeta", c))} * {v.Broadcast("invRows")})";
                     if (fuse) value = $"{value} * {prev!.OutputDerivative(v, v.Load("yp", i))}";
                     return v.Store(value, "dx", i);
                 });

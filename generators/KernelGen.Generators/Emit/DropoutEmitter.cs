@@ -10,6 +10,8 @@ namespace KernelGen.Generators.Emit;
 /// <summary>
 /// Kernels of an inverted-dropout node (seed deck 000, "Dropout"): the mask is drawn in registers from a
 /// counter-based hash of (key, element index), never stored; backward regenerates it from the same key.
+/// Right after a batch norm (not as the last node) it has no pass of its own in training: the batch norm's kernels write its
+/// output and read its gradient through the same mask (<see cref="Node.DropoutFusedInto"/>, BatchNormEmitter.Dropout.cs).
 /// </summary>
 internal sealed class DropoutEmitter : LayerEmitter
 {
@@ -24,9 +26,27 @@ internal sealed class DropoutEmitter : LayerEmitter
 
     public override bool IdentityAtInference => true;
 
+    /// <summary>The batch norm this node is fused into, or null.</summary>
+    private Node? Host => Node.DropoutFusedInto;
+
+    public override bool HasKernels => Host is null;
+
+    public override void EmitWorkspaceConstants(CodeWriter w, int batch)
+    {
+        base.EmitWorkspaceConstants(w, batch);
+        if (Host is Node bn) w.Line($"// {Node.Name} (Dropout) is fused into {bn.Name}'s batch-norm kernels: they write {Node.YConst} and read {Node.DConst} through the mask.");
+    }
+
+    public override string ForwardStatement(VectorTarget t)
+        => Host is Node bn ? $"// {Node.Name} Dropout: fused into {bn.Name}'s batch-norm forward (its store pass writes {Node.Name}'s output)" : base.ForwardStatement(t);
+
+    public override string? BackwardStatement(VectorTarget t)
+        => Host is Node bn ? $"// {Node.Name} Dropout backward: fused into {bn.Name}'s batch-norm backward (it reads {Node.Name}'s gradient through the mask)" : base.BackwardStatement(t);
+
     public override string ForwardCall(VectorTarget t, string input, string train, string drop, bool rowOffset = false)
     {
         Node n = Node;
+        if (Host is not null) throw new GeneratorBugException($"{n.Name} (Dropout) is fused into a batch norm and has no forward kernel");
         string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
         return $"{n.KernelName}_Forward_{t.Suffix}({input}, {y}, rows, {drop}, {(drop == "false" ? "0u" : DropoutKey(n))}, 0)";
     }
@@ -34,15 +54,19 @@ internal sealed class DropoutEmitter : LayerEmitter
     public override string? BackwardCall(VectorTarget t)
     {
         Node n = Node;
-        if (!n.NeedsInputGradient) return null;
+        if (!n.NeedsInputGradient || Host is not null) return null; // fused: the batch norm's backward applies the mask
         Node prev = n.Previous!;
         string yp = prev.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
         return $"{n.KernelName}_Backward_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("ws", prev.DConst)}, {yp}rows, drop, {DropoutKey(n)}, 0);";
     }
 
-    public override string ForwardPhase(int phase) => $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} dropout, split by rows";
+    public override string ForwardPhase(int phase) => Host is Node bn
+        ? $"// {Node.Name} dropout: in {bn.Name}'s batch-norm phase (fused)"
+        : $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} dropout, split by rows";
 
-    public override string? BackwardPhase(int phase) => Node.NeedsInputGradient
+    public override string? BackwardPhase(int phase) => Host is Node bn
+        ? $"// {Node.Name} dropout backward: in {bn.Name}'s batch-norm backward phase (fused)"
+        : Node.NeedsInputGradient
         ? $"Parallel({Int(phase)}, {Int(Node.Outputs)}L * rows, ParallelElements); // {Node.Name} dropout backward, split by rows"
         : null;
 
@@ -50,6 +74,7 @@ internal sealed class DropoutEmitter : LayerEmitter
     public override void EmitParts(CodeWriter w, VectorTarget t, int forward, int backward)
     {
         Node n = Node;
+        if (Host is not null) return; // fused: no phase of its own
         int m = n.Outputs;
         Node? prev = n.Previous;
         string input = prev is null ? $"ref {VectorTarget.Unsafe}.Add(ref x, a * {Int(m)})" : RefAt("ws", $"{prev.YConst} + a * {Int(m)}");

@@ -138,6 +138,9 @@ internal abstract class LayerEmitter
     /// <summary>The kernels' shape signature, e.g. Dense_784x256_ReLU: the start of their names, shared with every node of the same code.</summary>
     public abstract string Signature { get; }
 
+    /// <summary>Whether this node has kernels of its own (false: its work is fused into another node's, e.g. a dropout after batch norm).</summary>
+    public virtual bool HasKernels => true;
+
     /// <summary>This node's kernels at every width (named after <see cref="Node.KernelName"/>).</summary>
     public abstract void EmitKernels(CodeWriter w, IReadOnlyList<VectorTarget> targets);
 

@@ -47,6 +47,7 @@ internal static class NetworkEmitter
         {
             ct.ThrowIfCancellationRequested();
             LayerEmitter layer = LayerEmitter.For(node);
+            if (!layer.HasKernels) continue;
             node.KernelName = kernels.Add(layer.Signature, name =>
             {
                 node.KernelName = name;

@@ -31,6 +31,11 @@ internal sealed class Node
     public Node? FoldedInto { get; set; }
     /// <summary>Offset of the folded W′ (then b′) in the folded block.</summary>
     public int FoldedOffset { get; set; } = -1;
+    /// <summary>Batch norm: the dropout node right after it, whose mask this node's training kernels apply (issue 14 part 3): the
+    /// forward's store pass writes the dropout's output too, and the backward reads the dropout's gradient through the same mask.</summary>
+    public Node? FusedDropout { get; set; }
+    /// <summary>Dropout: the batch-norm node whose kernels do this node's work in training (it has no pass of its own), or null.</summary>
+    public Node? DropoutFusedInto { get; set; }
     /// <summary>Set on the shadow node that emits a folded forward kernel.</summary>
     public string? NameOverride { get; set; }
 
@@ -153,6 +158,13 @@ internal sealed class NetworkPlan
         foreach (Node n in nodes)
         {
             if (n.FoldedOffset >= 0) n.FoldedInto = nodes[n.Number + 1];
+            // Dropout right after a batch norm (with or without its fused activation) runs inside the batch norm's kernels. Not
+            // the last node: inference runs the last node's own forward kernel (a copy), and a fused dropout has none.
+            if (n.Kind == LayerKind.Dropout && n.Previous is { IsBatchNorm: true } bn && n.Number < nodes.Count - 1)
+            {
+                bn.FusedDropout = n;
+                n.DropoutFusedInto = bn;
+            }
         }
 
         // Parameter runs in layout order, with whether weight decay applies: the trainable tensors of the one tensor list.
