@@ -119,6 +119,50 @@ internal sealed partial class DenseEmitter
         w.Line();
     }
 
+    /// <summary>
+    /// The threaded training forward's share: output panels [p0, p1) of the packed block for every row (panels outer, row tiles
+    /// inner; leftover rows one at a time). Each output element is the same FMA chain over k as in the whole-layer kernel.
+    /// </summary>
+    private static void EmitPackedPanels(CodeWriter w, Node node, VectorTarget t)
+    {
+        int k = node.Inputs, n = node.Outputs, lanes = t.Lanes, nr = PackedPanel(t), mr = PackedRows(t);
+        int fullPanels = n / nr, tailOutputs = n % nr;
+        var panel = new[] { ("p", 0, lanes), ("p", 1, lanes) };
+        w.Line($"/// <summary>{Describe(node)}. Training forward over packed weights, output panels [p0, p1) of {Int((n + nr - 1) / nr)} for all rows (a thread's share), {t.IsaName}.</summary>");
+        w.Line(Aggressive);
+        w.Open($"private static void {node.KernelName}_PackedPanels_{t.Suffix}(ref float x, ref float pw, ref float y, int rows, int p0, int p1)");
+        w.Line($"nint whole = rows - rows % {Int(mr)}; // rows in whole tiles");
+        if (fullPanels > 0)
+        {
+            w.Line($"nint full = p1 < {Int(fullPanels)} ? p1 : {Int(fullPanels)};");
+            w.Open("for (nint p = p0; p < full; p++)");
+            w.Open($"for (nint r = 0; r < whole; r += {Int(mr)})");
+            w.Line($"ref float xr = ref {VectorTarget.At("x", $"r * {Int(k)}")};");
+            PackedTile(w, node, t, mr, panel);
+            w.Close();
+            w.Open("for (nint r = whole; r < rows; r++)");
+            w.Line($"ref float xr = ref {VectorTarget.At("x", $"r * {Int(k)}")};");
+            PackedTile(w, node, t, 1, panel);
+            w.Close();
+            w.Close();
+        }
+        if (tailOutputs > 0)
+        {
+            w.Open($"if (p1 > {Int(fullPanels)})");
+            w.Open($"for (nint r = 0; r < whole; r += {Int(mr)})");
+            w.Line($"ref float xr = ref {VectorTarget.At("x", $"r * {Int(k)}")};");
+            PackedTile(w, node, t, mr, TailVectors(fullPanels, tailOutputs, lanes));
+            w.Close();
+            w.Open("for (nint r = whole; r < rows; r++)");
+            w.Line($"ref float xr = ref {VectorTarget.At("x", $"r * {Int(k)}")};");
+            PackedTile(w, node, t, 1, TailVectors(fullPanels, tailOutputs, lanes));
+            w.Close();
+            w.Close();
+        }
+        w.Close();
+        w.Line();
+    }
+
     /// <summary>One block of rows: whole panels <paramref name="vectorsPerTile"/>/2 at a time, the rest, then the partial panel.</summary>
     private static void PackedRowBlock(CodeWriter w, Node node, VectorTarget t, int rowsInTile, int fullPanels, int tailOutputs, int vectorsPerTile)
     {

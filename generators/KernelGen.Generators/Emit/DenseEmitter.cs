@@ -114,20 +114,22 @@ internal sealed partial class DenseEmitter : LayerEmitter
         Node? prev = n.Previous;
         string input(string r) => prev is null ? $"ref {VectorTarget.Unsafe}.Add(ref x, {r} * {Int(k)})" : RefAt("ws", $"{prev.YConst} + {r} * {Int(k)}");
         w.Open($"case {Int(forward)}:");
-        w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
         string yShare = RefAt("ws", $"{n.YConst} + a * {Int(m)}");
         string canonicalShare = CanonicalForward(t, input("a"), yShare, "b - a") + ";";
         if (!t.IsScalar && IsTrainingPacked(n))
         {
             // The kernel is chosen by the whole batch's rows, so every thread count runs the same one (bit-identical results).
-            w.Line($"if (a >= b) break;");
-            w.Line($"if (rows >= {TrainingPackedRowsConst}) {PackedTraining(t, input("a"), yShare, "b - a")};");
-            w.Line($"else {canonicalShare}");
+            // Packed: a share of the output panels for every row — the panels a thread repacked after its share of the update
+            // (the same contiguous outputs for 8 chunks of 256 outputs), so W, its packed copy and y stay in that core's cache.
+            int panels = (m + PackedPanel(t) - 1) / PackedPanel(t);
+            w.Open($"if (rows >= {TrainingPackedRowsConst})");
+            w.Line($"(int q0, int q1) = WorkerPool.Range({Int(panels)}, part, parts);");
+            w.Line($"if (q0 < q1) {n.KernelName}_PackedPanels_{t.Suffix}({input("0")}, {RefAt("f", TrainingPackedConst(n))}, {RefAt("ws", n.YConst)}, rows, q0, q1);");
+            w.Line("break;");
+            w.Close();
         }
-        else
-        {
-            w.Line($"if (a < b) {canonicalShare}");
-        }
+        w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
+        w.Line($"if (a < b) {canonicalShare}");
         w.Line("break;");
         w.Close();
         int tile = WeightTile(n, t), tiles = (m + tile - 1) / tile;
@@ -171,6 +173,10 @@ internal sealed partial class DenseEmitter : LayerEmitter
         if (IsPacked(node))
         {
             foreach (VectorTarget t in targets.Where(t => !t.IsScalar)) EmitPacked(w, node, t);
+        }
+        if (IsTrainingPacked(node))
+        {
+            foreach (VectorTarget t in targets.Where(t => !t.IsScalar)) EmitPackedPanels(w, node, t);
         }
         foreach (VectorTarget t in targets) EmitBackwardWeights(w, node, t);
         if (node.NeedsInputGradient)
