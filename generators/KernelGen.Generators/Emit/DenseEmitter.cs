@@ -128,7 +128,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
             w.Line("break;");
             w.Close();
         }
-        w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
+        w.Line("(int a, int b) = WorkerPool.Rows(rows, part, parts);");
         w.Line($"if (a < b) {canonicalShare}");
         w.Line("break;");
         w.Close();
@@ -143,7 +143,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
         if (n.NeedsInputGradient)
         {
             string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.YConst} + a * {Int(k)}") + ", " : string.Empty;
-            w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
+            w.Line("(int a, int b) = WorkerPool.Rows(rows, part, parts);");
             w.Line($"if (a < b) {n.KernelName}_BackwardInput_{t.Suffix}({RefAt("ws", $"{n.DConst} + a * {Int(m)}")}, {RefAt("p", n.WConst)}, {RefAt("ws", $"{prev.DConst} + a * {Int(k)}")}, {yp}b - a);");
         }
         w.Line("break;");

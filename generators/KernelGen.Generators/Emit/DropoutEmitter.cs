@@ -79,14 +79,14 @@ internal sealed class DropoutEmitter : LayerEmitter
         Node? prev = n.Previous;
         string input = prev is null ? $"ref {VectorTarget.Unsafe}.Add(ref x, a * {Int(m)})" : RefAt("ws", $"{prev.YConst} + a * {Int(m)}");
         w.Open($"case {Int(forward)}:");
-        w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
+        w.Line("(int a, int b) = WorkerPool.Rows(rows, part, parts);");
         w.Line($"if (a < b) {n.KernelName}_Forward_{t.Suffix}({input}, {RefAt("ws", $"{n.YConst} + a * {Int(m)}")}, b - a, drop, {DropoutKey(n)}, a * {Int(m)});");
         w.Line("break;");
         w.Close();
         if (!n.NeedsInputGradient) return;
         string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.YConst} + a * {Int(m)}") + ", " : string.Empty;
         w.Open($"case {Int(backward)}:");
-        w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
+        w.Line("(int a, int b) = WorkerPool.Rows(rows, part, parts);");
         w.Line($"if (a < b) {n.KernelName}_Backward_{t.Suffix}({RefAt("ws", $"{n.DConst} + a * {Int(m)}")}, {RefAt("ws", $"{prev.DConst} + a * {Int(m)}")}, {yp}b - a, drop, "
             + $"{DropoutKey(n)}, a * {Int(m)});");
         w.Line("break;");

@@ -112,7 +112,7 @@ internal sealed class LayerNormEmitter : LayerEmitter
     public override void EmitParts(CodeWriter w, VectorTarget t, int forward, int backward)
     {
         w.Open($"case {Int(forward)}:");
-        w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
+        w.Line("(int a, int b) = WorkerPool.Rows(rows, part, parts);");
         w.Line($"if (a < b) {Node.KernelName}_Forward_{t.Suffix}({ForwardArguments(InputAt("a"), "a")}, b - a);");
         w.Line("break;");
         w.Close();
@@ -121,7 +121,7 @@ internal sealed class LayerNormEmitter : LayerEmitter
         string? dx = InputCall(t, "a", "b - a", InputAt("a"));
         if (dx is not null)
         {
-            w.Line("(int a, int b) = WorkerPool.Range(rows, part, parts);");
+            w.Line("(int a, int b) = WorkerPool.Rows(rows, part, parts);");
             w.Line($"if (a < b) {dx};");
         }
         w.Line("break;");

@@ -439,7 +439,7 @@ internal static class UserClassEmitter
         w.Line();
         w.Line("/// <summary>A thread's share of an inference chunk: rows [a, b) of the chunk RunPinned shares.</summary>");
         w.Open("private void InferPart(int part, int parts)");
-        w.Line($"(int a, int b) = global::KernelGen.Runtime.WorkerPool.Range(_partRows, part, parts);");
+        w.Line($"(int a, int b) = global::KernelGen.Runtime.WorkerPool.Rows(_partRows, part, parts);");
         w.Line("if (a >= b) return;");
         w.Line("ref float ws = ref _workspace.Ref;");
         w.Line("ref float p = ref _parameters.Ref;");

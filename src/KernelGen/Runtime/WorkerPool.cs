@@ -284,6 +284,22 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>An undisposed pool still lets its threads go.</summary>
     ~WorkerPool() => Stop();
 
+    /// <summary>Rows a row split hands out together: one register tile of the packed kernels (8 rows at AVX-512).</summary>
+    public const int RowUnit = 8;
+
+    /// <summary>
+    /// Chunk <paramref name="part"/> of <paramref name="parts"/> of a batch of <paramref name="rows"/> rows, in whole
+    /// <see cref="RowUnit"/>s (the last one may be short): chunks never cut a register tile of rows, so 32 rows over 8
+    /// chunks give 4 chunks of 8 and 4 empty ones rather than 8 of 4 rows that the kernels run one row at a time (Predict of
+    /// 32 rows on 2 threads: 143 µs against 79 µs on one, before). Which chunk computes a row never changes how.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static (int Start, int End) Rows(int rows, int part, int parts)
+    {
+        (int u0, int u1) = Range((rows + RowUnit - 1) / RowUnit, part, parts);
+        return (Math.Min(u0 * RowUnit, rows), Math.Min(u1 * RowUnit, rows));
+    }
+
     /// <summary>
     /// Splits <paramref name="units"/> units into <paramref name="parts"/> contiguous runs as evenly as possible and
     /// returns run <paramref name="part"/> as [start, end). The split only decides who computes what, never how: every

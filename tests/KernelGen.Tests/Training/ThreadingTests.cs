@@ -194,6 +194,26 @@ public class ThreadingTests
     }
 
     [Fact]
+    public void Rows_cover_every_row_once_in_whole_units()
+    {
+        for (int rows = 0; rows < 70; rows++)
+            for (int parts = 1; parts < 13; parts++)
+            {
+                int next = 0;
+                for (int p = 0; p < parts; p++)
+                {
+                    (int a, int b) = WorkerPool.Rows(rows, p, parts);
+                    if (a == b) continue;
+                    Assert.Equal(next, a);
+                    Assert.True(b > a);
+                    Assert.True(b == rows || (b - a) % WorkerPool.RowUnit == 0, $"{rows} rows, part {p} of {parts}: [{a}, {b})");
+                    next = b;
+                }
+                Assert.Equal(rows, next);
+            }
+    }
+
+    [Fact]
     public void Range_covers_every_unit_once()
     {
         for (int units = 0; units < 50; units++)
