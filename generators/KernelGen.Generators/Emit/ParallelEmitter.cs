@@ -23,15 +23,17 @@ internal static class ParallelEmitter
     internal static int BackwardPhase(Node n) => 2 * n.Number + 1;
 
 
-    /// <summary>
-    /// The threaded step: ForwardParallel/BackwardParallel walk the layers like Forward_/Backward_, each layer a phase: a dense layer
-    /// split over the worker pool — forward and dX by rows, dW by output tiles (each thread owns whole rows of dW, so no sum changes
-    /// order) —, batch norm by features, dropout by rows, and the other element-wise layers whole on the calling thread.
-    /// </summary>
     /// <summary>The training forward's repack: after the update (2 × nodes) and inference (2 × nodes + 1).</summary>
     internal static int RepackPhase(NetworkPlan plan) => 2 * plan.Nodes.Count + 2;
 
-    internal static void EmitParallel(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets, string forwardParameters, string backwardParameters)
+    /// <summary>
+    /// The threaded step: ForwardParallel/BackwardParallel pin the inputs and walk the layers like Forward_/Backward_, each layer a
+    /// phase: a dense layer split over the worker pool — the packed training forward by output panels, the canonical forward and dX
+    /// by rows, dW by output tiles (each thread owns whole rows of dW, so no sum changes order) —, batch norm by features, dropout by
+    /// rows, and the other element-wise layers whole on the calling thread. <paramref name="parameters"/>: what the two methods take
+    /// (the inputs, the rows and the mode the phases read back from fields).
+    /// </summary>
+    internal static void EmitParallel(CodeWriter w, NetworkPlan plan, IReadOnlyList<VectorTarget> targets, string parameters)
     {
         bool coupled = plan.Spec.Optimizer.CoupledDecay;
         bool bn = plan.HasBatchNorm, dropout = plan.HasDropout;
@@ -43,9 +45,9 @@ internal static class ParallelEmitter
             if (bn) w.Line("bool train = _partTrain;");
             if (bn) w.Line("global::KernelGen.Runtime.BatchNormSync? sync = _batchSync;");
         }
-        w.Line("/// <summary>Forward with each dense layer split over the threads (by rows); other layers as their phase says. The inputs are");
-        w.Line("/// pinned for the phases, which read them in place on every thread (no copy).</summary>");
-        w.Open($"private void ForwardParallel({forwardParameters})");
+        w.Line("/// <summary>Forward with each dense layer split over the threads (packed: by output panels, else by rows); other layers as their");
+        w.Line("/// phase says. The inputs are pinned for the phases, which read them in place on every thread (no copy).</summary>");
+        w.Open($"private void ForwardParallel({parameters})");
         w.Line("_partRows = rows;");
         if (bn) w.Line("_partTrain = train;");
         if (dropout) w.Line("_partDrop = drop; _partStep = step;");
@@ -59,7 +61,7 @@ internal static class ParallelEmitter
         w.Line();
 
         w.Line("/// <summary>Backward with each dense layer's dW (by output tiles) and dX (by rows) split over the threads; other layers as their phase says.</summary>");
-        w.Open($"private void BackwardParallel({backwardParameters})");
+        w.Open($"private void BackwardParallel({parameters})");
         w.Line("_partRows = rows;");
         if (bn) w.Line("_partTrain = train;");
         if (dropout) w.Line("_partDrop = drop; _partStep = step;");

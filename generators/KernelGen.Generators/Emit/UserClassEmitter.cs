@@ -288,10 +288,11 @@ internal static class UserClassEmitter
         if (folded) w.Line("ref float f = ref _folded.Ref;");
         if (dropout) w.Line("long step = _step;");
         if (trainPacked) w.Line($"if (_packedStale && rows >= {DenseEmitter.TrainingPackedRowsConst}) RepackTraining(); // after the checks: nothing changes when they throw");
-        w.Line($"if (_pool is not null) ForwardParallel(inputs, ref ws, ref p{stA}{foldA}, rows{modeA}{instanceA});");
+        string parallelA = (bn ? ", train" : string.Empty) + (dropout ? ", drop, step" : string.Empty); // what the phases read from fields
+        w.Line($"if (_pool is not null) ForwardParallel(inputs, rows{parallelA});");
         w.Line($"else Forward(ref x, ref ws, ref p{stA}{foldA}, rows{modeA}{instanceA});");
         w.Line($"float loss = LossAndGradient(ref ws, {tName}, rows);");
-        w.Line($"if (_pool is not null) BackwardParallel(inputs, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
+        w.Line($"if (_pool is not null) BackwardParallel(inputs, rows{parallelA});");
         w.Line($"else Backward(ref x, ref ws, ref p, ref g, rows{modeA}{instanceA}{lambdaI});");
         if (bn) w.Line("_batchRows = train ? (sync is null ? rows : sync.TotalRows) : 0;");
         if (spec.Optimizer.CoupledDecay) w.Line($"loss += (float)Penalty(); // {spec.Optimizer.Regularization} weight decay; its gradient is fused into the dW kernels");
@@ -456,7 +457,7 @@ internal static class UserClassEmitter
         EmitDispatch(w, "Infer", $"ref float x, ref float ws, ref float p{stP}{foldP}, int r0, int rows", $"ref x, ref ws, ref p{stA}{foldA}, r0, rows", targets);
 
         EmitRunKernel(w, plan);
-        EmitParallel(w, plan, targets, $"{RoSpan}<float> inputs, ref float ws, ref float p{stP}{foldP}, int rows{modeP}{instanceP}", $"{RoSpan}<float> inputs, ref float ws, ref float p, ref float g, int rows{modeP}{instanceP}{lambdaP}");
+        EmitParallel(w, plan, targets, $"{RoSpan}<float> inputs, int rows{(bn ? ", bool train" : string.Empty)}{(dropout ? ", bool drop, long step" : string.Empty)}");
 
         // ---- disposal
         w.Line("/// <summary>Frees the native blocks. Afterwards every member but Dispose throws ObjectDisposedException.</summary>");
