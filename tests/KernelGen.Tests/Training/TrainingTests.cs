@@ -163,17 +163,25 @@ public class TrainingTests
         var bytes = new long[8];
         Action<EpochMetrics> progress = m => bytes[m.Epoch - 1] = GC.GetAllocatedBytesForCurrentThread();
         trainer.Fit(valid, new FitOptions { Epochs = 8, Patience = 8 }, progress);
-        // Steady state: the last four epochs allocate nothing. The first ones may hold the runtime's one-off work on this
-        // thread (3,776 and 3,824 bytes seen once each, in epoch 3, only in full test runs on a loaded 2-core machine: tiered
-        // compilation and on-stack replacement compile on the calling thread when the background compiler is behind).
-        for (int e = 5; e < 8; e++) Assert.Equal(0, bytes[e] - bytes[4]);
         Assert.Equal(8L * train.Count, transform.Rows); // the transform saw every row of every epoch
+        // Steady state: an allocation per step or per epoch shows in every epoch. The runtime's one-off work on this thread
+        // does not (3,776 and 3,824 bytes seen once each, in epoch 3, and once more later, only in full test runs on a loaded
+        // 2-core machine: tiered compilation and on-stack replacement compile on the calling thread when the background
+        // compiler is behind). So of the last four epochs at most one may allocate, and the message says which and how much.
+        long[] perEpoch = Enumerable.Range(4, 4).Select(e => bytes[e] - bytes[e - 1]).ToArray();
+        Assert.True(perEpoch.Count(b => b != 0) <= 1, $"bytes allocated in epochs 5–8 of Fit: {string.Join(", ", perEpoch)}");
 
-        // Then whole epochs: a first window of 20 may still meet such one-off work; a second must allocate nothing.
+        // Then whole epochs, in windows of 20 after 20 to warm up: a steady allocation shows in every window, one-off work in
+        // one; at least two of three windows must allocate nothing.
         for (int i = 0; i < 20; i++) trainer.TrainEpoch();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) trainer.TrainEpoch();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var windows = new long[3];
+        for (int w = 0; w < windows.Length; w++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) trainer.TrainEpoch();
+            windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.True(windows.Count(b => b != 0) <= 1, $"bytes allocated in three windows of 20 epochs: {string.Join(", ", windows)}");
     }
 
     [Fact]
