@@ -229,6 +229,7 @@ internal static class UserClassEmitter
 
         w.Line("/// <summary>The update, the running statistics of the last training-mode batch, Step + 1.</summary>");
         w.Open("private void Commit()");
+        if (trainPacked) w.Line("_packedStale = true; // until Update has packed the new weights");
         w.Line("Update();");
         if (bn)
         {
@@ -238,7 +239,6 @@ internal static class UserClassEmitter
             w.Close();
         }
         if (folded) w.Line("_foldedStale = true;");
-        if (trainPacked) w.Line("_packedStale = true;");
         w.Line("_step++;");
         w.Close();
         w.Line();
