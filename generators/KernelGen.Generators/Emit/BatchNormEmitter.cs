@@ -94,34 +94,7 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
             + $"{RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}{OutputArguments(n)}rows, train, {ModeArguments(n, "drop")}0, {Int(n.Outputs)});";
     }
 
-    public override string ForwardPhase(int phase)
-    {
-        string line = SyncOrSplit(phase, true, "batch norm");
-        var widths = VectorTarget.All.Where(t => RunsInDensePhase(Node, t)).Select(t => $"_isa == global::KernelGen.Isa.{t.IsaName}").ToList();
-        if (widths.Count == 0) return line;
-        // With the packed training forward, the dense layer's phase runs this batch norm on the columns each chunk computed.
-        string there = $"rows >= {DenseEmitter.TrainingPackedRowsConst} && ({string.Join(" || ", widths)})";
-        return line.Replace(" else Parallel(", $" else if (!({there})) Parallel(") + " (else in the dense phase)";
-    }
-
-    /// <summary>
-    /// Whether the threaded training forward at width <paramref name="t"/> runs this batch norm (not synchronised) inside the phase
-    /// of the dense layer before it, when that layer runs its packed kernel: each chunk of that phase computes whole output panels for
-    /// every row, which are whole columns of this batch norm's input, so it normalises them at once — one barrier fewer per batch
-    /// norm. Every feature is normalised the same way whatever the column split (sums over the rows of one column), so the results
-    /// do not change. Only where every chunk's columns hold a whole vector (the last panel's outputs none or at least one vector):
-    /// the kernel's store pass runs a first vector unconditionally and ends with an overlapping one, which must stay in the chunk's columns.
-    /// </summary>
-    public static bool RunsInDensePhase(Node node, VectorTarget t)
-    {
-        if (t.IsScalar || !node.IsBatchNorm || node.Previous is not Node dense || !DenseEmitter.IsTrainingPacked(dense)) return false;
-        int last = node.Outputs % DenseEmitter.PackedPanel(t);
-        return last == 0 || last >= t.Lanes;
-    }
-
-    /// <summary>The forward kernel's call on the columns <paramref name="columns"/> ("c0, c1"), for the dense layer's phase.</summary>
-    public string ForwardColumnsCall(VectorTarget t, string columns)
-        => Columns(ForwardCall(t, Input(Node), "train", "drop")).Replace("COLUMNS", columns);
+    public override string ForwardPhase(int phase) => SyncOrSplit(phase, true, "batch norm");
 
     public override string? BackwardPhase(int phase) => SyncOrSplit(phase, Node.NeedsInputGradient, "batch norm backward");
 

@@ -125,12 +125,6 @@ internal sealed partial class DenseEmitter : LayerEmitter
             w.Open($"if (rows >= {TrainingPackedRowsConst})");
             w.Line($"(int q0, int q1) = WorkerPool.Range({Int(panels)}, part, parts);");
             w.Line($"if (q0 < q1) {n.KernelName}_PackedPanels_{t.Suffix}({input("0")}, {RefAt("f", TrainingPackedConst(n))}, {RefAt("ws", n.YConst)}, rows, q0, q1);");
-            if (n.Number + 1 < n.Plan.Nodes.Count && n.Plan.Nodes[n.Number + 1] is Node bn && BatchNormEmitter.RunsInDensePhase(bn, t))
-            {
-                string columns = $"q0 * {Int(PackedPanel(t))}, q1 == {Int(panels)} ? {Int(m)} : q1 * {Int(PackedPanel(t))}";
-                w.Line($"// {bn.Name}'s forward on the columns of these panels (all rows are done): its own phase is skipped.");
-                w.Line($"if (q0 < q1 && !(sync is not null && train)) {((BatchNormEmitter)LayerEmitter.For(bn)).ForwardColumnsCall(t, columns)};");
-            }
             w.Line("break;");
             w.Close();
         }
