@@ -22,12 +22,27 @@ internal sealed partial class DenseEmitter
     /// <summary>Offset of the packed, unfolded W and b the training forward reads (Predict's copy where nothing folds in), -1 if none.</summary>
     public static long TrainingPackedOffset(Node node) => node.Plan.Layout.Nodes[node.Number].TrainingPackedOffset;
 
-    /// <summary>Whether the training forward runs this node as an outer product over packed weights (repacked after every update).</summary>
+    /// <summary>Whether the training forward runs this node as an outer product over packed weights (from 16 rows; the copy is
+    /// written by the optimizer's update or rebuilt by RepackTraining).</summary>
     public static bool IsTrainingPacked(Node node) => node.IsDense && TrainingPackedOffset(node) >= 0;
+
+    /// <summary>Whether the optimizer's update packs this layer's panels as it updates them: a training-packed layer in a network
+    /// whose batch can reach <see cref="TrainingPackedRows"/> (below that the packed copy is never read in training).</summary>
+    public static bool PacksInUpdate(Node node) => IsTrainingPacked(node) && node.Plan.Spec.BatchSize >= TrainingPackedRows;
+
+    /// <summary>The training forward's packed copy of the node as a span of the folded block (user class).</summary>
+    public static string TrainingPackedRegion(Node node)
+        => $"_folded.Slice({TrainingPackedConst(node)}, {Long(NetworkLayout.PackedLength(node.Inputs, node.Outputs))})";
+
+    /// <summary>The node's bias as a span of the parameters, or <c>default</c> without one (user class).</summary>
+    public static string BiasSource(Node node) => node.Layer.Bias ? $"_parameters.Slice({node.BConst}, {Int(node.Outputs)})" : "default";
+
+    /// <summary>The node's output panels at width <paramref name="t"/>.</summary>
+    public static int Panels(Node node, VectorTarget t) => (node.Outputs + PackedPanel(t) - 1) / PackedPanel(t);
 
     /// <summary>
     /// The training forward runs the packed kernel from this many rows (the whole batch's, so the choice does not depend on
-    /// the threads): below it, repacking W after every update (≈ 25 µs for 784 × 256 on Zen 5) costs more than the outer
+    /// the threads): below it, packing W after every update (≈ 25 µs for 784 × 256 on Zen 5) costs more than the outer
     /// products save over the canonical kernel (measured: TrainStep of one row 47 → 75 µs when always packed; 32 rows even).
     /// </summary>
     public const int TrainingPackedRows = 16;

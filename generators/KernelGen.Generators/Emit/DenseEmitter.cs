@@ -63,7 +63,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
         Node n = Node;
         string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
         // Training (not the inference walk's canonical fallback, which passes rowOffset): the outer-product kernel over the
-        // packed weights, which RepackTraining refreshes after every update; the scalar width reads the canonical layout.
+        // packed weights, which the optimizer's update writes (or RepackTraining rebuilds); the scalar width reads the canonical layout.
         string canonical = CanonicalForward(t, input, y, "rows");
         if (!t.IsScalar && !rowOffset && IsTrainingPacked(n))
             return $"if (rows >= {TrainingPackedRowsConst}) {PackedTraining(t, input, y, "rows")}; else {canonical}";
@@ -121,7 +121,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
             // The kernel is chosen by the whole batch's rows, so every thread count runs the same one (bit-identical results).
             // Packed: a share of the output panels for every row — the panels a thread repacked after its share of the update
             // (the same contiguous outputs for 8 chunks of 256 outputs), so W, its packed copy and y stay in that core's cache.
-            int panels = (m + PackedPanel(t) - 1) / PackedPanel(t);
+            int panels = Panels(n, t);
             w.Open($"if (rows >= {TrainingPackedRowsConst})");
             w.Line($"(int q0, int q1) = WorkerPool.Range({Int(panels)}, part, parts);");
             w.Line($"if (q0 < q1) {n.KernelName}_PackedPanels_{t.Suffix}({input("0")}, {RefAt("f", TrainingPackedConst(n))}, {RefAt("ws", n.YConst)}, rows, q0, q1);");

@@ -108,8 +108,13 @@ internal static class OptimizerEmitter
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float g = ref _gradients.Ref;");
         w.Line(o.StateSlots > 0 ? "ref float s = ref _state!.Ref;" : "ref float s = ref g; // SGD keeps no state");
-        bool repack = plan.Nodes.Any(DenseEmitter.IsTrainingPacked);
-        if (repack) w.Line("ref float f = ref _folded.Ref;");
+        bool trainPacked = plan.Nodes.Any(DenseEmitter.IsTrainingPacked), repack = plan.Nodes.Any(DenseEmitter.PacksInUpdate);
+        if (repack)
+        {
+            w.Line("ref float f = ref _folded.Ref;");
+            w.Line("bool current = !_packedStale; // the training forward's packed copy matched the weights before this update");
+        }
+        if (trainPacked) w.Line("_packedStale = true; // until the update has packed the new weights");
         w.Line("float lr = LearningRateAt(_step);");
         w.Line("bool anyFrozen = _frozenCount != 0;");
         w.Open("if (anyFrozen)");
@@ -128,10 +133,17 @@ internal static class OptimizerEmitter
         }
         OptimizerRule.For(o.Kind).StepConstants(w, o);
         string wd = o.DecoupledDecay ? ", _weightDecay" : string.Empty;
-        string fArg = repack ? "ref f, " : string.Empty;
+        string fArg = repack ? "ref f, pack, " : string.Empty;
         string frozen = "ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_frozen)";
+        if (repack)
+        {
+            w.Line("// Pack the panels as they are updated when the next forward will read them (the last one had 16+ rows) and every panel ends");
+            w.Line("// up current: a frozen layer's panels are skipped, so with one frozen only if the copy was current before. Else RepackTraining");
+            w.Line("// rebuilds the copy before the next forward of 16+ rows.");
+            w.Line($"bool pack = _lastRows >= {DenseEmitter.TrainingPackedRowsConst} && _isa != global::KernelGen.Isa.{VectorTarget.Scalar.IsaName} && (!anyFrozen || current);");
+        }
         w.Open("if (_pool is not null && ParameterCount >= ParallelParameters)");
-        w.Line("_partLr = lr; _partScale = scale; _partC1 = c1; _partC2 = c2; _partAnyFrozen = anyFrozen;");
+        w.Line($"_partLr = lr; _partScale = scale; _partC1 = c1; _partC2 = c2; _partAnyFrozen = anyFrozen;{(repack ? " _partPack = pack;" : string.Empty)}");
         w.Line($"_pool.Run(this, {Int(2 * plan.Nodes.Count)}); // the update phase: each thread a share of every segment");
         w.Close();
         w.Open("else");
@@ -139,14 +151,10 @@ internal static class OptimizerEmitter
         w.Close();
         if (repack)
         {
-            w.Line("// The vector kernels packed each dense layer's panels right after updating them (their rows still in L2); the padded");
-            w.Line("// biases here. A frozen layer's panels were skipped with its update: they may be stale (set by Commit), so they stay so.");
-            w.Open($"if (!anyFrozen && _isa != global::KernelGen.Isa.{VectorTarget.Scalar.IsaName})");
-            foreach (Node n in plan.Nodes.Where(DenseEmitter.IsTrainingPacked))
-            {
-                string bSrc = n.Layer.Bias ? $"_parameters.Slice({n.BConst}, {Int(n.Outputs)})" : "default";
-                w.Line($"global::KernelGen.Runtime.WeightPacking.PackBias({bSrc}, {Int(n.Outputs)}, _folded.Slice({DenseEmitter.TrainingPackedConst(n)}, {Long(NetworkLayout.PackedLength(n.Inputs, n.Outputs))}));");
-            }
+            w.Line("// The vector kernels packed each dense layer's panels right after updating them (their rows still in L2); the padded biases here.");
+            w.Open("if (pack)");
+            foreach (Node n in plan.Nodes.Where(DenseEmitter.PacksInUpdate))
+                w.Line($"global::KernelGen.Runtime.WeightPacking.PackBias({DenseEmitter.BiasSource(n)}, {Int(n.Outputs)}, {DenseEmitter.TrainingPackedRegion(n)});");
             w.Line("_packedStale = false;");
             w.Close();
         }
@@ -160,7 +168,7 @@ internal static class OptimizerEmitter
         w.Line("ref float g = ref _gradients.Ref;");
         w.Line(o.StateSlots > 0 ? "ref float s = ref _state!.Ref;" : "ref float s = ref g; // SGD keeps no state");
         if (repack) w.Line("ref float f = ref _folded.Ref;");
-        NetworkEmitter.EmitSwitch(w, "Update", $"ref p, ref g, ref s, {fArg}_partLr, _partScale, _partC1, _partC2{wd}, {frozen}, _partAnyFrozen, part, parts", targets);
+        NetworkEmitter.EmitSwitch(w, "Update", $"ref p, ref g, ref s, {(repack ? "ref f, _partPack, " : string.Empty)}_partLr, _partScale, _partC1, _partC2{wd}, {frozen}, _partAnyFrozen, part, parts", targets);
         w.Line("global::System.GC.KeepAlive(this);");
         w.Close();
         w.Line();
@@ -172,17 +180,22 @@ internal static class OptimizerEmitter
         int capacity = plan.ParameterCapacity;
         w.Line($"/// <summary>{Describe(o)}: one fused pass, {t.IsaName}.</summary>");
         w.Line($"// State: {(o.StateSlots == 0 ? "none" : string.Join(", ", StateNames(o).Select((n, k) => $"{n} at s[{Int(k)}·{Int(capacity)}]")))}. scale: gradient clipping factor.");
-        w.Line("// frozen: per layer, skip its segments (anyFrozen: at least one is set). part/parts: this call's share of every loop's vectors");
-        w.Line("// (the scalar tails go to the last part), so each element is updated the same way whatever the split.");
-        var packed = t.IsScalar ? new Dictionary<string, Node>() : plan.Nodes.Where(DenseEmitter.IsTrainingPacked).ToDictionary(n => n.WConst);
-        bool repack = plan.Nodes.Any(DenseEmitter.IsTrainingPacked);
+        var packed = t.IsScalar ? new Dictionary<string, Node>() : plan.Nodes.Where(DenseEmitter.PacksInUpdate).ToDictionary(n => n.WConst);
+        bool repack = plan.Nodes.Any(DenseEmitter.PacksInUpdate);
+        w.Line("// frozen: per layer, skip its segments (anyFrozen: at least one is set). part/parts: this call's share of every loop (of the");
+        w.Line($"// vectors{(packed.Count > 0 ? ", of a dense layer's output panels" : string.Empty)}), each segment's scalar tail in the share that ends it,");
+        w.Line("// so each element is updated the same way whatever the split.");
         if (packed.Count > 0)
         {
-            w.Line("// f: the folded block. Each dense layer's weights are updated a panel of outputs at a time (contiguous rows) and the panel is");
-            w.Line("// packed for the training forward's outer-product kernels at once, while its rows are in L2: no repack pass before the next step.");
+            w.Line("// f: the folded block. Each dense layer's weights are updated a panel of outputs at a time (contiguous rows) and, with pack,");
+            w.Line("// the panel is packed for the training forward's outer-product kernels at once, while its rows are in L2.");
+        }
+        else if (repack)
+        {
+            w.Line("// f, pack: unused at this width (it reads the canonical weights).");
         }
         w.Line(Aggressive);
-        w.Open($"internal static void Update_{t.Suffix}(ref float p, ref float g, ref float s, {(repack ? "ref float f, " : string.Empty)}float lr, float scale, float c1, float c2{(o.DecoupledDecay ? ", float wd" : string.Empty)}, ref bool frozen, bool anyFrozen, int part, int parts)");
+        w.Open($"internal static void Update_{t.Suffix}(ref float p, ref float g, ref float s, {(repack ? "ref float f, bool pack, " : string.Empty)}float lr, float scale, float c1, float c2{(o.DecoupledDecay ? ", float wd" : string.Empty)}, ref bool frozen, bool anyFrozen, int part, int parts)");
         if (o.DecoupledDecay) w.Line("float keep = 1f - lr * wd; // decoupled decay: w ← w·(1 − η·λ)");
         if (!t.IsScalar)
         {
@@ -203,7 +216,9 @@ internal static class OptimizerEmitter
         {
             w.Line(o.DecoupledDecay
                 ? "// Decay applies to dense weights only (not biases, batch-norm γ/β or PReLU α): one loop per segment, vectors then a scalar tail."
-                : "// Some layer is frozen: one loop per segment, vectors then a scalar tail, frozen segments skipped.");
+                : packed.Count > 0
+                    ? "// One loop per segment (dense weights by panels), vectors then a scalar tail, frozen segments skipped."
+                    : "// Some layer is frozen: one loop per segment, vectors then a scalar tail, frozen segments skipped.");
             var scalar = VectorTarget.Scalar;
             foreach (ParameterSegment seg in plan.Segments)
             {
@@ -253,12 +268,13 @@ internal static class OptimizerEmitter
     /// </summary>
     private static void EmitPanels(CodeWriter w, OptimizerSpec o, VectorTarget t, ParameterSegment seg, Node dense)
     {
-        int panel = DenseEmitter.PackedPanel(t), panels = (dense.Outputs + panel - 1) / panel, chunk = panel * dense.Inputs;
+        int panel = DenseEmitter.PackedPanel(t), panels = DenseEmitter.Panels(dense, t), chunk = panel * dense.Inputs;
+        if (seg.Length != dense.Inputs * dense.Outputs) throw new GeneratorBugException($"{dense.Name}: weight segment of {seg.Length} floats for {dense.Inputs} × {dense.Outputs}");
         int vectorEnd = seg.Length / t.Lanes * t.Lanes;
         bool decay = seg.Decay && o.DecoupledDecay;
         string u = VectorTarget.Unsafe, mm = "global::System.Runtime.InteropServices.MemoryMarshal";
         string packedLength = Long(NetworkLayout.PackedLength(dense.Inputs, dense.Outputs));
-        w.Line($"// With the repack: {Int(panels)} panels of {Int(panel)} outputs into f[{DenseEmitter.TrainingPackedConst(dense)}].");
+        w.Line($"// By {(panels == 1 ? "one panel" : $"{Int(panels)} panels")} of {Int(panel)} outputs, packed (with pack) into f[{DenseEmitter.TrainingPackedConst(dense)}].");
         w.Line($"global::System.ReadOnlySpan<float> weights = {mm}.CreateReadOnlySpan(ref {u}.Add(ref p, {seg.Start}), {Int(seg.Length)});");
         w.Line($"global::System.Span<float> target = {mm}.CreateSpan(ref {u}.Add(ref f, {DenseEmitter.TrainingPackedConst(dense)}), {packedLength});");
         w.Line($"(int qa, int qb) = WorkerPool.Range({Int(panels)}, part, parts);");
@@ -274,7 +290,7 @@ internal static class OptimizerEmitter
             Element(w, o, VectorTarget.Scalar, "i", decay);
             w.Close();
         }
-        w.Line($"global::KernelGen.Runtime.WeightPacking.PackPanels(weights, {Int(dense.Outputs)}, {Int(panel)}, target, q, q + 1);");
+        w.Line($"if (pack) global::KernelGen.Runtime.WeightPacking.PackPanels(weights, {Int(dense.Outputs)}, {Int(panel)}, target, q, q + 1);");
         w.Close();
     }
 

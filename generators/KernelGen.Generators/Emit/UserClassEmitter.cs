@@ -91,6 +91,7 @@ internal static class UserClassEmitter
         w.Line("private int _partRows; // rows of the phase the workers run");
         w.Line("private float _partLr, _partScale, _partC1, _partC2; // the update phase's arguments");
         w.Line("private bool _partAnyFrozen;");
+        if (plan.Nodes.Any(DenseEmitter.PacksInUpdate)) w.Line("private bool _partPack;");
         if (plan.HasBatchNorm) w.Line("private bool _partTrain; // batch-norm phases: training mode");
         if (plan.HasDropout) w.Line("private bool _partDrop; private long _partStep; // dropout phases: on, and the step its masks are keyed by");
         if (bn)
@@ -100,6 +101,7 @@ internal static class UserClassEmitter
         }
         if (folded) w.Line("private bool _foldedStale = true;");
         if (trainPacked) w.Line("private bool _packedStale = true; // the training forward's packed weights are out of date (set wherever the parameters may change)");
+        if (plan.Nodes.Any(DenseEmitter.PacksInUpdate)) w.Line("private int _lastRows; // rows of the last ComputeGradients");
         w.Line();
 
         // ---- constructor
@@ -229,7 +231,6 @@ internal static class UserClassEmitter
 
         w.Line("/// <summary>The update, the running statistics of the last training-mode batch, Step + 1.</summary>");
         w.Open("private void Commit()");
-        if (trainPacked) w.Line("_packedStale = true; // until Update has packed the new weights");
         w.Line("Update();");
         if (bn)
         {
@@ -288,6 +289,7 @@ internal static class UserClassEmitter
         if (folded) w.Line("ref float f = ref _folded.Ref;");
         if (dropout) w.Line("long step = _step;");
         if (trainPacked) w.Line($"if (_packedStale && rows >= {DenseEmitter.TrainingPackedRowsConst}) RepackTraining(); // after the checks: nothing changes when they throw");
+        if (plan.Nodes.Any(DenseEmitter.PacksInUpdate)) w.Line("_lastRows = rows; // the update packs for the next forward only after a packed one");
         string parallelA = (bn ? ", train" : string.Empty) + (dropout ? ", drop, step" : string.Empty); // what the phases read from fields
         w.Line($"if (_pool is not null) ForwardParallel(inputs, rows{parallelA});");
         w.Line($"else Forward(ref x, ref ws, ref p{stA}{foldA}, rows{modeA}{instanceA});");
@@ -335,7 +337,8 @@ internal static class UserClassEmitter
         {
             w.Line("/// <summary>Repacks W and b of every dense layer with a packed copy into the panels the training forward's outer-product kernels");
             w.Line("/// read (Predict's own copy where no batch norm folds in), at this instance's width; none at the scalar width. Runs before the first");
-            w.Line("/// forward after anything that may have changed the parameters (an update, the Parameters span handed out, a load).</summary>");
+            w.Line("/// forward of 16+ rows after anything changed the parameters without packing them (the Parameters span handed out, a load, an");
+            w.Line("/// update after a smaller batch or with a frozen layer while the copy was already stale).</summary>");
             w.Open("private void RepackTraining()");
             long repackFloats = plan.Nodes.Where(DenseEmitter.IsTrainingPacked).Sum(n => (long)n.Inputs * n.Outputs);
             w.Line($"// {Long(repackFloats)} weights: with threads, each packs a share of every layer's panels (a copy: the block is the same either way).");
@@ -351,8 +354,8 @@ internal static class UserClassEmitter
             foreach (Node n in plan.Nodes.Where(DenseEmitter.IsTrainingPacked))
             {
                 string wSrc = $"_parameters.Slice({n.WConst}, {Int(n.Inputs * n.Outputs)})";
-                string bSrc = n.Layer.Bias ? $"_parameters.Slice({n.BConst}, {Int(n.Outputs)})" : "default";
-                string region = $"_folded.Slice({DenseEmitter.TrainingPackedConst(n)}, {Long(NetworkLayout.PackedLength(n.Inputs, n.Outputs))})";
+                string bSrc = DenseEmitter.BiasSource(n);
+                string region = DenseEmitter.TrainingPackedRegion(n);
                 w.Open();
                 w.Line($"(int a, int b) = global::KernelGen.Runtime.WorkerPool.Range(({Int(n.Outputs)} + panel - 1) / panel, part, parts);");
                 w.Line($"if (part == 0) global::KernelGen.Runtime.WeightPacking.PackBias({bSrc}, {Int(n.Outputs)}, {region});");

@@ -37,7 +37,7 @@ internal sealed class LayoutNode
     /// <see cref="NetworkLayout.MaxFloats"/>: such a layer keeps its canonical forward kernel for Predict).</summary>
     public long PackedOffset { get; }
     /// <summary>Dense with packed inference weights: offset of the packed copy of W and b (not folded) that the training
-    /// forward reads, repacked after every update — the same region as <see cref="PackedOffset"/> where no batch norm
+    /// forward reads, packed again with every update — the same region as <see cref="PackedOffset"/> where no batch norm
     /// folds in, a second one where it does; -1 where the block has no room (the training forward keeps its canonical kernel).</summary>
     public long TrainingPackedOffset { get; }
     /// <summary>Workspace offsets: output Y, the gradient D, and (batch norm) mean / 1/σ / σ² per feature, (layer norm) mean / 1/σ per row.</summary>

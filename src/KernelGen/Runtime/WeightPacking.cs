@@ -9,7 +9,7 @@ namespace KernelGen.Runtime;
 
 /// <summary>
 /// The packed layout of one dense layer, which the outer-product forward kernels read (Predict, and the training
-/// forward, which repacks after every update): the bias padded with zeros to <c>paddedOutputs</c> (a multiple of 32),
+/// forward, whose copy the optimizer's update packs panel by panel): the bias padded with zeros to <c>paddedOutputs</c> (a multiple of 32),
 /// then Wᵀ in panels of <c>panel</c> outputs (two vectors: 32 for Vector512, 16 for Vector256, 8 for Vector128), each
 /// panel k-major — for every input k the panel's outputs side by side — so the kernel loads whole vectors of weights
 /// and broadcasts one input. Outputs past the layer's end are zeros, so the last panel needs no masked load. The
