@@ -74,6 +74,7 @@ public sealed unsafe class WorkerPool : IDisposable
         public Thread Thread = null!;
         public int Index;
         public Shared Shared = null!;
+        public long Allocated; // GC.GetAllocatedBytesForCurrentThread() after the last phase this worker ran
 
         public void Loop()
         {
@@ -93,6 +94,7 @@ public sealed unsafe class WorkerPool : IDisposable
                 if (s.Stop) return;
                 seen = s.Generation;
                 Work(s, seen, Index);
+                Volatile.Write(ref Allocated, GC.GetAllocatedBytesForCurrentThread());
             }
         }
     }
@@ -131,6 +133,23 @@ public sealed unsafe class WorkerPool : IDisposable
 
     /// <summary>Threads a phase runs on: the workers plus the calling thread.</summary>
     public int Parts => _workers.Length + 1;
+
+    /// <summary>
+    /// Managed bytes the worker threads have allocated since they started, as each recorded it after the last phase it ran
+    /// (a worker still finishing the phase that just ended may record its last count a moment later): what zero-allocation
+    /// tests add to the calling thread's own count, since
+    /// <see cref="GC.GetAllocatedBytesForCurrentThread"/> sees only the caller and a process-wide count also sees the test
+    /// runner's threads.
+    /// </summary>
+    public long WorkerAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            foreach (Worker w in _workers) sum += Volatile.Read(ref w.Allocated);
+            return sum;
+        }
+    }
 
     /// <summary>Chunks every phase is cut into: the <c>parts</c> argument of <see cref="IParallelPhases.RunPart"/>.</summary>
     public int Chunks => Parts * ChunksPerThread;

@@ -85,9 +85,29 @@ public class ThreadingTests
         int[] y2 = y.Take(61).Select(v => v % 7).ToArray();
         for (int i = 0; i < 20; i++) { net.TrainStep(x, y); small.TrainStep(x2, y2); }
         GC.Collect();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < rounds; i++) { net.TrainStep(x, y); small.TrainStep(x2, y2); }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Four windows: a steady allocation (per step, on the caller or on a worker) shows in every one; the runtime's one-off
+        // work (tiering, on-stack replacement on a loaded machine) in one at most. The workers' bytes come from the pools
+        // (WorkerPool.WorkerAllocatedBytes), so a kernel that allocates on a worker fails too (tried: 8 bytes per phase on each
+        // worker read 61–72 kB per window).
+        WorkerPool[] pools = new object[] { net, small }.Select(n => (WorkerPool)n.GetType()
+            .GetField("_pool", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(n)!).ToArray();
+        long Workers() // no LINQ here: it would allocate on the calling thread inside the windows
+        {
+            long sum = 0;
+            for (int i = 0; i < pools.Length; i++) sum += pools[i].WorkerAllocatedBytes;
+            return sum;
+        }
+        var caller = new long[4];
+        var workers = new long[4];
+        for (int w = 0; w < caller.Length; w++)
+        {
+            long theirs = Workers(), mine = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < rounds / caller.Length; i++) { net.TrainStep(x, y); small.TrainStep(x2, y2); }
+            caller[w] = GC.GetAllocatedBytesForCurrentThread() - mine;
+            workers[w] = Workers() - theirs;
+        }
+        Assert.True(caller.Count(b => b != 0) <= 1, $"bytes allocated on the calling thread per window of {rounds / caller.Length} rounds: {string.Join(", ", caller)}");
+        Assert.True(workers.Count(b => b != 0) <= 1, $"bytes allocated on the worker threads per window of {rounds / caller.Length} rounds: {string.Join(", ", workers)}");
     }
 
     [Fact]
