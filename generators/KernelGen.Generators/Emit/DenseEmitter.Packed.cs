@@ -30,6 +30,9 @@ internal sealed partial class DenseEmitter
     /// whose batch can reach <see cref="TrainingPackedRows"/> (below that the packed copy is never read in training).</summary>
     public static bool PacksInUpdate(Node node) => IsTrainingPacked(node) && node.Plan.Spec.BatchSize >= TrainingPackedRows;
 
+    /// <summary>Whether the optimizer's update packs any layer of the network (its kernels take the folded block and pack).</summary>
+    public static bool PacksInUpdate(NetworkPlan plan) => plan.Nodes.Any(PacksInUpdate);
+
     /// <summary>The training forward's packed copy of the node as a span of the folded block (user class).</summary>
     public static string TrainingPackedRegion(Node node)
         => $"_folded.Slice({TrainingPackedConst(node)}, {Long(NetworkLayout.PackedLength(node.Inputs, node.Outputs))})";

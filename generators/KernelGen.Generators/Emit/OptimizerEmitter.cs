@@ -108,7 +108,7 @@ internal static class OptimizerEmitter
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float g = ref _gradients.Ref;");
         w.Line(o.StateSlots > 0 ? "ref float s = ref _state!.Ref;" : "ref float s = ref g; // SGD keeps no state");
-        bool trainPacked = plan.Nodes.Any(DenseEmitter.IsTrainingPacked), repack = plan.Nodes.Any(DenseEmitter.PacksInUpdate);
+        bool trainPacked = plan.Nodes.Any(DenseEmitter.IsTrainingPacked), repack = DenseEmitter.PacksInUpdate(plan);
         if (repack)
         {
             w.Line("ref float f = ref _folded.Ref;");
@@ -181,7 +181,7 @@ internal static class OptimizerEmitter
         w.Line($"/// <summary>{Describe(o)}: one fused pass, {t.IsaName}.</summary>");
         w.Line($"// State: {(o.StateSlots == 0 ? "none" : string.Join(", ", StateNames(o).Select((n, k) => $"{n} at s[{Int(k)}·{Int(capacity)}]")))}. scale: gradient clipping factor.");
         var packed = t.IsScalar ? new Dictionary<string, Node>() : plan.Nodes.Where(DenseEmitter.PacksInUpdate).ToDictionary(n => n.WConst);
-        bool repack = plan.Nodes.Any(DenseEmitter.PacksInUpdate);
+        bool repack = DenseEmitter.PacksInUpdate(plan);
         w.Line("// frozen: per layer, skip its segments (anyFrozen: at least one is set). part/parts: this call's share of every loop (of the");
         w.Line($"// vectors{(packed.Count > 0 ? ", of a dense layer's output panels" : string.Empty)}), each segment's scalar tail in the share that ends it,");
         w.Line("// so each element is updated the same way whatever the split.");

@@ -71,7 +71,7 @@ internal static class UserClassEmitter
 
         // ---- state
         bool bn = plan.HasBatchNorm, dropout = plan.HasDropout, folded = plan.FoldedLength > 0;
-        bool trainPacked = plan.Nodes.Any(DenseEmitter.IsTrainingPacked);
+        bool trainPacked = plan.Nodes.Any(DenseEmitter.IsTrainingPacked), packsInUpdate = DenseEmitter.PacksInUpdate(plan);
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _parameters;");
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _gradients;");
         w.Line("private readonly global::KernelGen.Runtime.AlignedBuffer _workspace;");
@@ -91,7 +91,7 @@ internal static class UserClassEmitter
         w.Line("private int _partRows; // rows of the phase the workers run");
         w.Line("private float _partLr, _partScale, _partC1, _partC2; // the update phase's arguments");
         w.Line("private bool _partAnyFrozen;");
-        if (plan.Nodes.Any(DenseEmitter.PacksInUpdate)) w.Line("private bool _partPack;");
+        if (packsInUpdate) w.Line("private bool _partPack;");
         if (plan.HasBatchNorm) w.Line("private bool _partTrain; // batch-norm phases: training mode");
         if (plan.HasDropout) w.Line("private bool _partDrop; private long _partStep; // dropout phases: on, and the step its masks are keyed by");
         if (bn)
@@ -101,7 +101,7 @@ internal static class UserClassEmitter
         }
         if (folded) w.Line("private bool _foldedStale = true;");
         if (trainPacked) w.Line("private bool _packedStale = true; // the training forward's packed weights are out of date (set wherever the parameters may change)");
-        if (plan.Nodes.Any(DenseEmitter.PacksInUpdate)) w.Line("private int _lastRows; // rows of the last ComputeGradients");
+        if (packsInUpdate) w.Line("private int _lastRows; // rows of the last ComputeGradients");
         w.Line();
 
         // ---- constructor
@@ -289,7 +289,7 @@ internal static class UserClassEmitter
         if (folded) w.Line("ref float f = ref _folded.Ref;");
         if (dropout) w.Line("long step = _step;");
         if (trainPacked) w.Line($"if (_packedStale && rows >= {DenseEmitter.TrainingPackedRowsConst}) RepackTraining(); // after the checks: nothing changes when they throw");
-        if (plan.Nodes.Any(DenseEmitter.PacksInUpdate)) w.Line("_lastRows = rows; // the update packs for the next forward only after a packed one");
+        if (packsInUpdate) w.Line("_lastRows = rows; // the update packs for the next forward only after a packed one");
         string parallelA = (bn ? ", train" : string.Empty) + (dropout ? ", drop, step" : string.Empty); // what the phases read from fields
         w.Line($"if (_pool is not null) ForwardParallel(inputs, rows{parallelA});");
         w.Line($"else Forward(ref x, ref ws, ref p{stA}{foldA}, rows{modeA}{instanceA});");
