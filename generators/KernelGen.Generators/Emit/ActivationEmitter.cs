@@ -8,9 +8,10 @@ using static KernelGen.Generators.Emit.CodeWriter;
 namespace KernelGen.Generators.Emit;
 
 /// <summary>
-/// Kernels of a stand-alone activation node (one not fused into a dense or batch-norm layer): element-wise
-/// forward and backward. GELU, SiLU and PReLU take f′ at the input (the previous node's output, kept in the
-/// workspace); the others take it from the output. PReLU also reduces dα = Σ_rows d·min(x, 0) per unit.
+/// Kernels of a stand-alone activation node (one not fused into the dense, batch-norm or layer-norm node before it; GELU
+/// and SiLU fuse into a dense layer only, which keeps their f′): element-wise forward and backward. GELU, SiLU and PReLU take
+/// f′ at the input (the previous node's output, kept in the workspace); the others take it from the output. PReLU also
+/// reduces dα = Σ_rows d·min(x, 0) per unit.
 /// </summary>
 internal sealed class ActivationEmitter : LayerEmitter
 {
@@ -58,7 +59,7 @@ internal sealed class ActivationEmitter : LayerEmitter
         if (!needsDx && !n.IsPReLU) return null;
         Node? prev = n.Previous;
         string dx = needsDx ? RefAt("ws", prev!.DConst) + ", " : string.Empty;
-        string yp = needsDx && prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
+        string yp = needsDx && prev!.GradientIncludesDerivative ? RefAt("ws", prev.DerivativeSource) + ", " : string.Empty;
         string source = n.Activation.DerivativeFromOutput() ? RefAt("ws", n.YConst) : Input(n);
         string alpha = n.IsPReLU ? $"{RefAt("p", n.WConst)}, {RefAt("g", n.WConst)}, " : string.Empty;
         return $"{n.KernelName}_Backward_{t.Suffix}({RefAt("ws", n.DConst)}, {source}, {alpha}{dx}{yp}rows);";
@@ -96,7 +97,7 @@ internal sealed class ActivationEmitter : LayerEmitter
         foreach (VectorTarget t in targets)
         {
             string derivative = fromInput ? $"{act}′(x)" : $"{act}′(y)";
-            w.Line($"/// <summary>{node.Name} · {act}. Backward: {(needsDx ? $"dx = d ⊙ {derivative}{(fuse ? $" ⊙ {prev!.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}" : string.Empty)}{(needsDx && prelu ? "; " : string.Empty)}{(prelu ? "dα = Σ_rows d ⊙ min(x, 0)" : string.Empty)}, {t.IsaName}.</summary>");
+            w.Line($"/// <summary>{node.Name} · {act}. Backward: {(needsDx ? $"dx = d ⊙ {derivative}{(fuse ? $" ⊙ {prev!.DerivativeText} (fused)" : string.Empty)}" : string.Empty)}{(needsDx && prelu ? "; " : string.Empty)}{(prelu ? "dα = Σ_rows d ⊙ min(x, 0)" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line(Aggressive);
             var parameters = new List<string> { "ref float d" };
             parameters.Add(fromInput ? "ref float x" : "ref float y");
@@ -124,7 +125,7 @@ internal sealed class ActivationEmitter : LayerEmitter
                         : fromInput ? NetworkPlan.DerivativeAtInput(act, v.Load("x", i))
                         : NetworkPlan.DerivativeFromOutput(act, node.Alpha, v, v.Load("y", i));
                     string value = $"{v.Load("d", i)} * {f}";
-                    if (fuse) value += $" * {prev!.OutputDerivative(v, v.Load("yp", i))}";
+                    if (fuse) value += $" * {prev!.FusedDerivative(v, v.Load("yp", i))}";
                     return v.Store(value, "dx", i);
                 };
                 if (prelu) EmitRowMap(w, t, n, body);

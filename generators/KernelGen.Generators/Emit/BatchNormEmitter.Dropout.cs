@@ -127,7 +127,7 @@ internal sealed partial class BatchNormEmitter
     {
         if (node.FusedDropout is not Node dropout) return v.Load("d", i);
         string d = drop ? $"{Mask}.Apply({v.Load("d", i)}, (int)({i}), key, threshold, {Scale(dropout)})" : v.Load("d", i);
-        return node.Activation == ActKind.Identity ? d : $"{d} * {node.OutputDerivative(v, v.Load("y", i))}";
+        return node.Activation == ActKind.Identity ? d : $"{d} * {node.FusedDerivative(v, v.Load("y", i))}";
     }
 
     /// <summary>What the dx pass reads as ∂L/∂(γx̂ + β): d, or with a fused dropout dn (written by the reductions).</summary>

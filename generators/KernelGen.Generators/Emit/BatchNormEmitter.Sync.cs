@@ -39,7 +39,7 @@ internal sealed partial class BatchNormEmitter
     {
         Node n = Node;
         Node prev = n.Previous!;
-        string yp = prev.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
+        string yp = prev.GradientIncludesDerivative ? RefAt("ws", prev.DerivativeSource) + ", " : string.Empty;
         return $"{n.KernelName}_BackwardSync_{t.Suffix}({Input(n)}, {RefAt("ws", UpstreamGradient(n))}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, "
             + $"{RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {RefAt("ws", prev.DConst)}, {yp}{OutputArguments(n)}rows, {ModeArguments(n, "drop")}sync)";
     }
@@ -107,7 +107,7 @@ internal sealed partial class BatchNormEmitter
         foreach (VectorTarget t in targets)
         {
             w.Line($"/// <summary>{node.Name} · BatchNorm, synchronised. Backward: dβ = Σ d, dγ = Σ d·x̂ (this instance's rows), dx = γ/σ·(d − (Sβ + x̂·Sγ)/N),");
-            w.Line($"/// Sβ, Sγ: Σ over the participants of N·dβ, N·dγ, divided by ΣN{(fuse ? $"; ⊙ {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
+            w.Line($"/// Sβ, Sγ: Σ over the participants of N·dβ, N·dγ, divided by ΣN{(fuse ? $"; ⊙ {prev.DerivativeText} (fused)" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line($"// Each participant's d is ∂(mean loss over its N rows): N·d is the per-row gradient the one-participant formula sums.");
             if (node.FusedDropout is Node dropout)
                 w.Line($"// d is ∂L/∂({dropout.Name}'s output): its mask{(node.Activation == ActKind.Identity ? string.Empty : $" then {node.Activation}′(y)")} applied where the reductions read it, kept in dn for the dx pass, as in the plain kernel.");
@@ -143,7 +143,7 @@ internal sealed partial class BatchNormEmitter
                 string inv = v.Load("stats", $"{Int(stride)} + {c}");
                 string xhat = $"({v.Load("x", i)} - {v.Load("stats", c)}) * {inv}";
                 string value = $"{v.Load("gamma", c)} * {inv} * ({v.Load(DxSource(node), i)} - {v.MultiplyAdd(xhat, v.Load("s", $"{Int(n)} + {c}"), v.Load("s", c))} * {v.Broadcast("invRows")})";
-                if (fuse) value = $"{value} * {prev.OutputDerivative(v, v.Load("yp", i))}";
+                if (fuse) value = $"{value} * {prev.FusedDerivative(v, v.Load("yp", i))}";
                 return v.Store(value, "dx", i);
             });
             w.Close();

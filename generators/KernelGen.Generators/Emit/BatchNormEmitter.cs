@@ -89,7 +89,7 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
         Node n = Node;
         Node? prev = n.Previous;
         string dx = n.NeedsInputGradient ? RefAt("ws", prev!.DConst) + ", " : string.Empty;
-        string yp = n.NeedsInputGradient && prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
+        string yp = n.NeedsInputGradient && prev!.GradientIncludesDerivative ? RefAt("ws", prev.DerivativeSource) + ", " : string.Empty;
         return $"{n.KernelName}_Backward_{t.Suffix}({Input(n)}, {RefAt("ws", UpstreamGradient(n))}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst)}, "
             + $"{RefAt("g", n.WConst)}, {RefAt("g", n.BConst)}, {dx}{yp}{OutputArguments(n)}rows, train, {ModeArguments(n, "drop")}0, {Int(n.Outputs)});";
     }
@@ -180,7 +180,7 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
         bool materialise = Materialises(node);
         foreach (VectorTarget t in targets)
         {
-            w.Line($"/// <summary>{node.Name} · BatchNorm. Backward: dβ = Σ d, dγ = Σ d·x̂{(needsDx ? $", dx = γ/σ·(d − (dβ + x̂·dγ)/N) (train; γ/σ·d with running statistics){(fuse ? $" ⊙ {prev!.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}" : string.Empty)}, {t.IsaName}.</summary>");
+            w.Line($"/// <summary>{node.Name} · BatchNorm. Backward: dβ = Σ d, dγ = Σ d·x̂{(needsDx ? $", dx = γ/σ·(d − (dβ + x̂·dγ)/N) (train; γ/σ·d with running statistics){(fuse ? $" ⊙ {prev!.DerivativeText} (fused)" : string.Empty)}" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line(node.FusedDropout is Node dropout
                 ? $"// d: [rows × {Int(n)}] ∂L/∂({dropout.Name}'s output): {dropout.Name}'s mask{(node.Activation == ActKind.Identity ? string.Empty : $" then {node.Activation}′(y)")} applied where the reductions read it gives ∂L/∂(γx̂ + β){(materialise ? ", kept in dn for the dx pass" : string.Empty)}; overwrites dgamma, dbeta{(needsDx ? ", dx" : string.Empty)}."
                 : $"// d: [rows × {Int(n)}] ∂L/∂(γx̂ + β){(node.GradientIncludesDerivative ? $" (already times {node.Activation}′)" : string.Empty)}; overwrites dgamma, dbeta{(needsDx ? ", dx" : string.Empty)}.");
@@ -212,7 +212,7 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
                     string inv = v.Load("stats", $"{Int(stride)} + {c}");
                     string xhat = $"({v.Load("x", i)} - {v.Load("stats", c)}) * {inv}";
                     string value = $"{v.Load("gamma", c)} * {inv} * ({v.Load(DxSource(node), i)} - {v.MultiplyAdd(xhat, v.Load("dgamma", c), v.Load("dbeta", c))} * {v.Broadcast("invRows")})";
-                    if (fuse) value = $"{value} * {prev!.OutputDerivative(v, v.Load("yp", i))}";
+                    if (fuse) value = $"{value} * {prev!.FusedDerivative(v, v.Load("yp", i))}";
                     return v.Store(value, "dx", i);
                 });
             }

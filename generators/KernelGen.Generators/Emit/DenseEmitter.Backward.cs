@@ -185,8 +185,8 @@ internal sealed partial class DenseEmitter
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
         Node prev = node.Previous!;
         bool fuse = prev.GradientIncludesDerivative;
-        w.Line($"/// <summary>{Describe(node)}. Input gradient dX = dZ·W{(fuse ? $", times {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
-        w.Line($"// dz: [rows × {Int(n)}], w: [{Int(n)} × {Int(k)}], dx: [rows × {Int(k)}]{(fuse ? $", yp: [rows × {Int(k)}] ({prev.Name} output)" : string.Empty)}. Overwrites dx.");
+        w.Line($"/// <summary>{Describe(node)}. Input gradient dX = dZ·W{(fuse ? $", times {prev.DerivativeText} (fused)" : string.Empty)}, {t.IsaName}.</summary>");
+        w.Line($"// dz: [rows × {Int(n)}], w: [{Int(n)} × {Int(k)}], dx: [rows × {Int(k)}]{(fuse ? $", yp: [rows × {Int(k)}] ({(prev.KeepsDerivative ? prev.Activation + "′ kept by " + prev.Name : prev.Name + " output")})" : string.Empty)}. Overwrites dx.");
         w.Line(Aggressive);
         w.Open($"private static void {node.KernelName}_BackwardInput_{t.Suffix}(ref float dz, ref float w, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows)");
         if (t.IsScalar || k < lanes)
@@ -196,7 +196,7 @@ internal sealed partial class DenseEmitter
             w.Open($"for (nint i = 0; i < {Int(k)}; i++)");
             w.Line("float s = 0f;");
             w.Line($"for (nint o = 0; o < {Int(n)}; o++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
-            string value = fuse ? $"s * {prev.OutputDerivative(VectorTarget.Scalar, VectorTarget.At("yp", $"r * {Int(k)} + i"))}" : "s";
+            string value = fuse ? $"s * {prev.FusedDerivative(VectorTarget.Scalar, VectorTarget.At("yp", $"r * {Int(k)} + i"))}" : "s";
             w.Line($"{VectorTarget.At("dx", $"r * {Int(k)} + i")} = {value};");
             w.Close();
             w.Close();
@@ -260,7 +260,7 @@ internal sealed partial class DenseEmitter
             for (int j = 0; j < vectors; j++)
             {
                 string offset = $"{Plus("r", i)} * {Int(k)} + {Plus(kExpr, j * lanes, bare: true)}";
-                string value = fuse ? $"a{i}{j} * {prev.OutputDerivative(t, t.Load("yp", offset))}" : $"a{i}{j}";
+                string value = fuse ? $"a{i}{j} * {prev.FusedDerivative(t, t.Load("yp", offset))}" : $"a{i}{j}";
                 w.Line(t.Store(value, "dx", offset));
             }
     }

@@ -64,19 +64,24 @@ internal sealed partial class DenseEmitter : LayerEmitter
         string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
         // Training (not the inference walk's canonical fallback, which passes rowOffset): the outer-product kernel over the
         // packed weights, which the optimizer's update writes (or RepackTraining rebuilds); the scalar width reads the canonical layout.
-        string canonical = CanonicalForward(t, input, y, "rows");
+        // A node keeping f′ (GELU, SiLU fused) writes it in training; inference passes a null reference (nothing kept).
+        string fd = !n.KeepsDerivative ? string.Empty : rowOffset ? $"ref {VectorTarget.Unsafe}.NullRef<float>()" : RefAt("ws", n.FConst);
+        string canonical = CanonicalForward(t, input, y, fd, "rows");
         if (!t.IsScalar && !rowOffset && IsTrainingPacked(n))
-            return $"if (rows >= {TrainingPackedRowsConst}) {PackedTraining(t, input, y, "rows")}; else {canonical}";
+            return $"if (rows >= {TrainingPackedRowsConst}) {PackedTraining(t, input, y, fd, "rows")}; else {canonical}";
         return canonical;
     }
 
-    /// <summary>The canonical forward kernel's call on <paramref name="count"/> rows.</summary>
-    private string CanonicalForward(VectorTarget t, string input, string y, string count)
-        => $"{Node.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", Node.WConst)}, {(Node.Layer.Bias ? RefAt("p", Node.BConst) + ", " : string.Empty)}{y}, {count})";
+    /// <summary>The canonical forward kernel's call on <paramref name="count"/> rows (<paramref name="fd"/>: where f′ goes, or empty when the node keeps none).</summary>
+    private string CanonicalForward(VectorTarget t, string input, string y, string fd, string count)
+        => $"{Node.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", Node.WConst)}, {(Node.Layer.Bias ? RefAt("p", Node.BConst) + ", " : string.Empty)}{y}, {(fd.Length > 0 ? fd + ", " : string.Empty)}{count})";
 
-    /// <summary>The packed kernel's call on <paramref name="count"/> rows over the training forward's packed copy.</summary>
-    private string PackedTraining(VectorTarget t, string input, string y, string count)
-        => $"{Node.KernelName}_Packed_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(Node))}, {y}, {count})";
+    /// <summary>The packed kernel's call on <paramref name="count"/> rows over the training forward's packed copy: a node keeping f′
+    /// runs its panel kernel over all panels (the inference kernel keeps nothing).</summary>
+    private string PackedTraining(VectorTarget t, string input, string y, string fd, string count)
+        => fd.Length > 0
+            ? $"{Node.KernelName}_PackedPanels_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(Node))}, {y}, {fd}, {count}, 0, {Int(Panels(Node, t))})"
+            : $"{Node.KernelName}_Packed_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(Node))}, {y}, {count})";
 
     public override string? BackwardCall(VectorTarget t)
         => Call(Node, "BackwardWeights", t) + ";" + (Node.NeedsInputGradient ? " " + Call(Node, "BackwardInput", t) + ";" : string.Empty);
@@ -94,7 +99,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
                 return $"{n.KernelName}_BackwardWeights_{t.Suffix}({Input(n)}, {RefAt("ws", n.DConst)}, {RefAt("g", n.WConst)}, "
                     + $"{(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}{decay}rows, {Int(n.Outputs)})";
             case "BackwardInput":
-                string yp = prev!.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
+                string yp = prev!.GradientIncludesDerivative ? RefAt("ws", prev.DerivativeSource) + ", " : string.Empty;
                 return $"{n.KernelName}_BackwardInput_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("p", n.WConst)}, {RefAt("ws", prev.DConst)}, {yp}rows)";
             default:
                 throw new GeneratorBugException("dense pass " + pass);
@@ -115,7 +120,8 @@ internal sealed partial class DenseEmitter : LayerEmitter
         string input(string r) => prev is null ? $"ref {VectorTarget.Unsafe}.Add(ref x, {r} * {Int(k)})" : RefAt("ws", $"{prev.YConst} + {r} * {Int(k)}");
         w.Open($"case {Int(forward)}:");
         string yShare = RefAt("ws", $"{n.YConst} + a * {Int(m)}");
-        string canonicalShare = CanonicalForward(t, input("a"), yShare, "b - a") + ";";
+        string fdShare = n.KeepsDerivative ? RefAt("ws", $"{n.FConst} + a * {Int(m)}") : string.Empty;
+        string canonicalShare = CanonicalForward(t, input("a"), yShare, fdShare, "b - a") + ";";
         if (!t.IsScalar && IsTrainingPacked(n))
         {
             // The kernel is chosen by the whole batch's rows, so every thread count runs the same one (bit-identical results).
@@ -124,7 +130,8 @@ internal sealed partial class DenseEmitter : LayerEmitter
             int panels = Panels(n, t);
             w.Open($"if (rows >= {TrainingPackedRowsConst})");
             w.Line($"(int q0, int q1) = WorkerPool.Range({Int(panels)}, part, parts);");
-            w.Line($"if (q0 < q1) {n.KernelName}_PackedPanels_{t.Suffix}({input("0")}, {RefAt("f", TrainingPackedConst(n))}, {RefAt("ws", n.YConst)}, rows, q0, q1);");
+            string fd = n.KeepsDerivative ? RefAt("ws", n.FConst) + ", " : string.Empty;
+            w.Line($"if (q0 < q1) {n.KernelName}_PackedPanels_{t.Suffix}({input("0")}, {RefAt("f", TrainingPackedConst(n))}, {RefAt("ws", n.YConst)}, {fd}rows, q0, q1);");
             w.Line("break;");
             w.Close();
         }
@@ -142,7 +149,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
             + $"{(n.Layer.Bias ? RefAt("g", $"{n.BConst} + o0") + ", " : string.Empty)}{decay}rows, o1 - o0);");
         if (n.NeedsInputGradient)
         {
-            string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.YConst} + a * {Int(k)}") + ", " : string.Empty;
+            string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.DerivativeSource} + a * {Int(k)}") + ", " : string.Empty;
             w.Line("(int a, int b) = WorkerPool.Rows(rows, part, parts);");
             w.Line($"if (a < b) {n.KernelName}_BackwardInput_{t.Suffix}({RefAt("ws", $"{n.DConst} + a * {Int(m)}")}, {RefAt("p", n.WConst)}, {RefAt("ws", $"{prev.DConst} + a * {Int(k)}")}, {yp}b - a);");
         }
@@ -219,6 +226,9 @@ internal sealed partial class DenseEmitter : LayerEmitter
 
     private static string Act(Node node, string x) => NetworkPlan.Invoke(node.Activation, node.Alpha, VectorTarget.Scalar, x);
 
+    /// <summary>f(x) of a node keeping f′, with f′ into the out declaration <paramref name="outDeclaration"/> (one evaluation for both).</summary>
+    private static string KeepInvoke(Node node, string x, string outDeclaration) => $"{NetworkPlan.Operator(node.Activation)}.Invoke({x}, out {outDeclaration})";
+
     // ---------------------------------------------------------------- forward
 
     private static void EmitForward(CodeWriter w, Node node, VectorTarget t)
@@ -226,24 +236,33 @@ internal sealed partial class DenseEmitter : LayerEmitter
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
         bool bias = node.Layer.Bias;
         w.Line($"/// <summary>{Describe(node)}. Forward, {t.IsaName}.</summary>");
-        w.Line($"// x: [rows × {Int(k)}], w: [{Int(n)} × {Int(k)}], {(bias ? $"b: [{Int(n)}], " : string.Empty)}y: [rows × {Int(n)}].");
+        bool keep = node.KeepsDerivative;
+        w.Line($"// x: [rows × {Int(k)}], w: [{Int(n)} × {Int(k)}], {(bias ? $"b: [{Int(n)}], " : string.Empty)}y: [rows × {Int(n)}]"
+            + (keep ? $", fd: [rows × {Int(n)}] {node.Activation}′ at the pre-activation for the backward (training; a null reference keeps nothing)." : "."));
         w.Line(Aggressive);
-        w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float w, {(bias ? "ref float b, " : string.Empty)}ref float y, int rows)");
+        w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float w, {(bias ? "ref float b, " : string.Empty)}ref float y, {(keep ? "ref float fd, " : string.Empty)}int rows)");
         if (!t.IsScalar && k < lanes)
         {
             w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: the scalar body does this layer.");
-            w.Line($"{node.KernelName}_Forward_Scalar(ref x, ref w, {(bias ? "ref b, " : string.Empty)}ref y, rows);");
+            w.Line($"{node.KernelName}_Forward_Scalar(ref x, ref w, {(bias ? "ref b, " : string.Empty)}ref y, {(keep ? "ref fd, " : string.Empty)}rows);");
             w.Close();
             w.Line();
             return;
         }
+        if (keep) w.Line($"bool keep = !{VectorTarget.Unsafe}.IsNullRef(ref fd);");
         if (t.IsScalar)
         {
             w.Open("for (nint r = 0; r < rows; r++)");
             w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
             w.Line($"float s = {(bias ? VectorTarget.At("b", "o") : "0f")};");
             w.Line($"for (nint i = 0; i < {Int(k)}; i++) s += {VectorTarget.At("x", $"r * {Int(k)} + i")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
-            w.Line($"{VectorTarget.At("y", $"r * {Int(n)} + o")} = {Act(node, "s")};");
+            if (keep)
+            {
+                w.Line($"{VectorTarget.At("y", $"r * {Int(n)} + o")} = {KeepInvoke(node, "s", "float f")};");
+                w.Line($"if (keep) {VectorTarget.At("fd", $"r * {Int(n)} + o")} = f;");
+            }
+            else
+                w.Line($"{VectorTarget.At("y", $"r * {Int(n)} + o")} = {Act(node, "s")};");
             w.Close();
             w.Close();
             w.Close();
@@ -322,7 +341,14 @@ internal sealed partial class DenseEmitter : LayerEmitter
             for (int j = 0; j < outputs; j++)
             {
                 string bias = node.Layer.Bias ? " + " + VectorTarget.At("b", Plus(o, j, bare: true)) : string.Empty;
-                w.Line($"{VectorTarget.At("y", $"{Plus("r", i)} * {Int(n)} + {Plus(o, j, bare: true)}")} = {Act(node, t.Sum($"a{i}{j}") + bias)};");
+                string at = $"{Plus("r", i)} * {Int(n)} + {Plus(o, j, bare: true)}";
+                if (node.KeepsDerivative)
+                {
+                    w.Line($"{VectorTarget.At("y", at)} = {KeepInvoke(node, t.Sum($"a{i}{j}") + bias, $"float f{i}{j}")};");
+                    w.Line($"if (keep) {VectorTarget.At("fd", at)} = f{i}{j};");
+                }
+                else
+                    w.Line($"{VectorTarget.At("y", at)} = {Act(node, t.Sum($"a{i}{j}") + bias)};");
             }
     }
 

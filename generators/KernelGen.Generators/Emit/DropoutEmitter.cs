@@ -56,7 +56,7 @@ internal sealed class DropoutEmitter : LayerEmitter
         Node n = Node;
         if (!n.NeedsInputGradient || Host is not null) return null; // fused: the batch norm's backward applies the mask
         Node prev = n.Previous!;
-        string yp = prev.GradientIncludesDerivative ? RefAt("ws", prev.YConst) + ", " : string.Empty;
+        string yp = prev.GradientIncludesDerivative ? RefAt("ws", prev.DerivativeSource) + ", " : string.Empty;
         return $"{n.KernelName}_Backward_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("ws", prev.DConst)}, {yp}rows, drop, {DropoutKey(n)}, 0);";
     }
 
@@ -84,7 +84,7 @@ internal sealed class DropoutEmitter : LayerEmitter
         w.Line("break;");
         w.Close();
         if (!n.NeedsInputGradient) return;
-        string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.YConst} + a * {Int(m)}") + ", " : string.Empty;
+        string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.DerivativeSource} + a * {Int(m)}") + ", " : string.Empty;
         w.Open($"case {Int(backward)}:");
         w.Line("(int a, int b) = WorkerPool.Rows(rows, part, parts);");
         w.Line($"if (a < b) {n.KernelName}_Backward_{t.Suffix}({RefAt("ws", $"{n.DConst} + a * {Int(m)}")}, {RefAt("ws", $"{prev.DConst} + a * {Int(m)}")}, {yp}b - a, drop, "
@@ -134,7 +134,7 @@ internal sealed class DropoutEmitter : LayerEmitter
             w.Line($"/// <summary>{node.Name} · Dropout. Backward: dx = d ⊙ mask × {scale} (the same mask, regenerated){(fuse ? $" ⊙ {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line(Aggressive);
             w.Open($"private static void {node.KernelName}_Backward_{t.Suffix}(ref float d, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows, bool drop, uint key, int first)");
-            string Fused(VectorTarget v, string value, string i) => fuse ? $"{value} * {prev.OutputDerivative(v, v.Load("yp", i))}" : value;
+            string Fused(VectorTarget v, string value, string i) => fuse ? $"{value} * {prev.FusedDerivative(v, v.Load("yp", i))}" : value;
             w.Open("if (drop)");
             w.Line($"uint threshold = {Mask}.Threshold({Float(rate)}); // keep with probability 1 − {Float(rate)}");
             ActivationEmitter.EmitMap(w, t, $"rows * {Int(n)}", (v, i) => v.Store(Fused(v, $"{Mask}.Apply({v.Load("d", i)}, first + (int)({i}), key, {ThresholdConst(node)}, {scale})", i), "dx", i));

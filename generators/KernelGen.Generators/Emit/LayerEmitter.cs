@@ -125,6 +125,8 @@ internal abstract class LayerEmitter
         string d = n.GradientIncludesDerivative ? $"∂L/∂(pre-{n.Activation})" : "∂L/∂output";
         w.Line($"internal const int {n.YConst} = {Int(n.OutputOffset)}; // [{Int(batch)} × {Int(n.Outputs)}] output of {n.Name}{act}");
         w.Line($"internal const int {n.DConst} = {Int(n.GradientOffset)}; // [{Int(batch)} × {Int(n.Outputs)}] {d} of {n.Name}");
+        if (n.KeepsDerivative)
+            w.Line($"internal const int {n.FConst} = {Int(n.DerivativeOffset)}; // [{Int(batch)} × {Int(n.Outputs)}] {n.Activation}′ at the pre-activation of {n.Name}, kept by the training forward");
     }
 
     /// <summary>The constructor's initialisation of this node's parameters and statistics (the seed is <c>s</c>).</summary>

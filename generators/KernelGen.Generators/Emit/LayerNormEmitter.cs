@@ -85,7 +85,7 @@ internal sealed class LayerNormEmitter : LayerEmitter
         Node prev = n.Previous!;
         string at = first.Length == 0 ? string.Empty : " + " + first;
         string rowsAt = first.Length == 0 ? string.Empty : $" + {first} * {Int(n.Outputs)}";
-        string yp = prev.GradientIncludesDerivative ? RefAt("ws", prev.YConst + rowsAt) + ", " : string.Empty;
+        string yp = prev.GradientIncludesDerivative ? RefAt("ws", prev.DerivativeSource + rowsAt) + ", " : string.Empty;
         return $"{n.KernelName}_BackwardInput_{t.Suffix}({input}, {RefAt("ws", n.DConst + rowsAt)}, {RefAt("p", n.WConst)}, {RefAt("ws", n.StatsConst + at)}, "
             + $"{RefAt("ws", $"{n.StatsConst} + {Int(Stride)}{at}")}, {RefAt("ws", prev.DConst + rowsAt)}, {yp}{count})";
     }
@@ -215,7 +215,7 @@ internal sealed class LayerNormEmitter : LayerEmitter
             {
                 string xhat = $"({v.Load("xr", c)} - {v.Broadcast("m")}) * {v.Broadcast("iv")}";
                 string value = $"{v.Broadcast("iv")} * ({v.Load("gamma", c)} * {v.Load("dr", c)} - {v.MultiplyAdd(xhat, v.Broadcast("mb"), v.Broadcast("ma"))})";
-                if (fuse) value = $"{value} * {prev!.OutputDerivative(v, v.Load("ypr", c))}";
+                if (fuse) value = $"{value} * {prev!.FusedDerivative(v, v.Load("ypr", c))}";
                 return v.Store(value, "dxr", c);
             });
             w.Close();

@@ -26,6 +26,8 @@ internal sealed class Node
     /// <summary>BatchNorm: batch mean and 1/√(σ²+ε) per feature in the workspace; running mean then variance in the statistics block.
     /// LayerNorm: mean and 1/√(σ²+ε) per row in the workspace (no running statistics).</summary>
     public int MeanOffset { get; set; } = -1;
+    /// <summary>Dense with GELU or SiLU fused: f′ at the pre-activation in the workspace, written by the training forward.</summary>
+    public int DerivativeOffset { get; set; } = -1;
     public int RunningOffset { get; set; } = -1;
     /// <summary>Dense: the batch norm folded into this layer's weights for Predict (a Dense → BatchNorm pair).</summary>
     public Node? FoldedInto { get; set; }
@@ -89,11 +91,23 @@ internal sealed class Node
     /// <summary>For a dense or batch-norm node with a fused activation, D holds ∂L/∂(pre-activation): whoever writes D multiplies by f′(Y).</summary>
     public bool GradientIncludesDerivative => (IsDense || IsNormalization) && Activation != ActKind.Identity;
 
-    /// <summary>f′ of this node's fused activation from its output (a vector or scalar expression of <paramref name="y"/>).</summary>
-    public string OutputDerivative(Targets.VectorTarget t, string y) => NetworkPlan.DerivativeFromOutput(Activation, Alpha, t, y);
+    /// <summary>A dense node with GELU or SiLU fused: its training forward keeps f′ (at the pre-activation) in <see cref="FConst"/>.</summary>
+    public bool KeepsDerivative => IsDense && FusedActivation is not null && Activation.KeepsDerivative();
+
+    /// <summary>The workspace view a kernel writing this node's D reads f′ from (with <see cref="FusedDerivative"/>): the kept
+    /// derivative where the node keeps one, else the output.</summary>
+    public string DerivativeSource => KeepsDerivative ? FConst : YConst;
+
+    /// <summary>What a writer of this node's D multiplies by, for the generated comments.</summary>
+    public string DerivativeText => KeepsDerivative ? $"{Activation}′ kept by {Name}'s forward" : $"{Activation}′ of {Name}'s output";
+
+    /// <summary>f′ of this node's fused activation as an expression of <paramref name="v"/>, a value loaded from
+    /// <see cref="DerivativeSource"/> at the same element: the value itself where f′ was kept, else f′ from the output.</summary>
+    public string FusedDerivative(Targets.VectorTarget t, string v) => KeepsDerivative ? v : NetworkPlan.DerivativeFromOutput(Activation, Alpha, t, v);
 
     public string YConst => Name + "_Y";
     public string DConst => Name + "_D";
+    public string FConst => Name + "_Fprime";
     public string WConst => Name + (IsNormalization ? "_Gamma" : IsPReLU ? "_Alpha" : "_W");
     public string BConst => Name + (IsNormalization ? "_Beta" : "_B");
     public string StatsConst => Name + "_Stats";
@@ -151,7 +165,7 @@ internal sealed class NetworkPlan
                 WeightOffset = checked((int)ln.WeightOffset), BiasOffset = checked((int)ln.BiasOffset),
                 RunningOffset = checked((int)ln.RunningOffset), FoldedOffset = checked((int)ln.FoldedOffset),
                 OutputOffset = checked((int)ln.OutputOffset), GradientOffset = checked((int)ln.GradientOffset),
-                MeanOffset = checked((int)ln.MeanOffset),
+                MeanOffset = checked((int)ln.MeanOffset), DerivativeOffset = checked((int)ln.DerivativeOffset),
             });
         }
         Nodes = nodes;

@@ -6,8 +6,9 @@ namespace KernelGen.Generators.Model;
 /// <summary>One computation step of the layout: a layer, plus the activation fused into it (if any).</summary>
 internal sealed class LayoutNode
 {
-    public LayoutNode(int layer, int fused, long weight, long bias, long running, long folded, long packed, long trainingPacked, long output, long gradient, long mean)
+    public LayoutNode(int layer, int fused, long weight, long bias, long running, long folded, long packed, long trainingPacked, long output, long gradient, long mean, long derivative)
     {
+        DerivativeOffset = derivative;
         PackedOffset = packed;
         TrainingPackedOffset = trainingPacked;
         Layer = layer;
@@ -44,6 +45,9 @@ internal sealed class LayoutNode
     public long OutputOffset { get; }
     public long GradientOffset { get; }
     public long MeanOffset { get; }
+    /// <summary>Dense with GELU or SiLU fused: workspace offset of f′ at the pre-activation, [BatchSize × outputs], which the
+    /// training forward's epilogue writes and the backward reads; -1 otherwise.</summary>
+    public long DerivativeOffset { get; }
 }
 
 /// <summary>A size or offset that does not fit what the generated code supports.</summary>
@@ -108,11 +112,13 @@ internal sealed class NetworkLayout
     /// then the panels (inputs × panel width each), at most inputs × <see cref="PackedOutputs"/>.</summary>
     public static long PackedLength(long inputs, long outputs) => PackedOutputs(outputs) + RoundUp(inputs * PackedOutputs(outputs));
 
-    /// <summary>Whether <paramref name="layer"/> is fused into the node <paramref name="previous"/> (its activation's
-    /// derivative follows from the output, and the node is a single-piece dense, a batch norm or a layer norm without one already).</summary>
+    /// <summary>Whether <paramref name="layer"/> is fused into the node <paramref name="previous"/>, a single-piece dense, batch
+    /// norm or layer norm without an activation already: one whose derivative follows from the output into any of them; GELU and
+    /// SiLU (f′ kept by the forward epilogue, <see cref="ActKindFacts.KeepsDerivative"/>) into a dense layer.</summary>
     public static bool Fuses(LayerSpec previous, bool previousHasFused, LayerSpec layer)
-        => layer.Kind == LayerKind.Activation && layer.Act.DerivativeFromOutput() && !previousHasFused
-           && previous.Kind is LayerKind.Dense or LayerKind.BatchNorm or LayerKind.LayerNorm && previous.Pieces == 1;
+        => layer.Kind == LayerKind.Activation && !previousHasFused && previous.Pieces == 1
+           && (layer.Act.DerivativeFromOutput() && previous.Kind is LayerKind.Dense or LayerKind.BatchNorm or LayerKind.LayerNorm
+               || layer.Act.KeepsDerivative() && previous.Kind == LayerKind.Dense);
 
     /// <summary>Lays out <paramref name="layers"/> (as parsed: a maxout's dense layer already k× wide) for
     /// <paramref name="batchSize"/> rows of <paramref name="inputs"/> features with <paramref name="stateSlots"/> optimizer slots.</summary>
@@ -146,6 +152,7 @@ internal sealed class NetworkLayout
         var output = new long[count];
         var gradient = new long[count];
         var mean = new long[count];
+        var derivative = new long[count];
         long p = 0;
         for (int k = 0; k < count; k++)
         {
@@ -231,7 +238,7 @@ internal sealed class NetworkLayout
 
         if (layers.Count > 0)
             l.Check(0, "its input rows (BatchSize × Inputs)", (long)batchSize * inputs);
-        // Workspace: per node Y and D for BatchSize rows (batch norm: + mean, 1/σ and σ² per feature; layer norm: + mean and 1/σ per row), then the probabilities.
+        // Workspace: per node Y and D for BatchSize rows (a dense node with GELU or SiLU fused: + f′; batch norm: + mean, 1/σ and σ² per feature; layer norm: + mean and 1/σ per row), then the probabilities.
         long ws = 0;
         for (int k = 0; k < count; k++)
         {
@@ -242,6 +249,12 @@ internal sealed class NetworkLayout
             ws += RoundUp(rows);
             gradient[k] = ws;
             ws += RoundUp(rows);
+            derivative[k] = -1;
+            if (groups[k].fused >= 0 && layers[groups[k].fused].Act.KeepsDerivative())
+            {
+                derivative[k] = ws; // f′ at the pre-activation, kept by the forward for the backward
+                ws += RoundUp(rows);
+            }
             if (s.Kind == LayerKind.BatchNorm)
             {
                 mean[k] = ws;
@@ -260,7 +273,7 @@ internal sealed class NetworkLayout
 
         var nodes = new LayoutNode[count];
         for (int k = 0; k < count; k++)
-            nodes[k] = new LayoutNode(groups[k].layer, groups[k].fused, weight[k], bias[k], running[k], folded[k], packed[k], trainingPacked[k], output[k], gradient[k], mean[k]);
+            nodes[k] = new LayoutNode(groups[k].layer, groups[k].fused, weight[k], bias[k], running[k], folded[k], packed[k], trainingPacked[k], output[k], gradient[k], mean[k], derivative[k]);
         l.Nodes = nodes;
         return l;
     }

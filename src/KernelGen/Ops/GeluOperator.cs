@@ -50,4 +50,37 @@ public readonly struct GeluOperator : IInputDerivativeOperator
         Vector512<float> phi = SpecialMath.NormalCdf(x, out Vector512<float> e);
         return phi + x * (e * Vector512.Create(SpecialMath.InvSqrt2Pi));
     }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Invoke(float x, out float derivative)
+    {
+        float phi = SpecialMath.NormalCdf(x, out float e);
+        derivative = phi + x * (e * SpecialMath.InvSqrt2Pi);
+        return x * phi;
+    }
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Invoke(Vector128<float> x, out Vector128<float> derivative)
+    {
+        Vector128<float> phi = SpecialMath.NormalCdf(x, out Vector128<float> e);
+        derivative = phi + x * (e * Vector128.Create(SpecialMath.InvSqrt2Pi));
+        return x * phi;
+    }
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Invoke(Vector256<float> x, out Vector256<float> derivative)
+    {
+        Vector256<float> phi = SpecialMath.NormalCdf(x, out Vector256<float> e);
+        derivative = phi + x * (e * Vector256.Create(SpecialMath.InvSqrt2Pi));
+        return x * phi;
+    }
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Invoke(Vector512<float> x, out Vector512<float> derivative)
+    {
+        Vector512<float> phi = SpecialMath.NormalCdf(x, out Vector512<float> e);
+        derivative = phi + x * (e * Vector512.Create(SpecialMath.InvSqrt2Pi));
+        return x * phi;
+    }
 }

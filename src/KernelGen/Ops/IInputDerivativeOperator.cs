@@ -25,4 +25,15 @@ public interface IInputDerivativeOperator
     static abstract Vector256<float> DerivativeAt(Vector256<float> x);
     /// <summary><c>f′(x)</c> per lane, at the input.</summary>
     static abstract Vector512<float> DerivativeAt(Vector512<float> x);
+
+    /// <summary><c>f(x)</c>, and <c>f′(x)</c> in <paramref name="derivative"/>, from one evaluation of what both share — the same
+    /// bits as <see cref="Invoke(float)"/> and <see cref="DerivativeAt(float)"/> separately. A dense layer's forward epilogue
+    /// keeps the derivative for the backward pass (issue 14 part 3), so the special function runs once per element and step.</summary>
+    static abstract float Invoke(float x, out float derivative);
+    /// <summary><c>f(x)</c> and <c>f′(x)</c> per lane, from one evaluation.</summary>
+    static abstract Vector128<float> Invoke(Vector128<float> x, out Vector128<float> derivative);
+    /// <summary><c>f(x)</c> and <c>f′(x)</c> per lane, from one evaluation.</summary>
+    static abstract Vector256<float> Invoke(Vector256<float> x, out Vector256<float> derivative);
+    /// <summary><c>f(x)</c> and <c>f′(x)</c> per lane, from one evaluation.</summary>
+    static abstract Vector512<float> Invoke(Vector512<float> x, out Vector512<float> derivative);
 }

@@ -71,16 +71,25 @@ public class LayoutTests
     }
 
     [Fact]
-    public void An_activation_whose_derivative_needs_the_input_is_not_fused()
+    public void GELU_and_SiLU_fuse_into_a_dense_layer_keeping_their_derivative_and_nowhere_else()
     {
-        NetworkLayout l = NetworkLayout.Compute(8, 4, new[] { Dense(0, 8, 5), Act(1, 5, ActKind.GELU), Dense(2, 5, 3), Act(3, 3, ActKind.Tanh) }, 3, 0);
-        Assert.Equal(new[] { 0, 1, 2 }, l.Nodes.Select(n => n.Layer).ToArray());
-        Assert.Equal(3, l.Nodes[2].FusedActivation);
-        // Odd sizes are padded: 4×5 = 20 floats take 32.
+        // Dense 8→5 + GELU (fused, f′ kept), Dense 5→3 + Tanh (fused from the output), Dense 3→6 + PReLU (stand-alone: α learns),
+        // Dense 6→6 + SiLU (fused) + GELU (stand-alone: one activation per node), batch norm + SiLU (stand-alone: not a dense layer).
+        var batchNorm = new LayerSpec(9, LayerKind.BatchNorm, 6, 6, ActKind.Identity, InitKind.XavierUniform, false);
+        LayerSpec[] layers =
+        {
+            Dense(0, 8, 5), Act(1, 5, ActKind.GELU), Dense(2, 5, 3), Act(3, 3, ActKind.Tanh), Dense(4, 3, 6), Act(5, 6, ActKind.PReLU),
+            Dense(6, 6, 6), Act(7, 6, ActKind.SiLU), Act(8, 6, ActKind.GELU), batchNorm, Act(10, 6, ActKind.SiLU),
+        };
+        NetworkLayout l = NetworkLayout.Compute(8, 4, layers, 6, 0);
+        Assert.Empty(l.Problems);
+        Assert.Equal(new[] { 0, 2, 4, 5, 6, 8, 9, 10 }, l.Nodes.Select(n => n.Layer).ToArray());
+        Assert.Equal(new[] { 1, 3, -1, -1, 7, -1, -1, -1 }, l.Nodes.Select(n => n.FusedActivation).ToArray());
+        // f′ kept after Y and D (4 rows × 5 = 20 floats, padded to 32) by the nodes with GELU or SiLU fused, and only by them.
+        Assert.Equal(new long[] { 64, -1, -1, -1, l.Nodes[4].GradientOffset + 32, -1, -1, -1 }, l.Nodes.Select(n => n.DerivativeOffset).ToArray());
         Assert.Equal(32, l.Nodes[0].GradientOffset);
-        Assert.Equal(8 * 5 + 5 + 5 * 3 + 3, l.ParameterCount);
-        Assert.Equal(64, l.ParameterCapacity);
-        Assert.Equal(0, l.StateLength);
+        Assert.Equal(96, l.Nodes[1].OutputOffset);
+        Assert.Equal(8 * 5 + 5 + 5 * 3 + 3 + 3 * 6 + 6 + 6 + 6 * 6 + 6 + 12, l.ParameterCount);
     }
 
     [Fact]

@@ -37,6 +37,9 @@ public static class Networks
         // Issue 13: layer norm (after dense with a fused activation, on the inputs, before a stand-alone activation).
         new("LayerNormNet", isa => new LayerNormNet(isa: isa), LayerNormNet.Info),
         new("LayerNormOddNet", isa => new LayerNormOddNet(isa: isa), LayerNormOddNet.Info),
+        // Issue 14: GELU and SiLU fused into the dense layer before them (f′ kept by the forward), packed and canonical kernels.
+        new("FusedGeluNet", isa => new FusedGeluNet(isa: isa), FusedGeluNet.Info),
+        new("FusedGeluRegressor", isa => new FusedGeluRegressor(isa: isa), FusedGeluRegressor.Info),
     };
 
     public static readonly Isa[] Widths = { Isa.Scalar, Isa.Vector128, Isa.Vector256, Isa.Vector512 };

@@ -1,0 +1,155 @@
+using System;
+using System.Linq;
+using KernelGen;
+using KernelGen.Runtime;
+using Xunit;
+
+namespace KernelGen.Tests;
+
+/// <summary>
+/// GELU and SiLU fused into the dense layer before them (issue 14 part 3): the forward's epilogue writes f(z) and keeps f′(z)
+/// from the same evaluation, and whichever kernel writes the layer's gradient multiplies by the kept f′. 45 outputs (a partial
+/// last panel at every width), a layer without bias, 20 outputs (one partial Vector512 panel); 37 rows take the packed kernels.
+/// </summary>
+[Network(Inputs = 40, BatchSize = 37, Seed = 13)]
+[Dense(45)] [Activation(Act.GELU)]
+[Dense(33, Bias = false)] [Activation(Act.SiLU)]
+[Dense(20)] [Activation(Act.GELU)]
+[Dense(5)]
+[SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-2f)]
+public partial class FusedGeluNet;
+
+/// <summary>
+/// <see cref="FusedGeluNet"/> with the fusion broken: an identity layer after each dense layer (fused into it as its activation)
+/// leaves GELU and SiLU to their own kernels, which take f′ at the input. Identity is exact, so the function is the same.
+/// </summary>
+[Network(Inputs = 40, BatchSize = 37, Seed = 13)]
+[Dense(45)] [Activation(Act.Identity)] [Activation(Act.GELU)]
+[Dense(33, Bias = false)] [Activation(Act.Identity)] [Activation(Act.SiLU)]
+[Dense(20)] [Activation(Act.Identity)] [Activation(Act.GELU)]
+[Dense(5)]
+[SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-2f)]
+public partial class UnfusedGeluNet;
+
+/// <summary>A regressor whose last dense layer has GELU fused (the loss kernel multiplies by the kept f′), 12 inputs (under one
+/// Vector512: the canonical kernel's scalar body), 3 outputs (canonical kernels, no packed copy).</summary>
+[Network(Inputs = 12, BatchSize = 24, Seed = 14)]
+[Dense(30)] [Activation(Act.SiLU)]
+[Dense(3)] [Activation(Act.GELU)]
+[MeanSquaredError]
+[Momentum(LearningRate = 0.01f)]
+public partial class FusedGeluRegressor;
+
+/// <summary><see cref="FusedGeluRegressor"/> with GELU and SiLU in kernels of their own.</summary>
+[Network(Inputs = 12, BatchSize = 24, Seed = 14)]
+[Dense(30)] [Activation(Act.Identity)] [Activation(Act.SiLU)]
+[Dense(3)] [Activation(Act.Identity)] [Activation(Act.GELU)]
+[MeanSquaredError]
+[Momentum(LearningRate = 0.01f)]
+public partial class UnfusedGeluRegressor;
+
+public class ActivationFusionTests
+{
+    private static int[] Bits(ReadOnlySpan<float> values) => values.ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
+
+    private static bool Accelerated(Isa isa) => isa != Isa.Scalar && IsaSupport.IsAccelerated(isa);
+
+    /// <summary>
+    /// Where both run the same width of f and f′ on the same pre-activation, the fused network is the unfused one bit for bit: the
+    /// packed training kernels (16+ rows) apply f to whole vectors as the stand-alone kernel does, and the scalar width evaluates
+    /// both in scalar code. Below 16 rows the vector widths' canonical kernels sum each output across lanes and apply f in scalar
+    /// code, where the stand-alone kernel uses vectors (their exp differs in the last bits): there the two must agree closely.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Networks.EveryWidth), MemberType = typeof(Networks))]
+    public void Fused_classifier_matches_the_unfused_twin(Isa isa)
+    {
+        using var fused = new FusedGeluNet(isa: isa);
+        using var twin = new UnfusedGeluNet(isa: isa);
+        Assert.Equal(FusedGeluNet.Info.Tensors.Select(t => (t.Offset, t.Length)), UnfusedGeluNet.Info.Tensors.Select(t => (t.Offset, t.Length)));
+        fused.Parameters.CopyTo(twin.Parameters);
+        var r = new Random(3);
+        int inputs = FusedGeluNet.Info.Inputs, outputs = FusedGeluNet.Info.Outputs;
+        float[] x = new float[FusedGeluNet.Info.BatchSize * inputs];
+        int[] y = new int[FusedGeluNet.Info.BatchSize];
+        int steps = Accelerated(isa) || isa == Isa.Scalar ? 10 : 4;
+        int[] rowCounts = { 37, 30, 16, 37, 19 };
+        for (int s = 0; s < steps; s++)
+        {
+            int rows = rowCounts[s % rowCounts.Length];
+            for (int i = 0; i < rows * inputs; i++) x[i] = 2f * (float)Values.Normal(r);
+            for (int i = 0; i < rows; i++) y[i] = r.Next(outputs);
+            float a = fused.TrainStep(x.AsSpan(0, rows * inputs), y.AsSpan(0, rows));
+            float b = twin.TrainStep(x.AsSpan(0, rows * inputs), y.AsSpan(0, rows));
+            Assert.True(BitConverter.SingleToInt32Bits(a) == BitConverter.SingleToInt32Bits(b), $"step {s} ({rows} rows): loss {a:R} fused, {b:R} unfused");
+            Assert.True(Bits(fused.Gradients).SequenceEqual(Bits(twin.Gradients)), $"step {s}: gradients differ");
+            Assert.True(Bits(fused.Parameters).SequenceEqual(Bits(twin.Parameters)), $"step {s}: parameters differ");
+        }
+        var p = new float[37 * outputs];
+        var q = new float[37 * outputs];
+        fused.Predict(x.AsSpan(0, 37 * inputs), p);
+        twin.Predict(x.AsSpan(0, 37 * inputs), q);
+        Assert.Equal(Bits(q), Bits(p));
+
+        // Under 16 rows: the canonical kernels.
+        for (int i = 0; i < 7 * inputs; i++) x[i] = 2f * (float)Values.Normal(r);
+        float la = fused.ComputeGradients(x.AsSpan(0, 7 * inputs), y.AsSpan(0, 7));
+        float lb = twin.ComputeGradients(x.AsSpan(0, 7 * inputs), y.AsSpan(0, 7));
+        if (isa == Isa.Scalar)
+        {
+            Assert.Equal(BitConverter.SingleToInt32Bits(lb), BitConverter.SingleToInt32Bits(la));
+            Assert.Equal(Bits(twin.Gradients), Bits(fused.Gradients));
+        }
+        else
+        {
+            Assert.True(Math.Abs(la - lb) <= 1e-6f * Math.Abs(lb), $"7 rows: loss {la:R} fused, {lb:R} unfused");
+            AssertClose(fused.Gradients, twin.Gradients, 1e-5);
+        }
+    }
+
+    /// <summary>The last layer's GELU fused (the loss kernel applies the kept f′), the canonical kernels throughout: the scalar width
+    /// bit for bit, the vector widths closely (f in scalar code after the lane sum vs vectors).</summary>
+    [Theory]
+    [MemberData(nameof(Networks.EveryWidth), MemberType = typeof(Networks))]
+    public void Fused_regressor_matches_the_unfused_twin(Isa isa)
+    {
+        using var fused = new FusedGeluRegressor(isa: isa);
+        using var twin = new UnfusedGeluRegressor(isa: isa);
+        fused.Parameters.CopyTo(twin.Parameters);
+        var r = new Random(4);
+        int inputs = FusedGeluRegressor.Info.Inputs, outputs = FusedGeluRegressor.Info.Outputs, batch = FusedGeluRegressor.Info.BatchSize;
+        float[] x = new float[batch * inputs], t = new float[batch * outputs];
+        for (int s = 0; s < 6; s++)
+        {
+            int rows = s % 2 == 0 ? batch : 5;
+            for (int i = 0; i < rows * inputs; i++) x[i] = 2f * (float)Values.Normal(r);
+            for (int i = 0; i < rows * outputs; i++) t[i] = (float)Values.Normal(r);
+            float a = fused.TrainStep(x.AsSpan(0, rows * inputs), t.AsSpan(0, rows * outputs));
+            float b = twin.TrainStep(x.AsSpan(0, rows * inputs), t.AsSpan(0, rows * outputs));
+            if (isa == Isa.Scalar)
+            {
+                Assert.Equal(BitConverter.SingleToInt32Bits(b), BitConverter.SingleToInt32Bits(a));
+                Assert.Equal(Bits(twin.Parameters), Bits(fused.Parameters));
+            }
+            else
+            {
+                Assert.True(Math.Abs(a - b) <= 1e-5f * Math.Abs(b), $"step {s}: loss {a:R} fused, {b:R} unfused");
+                AssertClose(fused.Parameters, twin.Parameters, 1e-5);
+            }
+        }
+    }
+
+    /// <summary>‖a − b‖₂ ≤ relative·‖b‖₂.</summary>
+    private static void AssertClose(ReadOnlySpan<float> a, ReadOnlySpan<float> b, double relative)
+    {
+        double diff = 0, norm = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            diff += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+            norm += (double)b[i] * b[i];
+        }
+        Assert.True(Math.Sqrt(diff) <= relative * Math.Sqrt(norm), $"‖a − b‖ = {Math.Sqrt(diff):E3}, ‖b‖ = {Math.Sqrt(norm):E3}");
+    }
+}
