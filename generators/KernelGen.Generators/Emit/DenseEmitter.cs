@@ -278,6 +278,14 @@ internal sealed partial class DenseEmitter : LayerEmitter
         w.Line($"// Register blocking for {Int(tiles.Registers)} vector registers: tile {Int(rowBlock)} rows × {Int(tileOutputs)} outputs = {Int(rowBlock * tileOutputs)} dot-product accumulators + {Int(tileOutputs + 1)} operands, summed across lanes once;");
         w.Line($"// leftover rows one at a time × {Int(SingleRowOutputBlock)} outputs ({Int(SingleRowOutputBlock)} accumulators hide the FMA latency).");
         if (tail != 0) w.Line($"{t.Type} tail = {t.KeepLastLanes(tail)};");
+        if (HeavyActivation(node.Activation) && Math.Max(rowBlock * tileOutputs, SingleRowOutputBlock) >= 4)
+        {
+            // A tile's sums go to a stack scratch and the activation runs in a loop over them: one copy of its code instead of one per
+            // accumulator (25 inlined GELUs made this kernel 29 KB of machine code).
+            w.Line($"// {node.Activation} is applied after each tile, in a loop over its sums parked here.");
+            w.Line($"Span<float> scratch = stackalloc float[{Int(Math.Max(rowBlock * tileOutputs, SingleRowOutputBlock))}];");
+            w.Line("ref float zs = ref MemoryMarshal.GetReference(scratch);");
+        }
         w.Line("nint r = 0;");
         w.Open($"for (; r <= rows - {Int(rowBlock)}; r += {Int(rowBlock)})");
         EmitForwardRows(w, node, t, rowBlock, tileOutputs, full, tail);
@@ -336,6 +344,26 @@ internal sealed partial class DenseEmitter : LayerEmitter
             w.Open();
             Step(Int(k - lanes), true);
             w.Close();
+        }
+        if (HeavyActivation(node.Activation) && rowsInTile * outputs >= 4) // a few inline copies cost less than the loop
+        {
+            for (int i = 0; i < rowsInTile; i++)
+                for (int j = 0; j < outputs; j++)
+                    w.Line($"{VectorTarget.At("zs", Int(i * outputs + j))} = {t.Sum($"a{i}{j}")}{(node.Layer.Bias ? " + " + VectorTarget.At("b", Plus(o, j, bare: true)) : string.Empty)};");
+            w.Open($"for (nint i = 0; i < {Int(rowsInTile)}; i++)");
+            w.Open($"for (nint j = 0; j < {Int(outputs)}; j++)");
+            w.Line($"float z = {VectorTarget.At("zs", $"i * {Int(outputs)} + j")};");
+            w.Line($"nint at = (r + i) * {Int(n)} + {Plus(o, 0, bare: true)} + j;");
+            if (node.KeepsDerivative)
+            {
+                w.Line($"{VectorTarget.At("y", "at")} = {KeepInvoke(node, "z", "float f")};");
+                w.Line($"if (keep) {VectorTarget.At("fd", "at")} = f;");
+            }
+            else
+                w.Line($"{VectorTarget.At("y", "at")} = {Act(node, "z")};");
+            w.Close();
+            w.Close();
+            return;
         }
         for (int i = 0; i < rowsInTile; i++)
             for (int j = 0; j < outputs; j++)
