@@ -249,9 +249,9 @@ internal sealed partial class DenseEmitter : LayerEmitter
             w.Line();
             return;
         }
-        if (keep) w.Line($"bool keep = !{VectorTarget.Unsafe}.IsNullRef(ref fd);");
         if (t.IsScalar)
         {
+            if (keep) w.Line($"bool keep = !{VectorTarget.Unsafe}.IsNullRef(ref fd);");
             w.Open("for (nint r = 0; r < rows; r++)");
             w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
             w.Line($"float s = {(bias ? VectorTarget.At("b", "o") : "0f")};");
@@ -278,21 +278,58 @@ internal sealed partial class DenseEmitter : LayerEmitter
         w.Line($"// Register blocking for {Int(tiles.Registers)} vector registers: tile {Int(rowBlock)} rows × {Int(tileOutputs)} outputs = {Int(rowBlock * tileOutputs)} dot-product accumulators + {Int(tileOutputs + 1)} operands, summed across lanes once;");
         w.Line($"// leftover rows one at a time × {Int(SingleRowOutputBlock)} outputs ({Int(SingleRowOutputBlock)} accumulators hide the FMA latency).");
         if (tail != 0) w.Line($"{t.Type} tail = {t.KeepLastLanes(tail)};");
-        if (HeavyActivation(node.Activation) && Math.Max(rowBlock * tileOutputs, SingleRowOutputBlock) >= 4)
-        {
-            // A tile's sums go to a stack scratch and the activation runs in a loop over them: one copy of its code instead of one per
-            // accumulator (25 inlined GELUs made this kernel 29 KB of machine code).
-            w.Line($"// {node.Activation} is applied after each tile, in a loop over its sums parked here.");
-            w.Line($"Span<float> scratch = stackalloc float[{Int(Math.Max(rowBlock * tileOutputs, SingleRowOutputBlock))}];");
-            w.Line("ref float zs = ref MemoryMarshal.GetReference(scratch);");
-        }
+        bool map = HeavyActivation(node.Activation);
+        if (map)
+            w.Line($"// The tiles store the pre-activations; {node.Activation} then runs over each block's rows in vectors ({node.KernelName}_Activate_{t.Suffix}).");
+        string Activate(int rowsInBlock)
+            => $"{node.KernelName}_Activate_{t.Suffix}(ref y, {(node.KeepsDerivative ? "ref fd, " : string.Empty)}r * {Int(n)}, {Int(rowsInBlock * n)});";
         w.Line("nint r = 0;");
         w.Open($"for (; r <= rows - {Int(rowBlock)}; r += {Int(rowBlock)})");
         EmitForwardRows(w, node, t, rowBlock, tileOutputs, full, tail);
+        if (map) w.Line(Activate(rowBlock));
         w.Close();
         w.Open("for (; r < rows; r++)");
         EmitForwardRows(w, node, t, 1, tileOutputs, full, tail);
+        if (map) w.Line(Activate(1));
         w.Close();
+        w.Close();
+        w.Line();
+        if (map) EmitActivate(w, node, t);
+    }
+
+    /// <summary>
+    /// Activations other than identity, ReLU and LeakyReLU (<see cref="HeavyActivation"/>) in the canonical kernels: the tiles store
+    /// z = x·w + b and this runs f over a block's rows in place, in vectors (with f′ into fd where the node keeps it). Applied per
+    /// accumulator after the lane sums, f ran as scalar code — 25 inlined copies (Dense_784x256_GELU_Forward_V512 was 29 KB of
+    /// machine code), each ≈ 8× slower per element than the vector form. The last vector is computed first and stored last, so the
+    /// overlap it shares with the loop's vectors is written twice with the same values (from the same z).
+    /// </summary>
+    private static void EmitActivate(CodeWriter w, Node node, VectorTarget t)
+    {
+        bool keep = node.KeepsDerivative;
+        int lanes = t.Lanes;
+        string op = NetworkPlan.Operator(node.Activation);
+        string F(VectorTarget v, string z, string outName) => keep ? $"{op}.Invoke({z}, out {v.Type} {outName})" : NetworkPlan.Invoke(node.Activation, node.Alpha, v, z);
+        w.Line($"/// <summary>{Describe(node)}: {node.Activation} in place over y[at, at + count){(keep ? $", {node.Activation}′ into fd (unless a null reference)" : string.Empty)}, {t.IsaName}.</summary>");
+        w.Line(Aggressive);
+        w.Open($"private static void {node.KernelName}_Activate_{t.Suffix}(ref float y, {(keep ? "ref float fd, " : string.Empty)}nint at, nint count)");
+        if (keep) w.Line($"bool keep = !{VectorTarget.Unsafe}.IsNullRef(ref fd);");
+        w.Open($"if (count < {Int(lanes)})");
+        w.Open("for (nint i = at; i < at + count; i++)");
+        w.Line($"{VectorTarget.At("y", "i")} = {F(VectorTarget.Scalar, VectorTarget.At("y", "i"), "f")};");
+        if (keep) w.Line($"if (keep) {VectorTarget.At("fd", "i")} = f;");
+        w.Close();
+        w.Line("return;");
+        w.Close();
+        w.Line($"nint last = at + count - {Int(lanes)};");
+        w.Line($"{t.Type} yl = {F(t, t.Load("y", "last"), "fl")};");
+        w.Open($"for (nint i = at; i < last; i += {Int(lanes)})");
+        w.Line($"{t.Type} v = {F(t, t.Load("y", "i"), "f")};");
+        w.Line(t.Store("v", "y", "i"));
+        if (keep) w.Line($"if (keep) {t.Store("f", "fd", "i")}");
+        w.Close();
+        w.Line(t.Store("yl", "y", "last"));
+        if (keep) w.Line($"if (keep) {t.Store("fl", "fd", "last")}");
         w.Close();
         w.Line();
     }
@@ -345,36 +382,13 @@ internal sealed partial class DenseEmitter : LayerEmitter
             Step(Int(k - lanes), true);
             w.Close();
         }
-        if (HeavyActivation(node.Activation) && rowsInTile * outputs >= 4) // a few inline copies cost less than the loop
-        {
-            for (int i = 0; i < rowsInTile; i++)
-                for (int j = 0; j < outputs; j++)
-                    w.Line($"{VectorTarget.At("zs", Int(i * outputs + j))} = {t.Sum($"a{i}{j}")}{(node.Layer.Bias ? " + " + VectorTarget.At("b", Plus(o, j, bare: true)) : string.Empty)};");
-            w.Open($"for (nint i = 0; i < {Int(rowsInTile)}; i++)");
-            w.Open($"for (nint j = 0; j < {Int(outputs)}; j++)");
-            w.Line($"float z = {VectorTarget.At("zs", $"i * {Int(outputs)} + j")};");
-            w.Line($"nint at = (r + i) * {Int(n)} + {Plus(o, 0, bare: true)} + j;");
-            if (node.KeepsDerivative)
-            {
-                w.Line($"{VectorTarget.At("y", "at")} = {KeepInvoke(node, "z", "float f")};");
-                w.Line($"if (keep) {VectorTarget.At("fd", "at")} = f;");
-            }
-            else
-                w.Line($"{VectorTarget.At("y", "at")} = {Act(node, "z")};");
-            w.Close();
-            w.Close();
-            return;
-        }
         for (int i = 0; i < rowsInTile; i++)
             for (int j = 0; j < outputs; j++)
             {
                 string bias = node.Layer.Bias ? " + " + VectorTarget.At("b", Plus(o, j, bare: true)) : string.Empty;
                 string at = $"{Plus("r", i)} * {Int(n)} + {Plus(o, j, bare: true)}";
-                if (node.KeepsDerivative)
-                {
-                    w.Line($"{VectorTarget.At("y", at)} = {KeepInvoke(node, t.Sum($"a{i}{j}") + bias, $"float f{i}{j}")};");
-                    w.Line($"if (keep) {VectorTarget.At("fd", at)} = f{i}{j};");
-                }
+                if (HeavyActivation(node.Activation)) // z now, f in vectors after the block (Activate)
+                    w.Line($"{VectorTarget.At("y", at)} = {t.Sum($"a{i}{j}") + bias};");
                 else
                     w.Line($"{VectorTarget.At("y", at)} = {Act(node, t.Sum($"a{i}{j}") + bias)};");
             }
