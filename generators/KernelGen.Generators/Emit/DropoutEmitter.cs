@@ -131,7 +131,7 @@ internal sealed class DropoutEmitter : LayerEmitter
         bool fuse = prev.GradientIncludesDerivative;
         foreach (VectorTarget t in targets)
         {
-            w.Line($"/// <summary>{node.Name} · Dropout. Backward: dx = d ⊙ mask × {scale} (the same mask, regenerated){(fuse ? $" ⊙ {prev.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
+            w.Line($"/// <summary>{node.Name} · Dropout. Backward: dx = d ⊙ mask × {scale} (the same mask, regenerated){(fuse ? $" ⊙ {prev.DerivativeText} (fused)" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line(Aggressive);
             w.Open($"private static void {node.KernelName}_Backward_{t.Suffix}(ref float d, ref float dx, {(fuse ? "ref float yp, " : string.Empty)}int rows, bool drop, uint key, int first)");
             string Fused(VectorTarget v, string value, string i) => fuse ? $"{value} * {prev.FusedDerivative(v, v.Load("yp", i))}" : value;

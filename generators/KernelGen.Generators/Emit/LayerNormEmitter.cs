@@ -193,7 +193,7 @@ internal sealed class LayerNormEmitter : LayerEmitter
             if (!needsDx) continue;
 
             w.Line($"/// <summary>{node.Name} · LayerNorm. Backward to the input, row by row: dx = (1/σ)·(g − mean(g) − x̂·mean(g·x̂)), g = γ·d"
-                + $"{(fuse ? $", ⊙ {prev!.Activation}′ of {prev.Name}'s output (fused)" : string.Empty)}, {t.IsaName}.</summary>");
+                + $"{(fuse ? $", ⊙ {prev!.DerivativeText} (fused)" : string.Empty)}, {t.IsaName}.</summary>");
             w.Line(Aggressive);
             w.Open($"private static void {node.KernelName}_BackwardInput_{t.Suffix}(ref float x, ref float d, ref float gamma, ref float mean, ref float inv, ref float dx, "
                 + $"{(fuse ? "ref float yp, " : string.Empty)}int rows)");

@@ -41,7 +41,7 @@ internal static class LossEmitter
         }
         if (last.GradientIncludesDerivative)
         {
-            w.Line($"// {last.Name}'s backward consumes ∂L/∂(pre-activation): multiply by {last.Activation}′(y).");
+            w.Line($"// {last.Name}'s backward consumes ∂L/∂(pre-activation): multiply by {last.DerivativeText}.");
             w.Line($"for (int i = 0; i < rows * {Int(n)}; i++) {At($"{last.DConst} + i")} *= {last.FusedDerivative(Targets.VectorTarget.Scalar, At($"{last.DerivativeSource} + i"))};");
         }
         w.Line(classifier ? "return (float)(sum / rows);" : $"return (float)(sum / (rows * {Int(n)}));");

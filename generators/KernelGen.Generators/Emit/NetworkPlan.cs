@@ -88,7 +88,7 @@ internal sealed class Node
 
     public float Alpha => Layer.Kind == LayerKind.Activation ? Layer.Alpha : FusedActivation?.Alpha ?? 0f;
 
-    /// <summary>For a dense or batch-norm node with a fused activation, D holds ∂L/∂(pre-activation): whoever writes D multiplies by f′(Y).</summary>
+    /// <summary>For a dense or batch-norm node with a fused activation, D holds ∂L/∂(pre-activation): whoever writes D multiplies by f′ (<see cref="DerivativeSource"/>, <see cref="FusedDerivative"/>).</summary>
     public bool GradientIncludesDerivative => (IsDense || IsNormalization) && Activation != ActKind.Identity;
 
     /// <summary>A dense node with GELU or SiLU fused: its training forward keeps f′ (at the pre-activation) in <see cref="FConst"/>.</summary>

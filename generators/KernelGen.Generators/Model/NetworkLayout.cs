@@ -269,7 +269,7 @@ internal sealed class NetworkLayout
         l.ProbabilitiesOffset = ws;
         ws += RoundUp((long)batchSize * outputs);
         l.WorkspaceLength = ws;
-        l.CheckBlock("its workspace (an output and a gradient buffer per layer for BatchSize rows, and the probabilities)", ws);
+        l.CheckBlock("its workspace (an output and a gradient buffer per layer for BatchSize rows, f′ of a fused GELU or SiLU, and the probabilities)", ws);
 
         var nodes = new LayoutNode[count];
         for (int k = 0; k < count; k++)

@@ -4,7 +4,8 @@ namespace KernelGen.Ops;
 
 /// <summary>
 /// An activation whose derivative cannot be written through its output (GELU and SiLU are not monotonic), so the
-/// backward pass takes it at the <em>input</em> <c>x</c>: the forward pass keeps the pre-activation. Like
+/// backward pass takes it at the <em>input</em> <c>x</c>: a stand-alone node reads the pre-activation kept by the layer
+/// before it; fused into a dense layer, the forward's epilogue keeps f′(x) itself (<c>Invoke(x, out derivative)</c>). Like
 /// <see cref="IActivationOperator"/>, the function and its derivative for a scalar and every vector width.
 /// </summary>
 public interface IInputDerivativeOperator

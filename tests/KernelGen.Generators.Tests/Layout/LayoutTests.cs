@@ -90,6 +90,10 @@ public class LayoutTests
         Assert.Equal(32, l.Nodes[0].GradientOffset);
         Assert.Equal(96, l.Nodes[1].OutputOffset);
         Assert.Equal(8 * 5 + 5 + 5 * 3 + 3 + 3 * 6 + 6 + 6 + 6 * 6 + 6 + 12, l.ParameterCount);
+        Assert.Equal(160, l.ParameterCapacity); // 147 padded to 16 floats
+        Assert.Equal(0, l.StateLength);
+        // Workspace ends with the probabilities (4 × 6 → 32 floats).
+        Assert.Equal(l.ProbabilitiesOffset + 32, l.WorkspaceLength);
     }
 
     [Fact]

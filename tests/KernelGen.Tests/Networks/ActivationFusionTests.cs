@@ -8,13 +8,17 @@ namespace KernelGen.Tests;
 
 /// <summary>
 /// GELU and SiLU fused into the dense layer before them (issue 14 part 3): the forward's epilogue writes f(z) and keeps f′(z)
-/// from the same evaluation, and whichever kernel writes the layer's gradient multiplies by the kept f′. 45 outputs (a partial
-/// last panel at every width), a layer without bias, 20 outputs (one partial Vector512 panel); 37 rows take the packed kernels.
+/// from the same evaluation, and whichever kernel writes the layer's gradient multiplies by the kept f′ — here a dropout's
+/// backward, a layer norm's, a batch norm's, a stand-alone GELU's and a dense layer's dX. 45 outputs (a partial last panel at every
+/// width), a layer without bias, 20 and 24 outputs (partial Vector512 panels); 37 rows take the packed kernels. The leading
+/// identity layer keeps the dropout at the twin's layer position (its mask key).
 /// </summary>
 [Network(Inputs = 40, BatchSize = 37, Seed = 13)]
-[Dense(45)] [Activation(Act.GELU)]
-[Dense(33, Bias = false)] [Activation(Act.SiLU)]
-[Dense(20)] [Activation(Act.GELU)]
+[Activation(Act.Identity)]
+[Dense(45)] [Activation(Act.GELU)] [Dropout(0.25f)]
+[Dense(33, Bias = false)] [Activation(Act.SiLU)] [LayerNorm]
+[Dense(20)] [Activation(Act.GELU)] [BatchNorm]
+[Dense(24)] [Activation(Act.SiLU)] [Activation(Act.GELU)]
 [Dense(5)]
 [SoftmaxCrossEntropy]
 [Adam(LearningRate = 1e-2f)]
@@ -25,9 +29,10 @@ public partial class FusedGeluNet;
 /// leaves GELU and SiLU to their own kernels, which take f′ at the input. Identity is exact, so the function is the same.
 /// </summary>
 [Network(Inputs = 40, BatchSize = 37, Seed = 13)]
-[Dense(45)] [Activation(Act.Identity)] [Activation(Act.GELU)]
-[Dense(33, Bias = false)] [Activation(Act.Identity)] [Activation(Act.SiLU)]
-[Dense(20)] [Activation(Act.Identity)] [Activation(Act.GELU)]
+[Dense(45)] [Activation(Act.Identity)] [Activation(Act.GELU)] [Dropout(0.25f)]
+[Dense(33, Bias = false)] [Activation(Act.Identity)] [Activation(Act.SiLU)] [LayerNorm]
+[Dense(20)] [Activation(Act.Identity)] [Activation(Act.GELU)] [BatchNorm]
+[Dense(24)] [Activation(Act.Identity)] [Activation(Act.SiLU)] [Activation(Act.GELU)]
 [Dense(5)]
 [SoftmaxCrossEntropy]
 [Adam(LearningRate = 1e-2f)]
@@ -128,18 +133,24 @@ public class ActivationFusionTests
             if (isa == Isa.Scalar)
             {
                 Assert.Equal(BitConverter.SingleToInt32Bits(b), BitConverter.SingleToInt32Bits(a));
+                Assert.Equal(Bits(twin.Gradients), Bits(fused.Gradients));
                 Assert.Equal(Bits(twin.Parameters), Bits(fused.Parameters));
             }
             else
             {
                 Assert.True(Math.Abs(a - b) <= 1e-5f * Math.Abs(b), $"step {s}: loss {a:R} fused, {b:R} unfused");
-                AssertClose(fused.Parameters, twin.Parameters, 1e-5);
+                for (int k = 0; k < FusedGeluRegressor.Info.Tensors.Count; k++)
+                {
+                    TensorInfo tensor = FusedGeluRegressor.Info.Tensors[k];
+                    AssertClose(fused.Gradients.Slice(tensor.Offset, tensor.Length), twin.Gradients.Slice(tensor.Offset, tensor.Length), 1e-5, $"step {s}: {tensor.Name} gradient");
+                }
+                AssertClose(fused.Parameters, twin.Parameters, 1e-5, $"step {s}: parameters");
             }
         }
     }
 
     /// <summary>‖a − b‖₂ ≤ relative·‖b‖₂.</summary>
-    private static void AssertClose(ReadOnlySpan<float> a, ReadOnlySpan<float> b, double relative)
+    private static void AssertClose(ReadOnlySpan<float> a, ReadOnlySpan<float> b, double relative, string what)
     {
         double diff = 0, norm = 0;
         for (int i = 0; i < a.Length; i++)
@@ -147,6 +158,6 @@ public class ActivationFusionTests
             diff += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
             norm += (double)b[i] * b[i];
         }
-        Assert.True(Math.Sqrt(diff) <= relative * Math.Sqrt(norm), $"‖a − b‖ = {Math.Sqrt(diff):E3}, ‖b‖ = {Math.Sqrt(norm):E3}");
+        Assert.True(Math.Sqrt(diff) <= relative * Math.Sqrt(norm), $"{what}: ‖a − b‖ = {Math.Sqrt(diff):E3}, ‖b‖ = {Math.Sqrt(norm):E3}");
     }
 }

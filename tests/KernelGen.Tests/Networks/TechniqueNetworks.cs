@@ -2,7 +2,8 @@ using KernelGen;
 
 // Networks using every building block of issue 4 (seed deck 000): batch norm (foldable with and without a
 // dense bias, and not foldable), dropout (first layer, between layers, after batch norm), maxout, PReLU and
-// every activation, fused where the derivative follows from the output and stand-alone where it does not.
+// every activation, fused where the derivative follows from the output (GELU and SiLU after a dense layer: f′ kept) and
+// stand-alone elsewhere.
 
 namespace KernelGen.Tests;
 
@@ -29,7 +30,7 @@ public partial class FashionMlp;
 [Momentum(LearningRate = 0.05f)]
 public partial class BatchNormNet;
 
-/// <summary>Every activation: LeakyReLU and ELU fused (derivative from the output), GELU, SiLU, PReLU stand-alone (from the input), Softplus; MSE.</summary>
+/// <summary>Every activation: LeakyReLU and ELU fused (derivative from the output), GELU and SiLU fused (f′ kept), PReLU stand-alone (from the input), Softplus; MSE.</summary>
 [Network(Inputs = 23, BatchSize = 7, Seed = 4)]
 [Dense(21)] [Activation(Act.LeakyReLU, Alpha = 0.2f)]
 [Dense(18)] [Activation(Act.ELU, Alpha = 0.7f)]
