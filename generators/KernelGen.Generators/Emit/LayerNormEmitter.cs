@@ -57,17 +57,20 @@ internal sealed class LayerNormEmitter : LayerEmitter
         => w.Line($"_parameters.Slice({Node.WConst}, {Int(Node.Outputs)}).Fill(1f); // {Node.Name} LayerNorm: γ = 1, β = 0");
 
     /// <summary>Arguments of the forward kernel for the rows from <paramref name="first"/> on ("" = row 0).</summary>
-    private string ForwardArguments(string input, string first)
+    /// <summary>The forward kernel's arguments before the row count; <paramref name="inference"/>: a node keeping f′ passes a
+    /// null reference for it (nothing kept).</summary>
+    private string ForwardArguments(string input, string first, bool inference = false)
     {
         Node n = Node;
         string at = first.Length == 0 ? string.Empty : " + " + first;
         string rowsAt = first.Length == 0 ? string.Empty : $" + {first} * {Int(n.Outputs)}";
+        string fd = !n.KeepsDerivative ? string.Empty : ", " + (inference ? $"ref {VectorTarget.Unsafe}.NullRef<float>()" : RefAt("ws", n.FConst + rowsAt));
         return $"{input}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst + at)}, {RefAt("ws", $"{n.StatsConst} + {Int(Stride)}{at}")}, "
-            + RefAt("ws", n.YConst + rowsAt);
+            + RefAt("ws", n.YConst + rowsAt) + fd;
     }
 
     public override string ForwardCall(VectorTarget t, string input, string train, string drop, bool rowOffset = false)
-        => $"{Node.KernelName}_Forward_{t.Suffix}({ForwardArguments(input, rowOffset ? "r0" : string.Empty)}, rows)";
+        => $"{Node.KernelName}_Forward_{t.Suffix}({ForwardArguments(input, rowOffset ? "r0" : string.Empty, inference: rowOffset)}, rows)";
 
     /// <summary>dγ, dβ over every row, for the features [c0, c1).</summary>
     private string ParametersCall(VectorTarget t, string columns)
@@ -140,10 +143,13 @@ internal sealed class LayerNormEmitter : LayerEmitter
         foreach (VectorTarget t in targets)
         {
             w.Line($"/// <summary>{node.Name} · LayerNorm of {Int(n)} features per row, ε = {Float(eps)}{act}. Forward, {t.IsaName}.</summary>");
-            w.Line($"// x, y: [rows × {Int(n)}]; gamma, beta: [{Int(n)}]; mean, inv: [rows], μ and 1/√(σ²+ε) of each row (for the backward).");
+            bool keep = node.KeepsDerivative;
+            w.Line($"// x, y: [rows × {Int(n)}]; gamma, beta: [{Int(n)}]; mean, inv: [rows], μ and 1/√(σ²+ε) of each row (for the backward)"
+                + (keep ? $"; fd: [rows × {Int(n)}] {node.Activation}′ at γx̂ + β, from the same evaluation as y (training; a null reference keeps nothing)." : "."));
             w.Line("// Each row on its own, the same in training and inference: any split of the rows gives the same bits.");
             w.Line(Aggressive);
-            w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float gamma, ref float beta, ref float mean, ref float inv, ref float y, int rows)");
+            w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float gamma, ref float beta, ref float mean, ref float inv, ref float y, {(keep ? "ref float fd, " : string.Empty)}int rows)");
+            if (keep) w.Line($"bool keep = !{VectorTarget.Unsafe}.IsNullRef(ref fd);");
             w.Open("for (nint r = 0; r < rows; r++)");
             w.Line($"ref float xr = ref {VectorTarget.At("x", $"r * {Int(n)}")};");
             w.Line($"ref float yr = ref {VectorTarget.At("y", $"r * {Int(n)}")};");
@@ -159,8 +165,12 @@ internal sealed class LayerNormEmitter : LayerEmitter
             w.Line($"{VectorTarget.At("mean", "r")} = m;");
             w.Line($"{VectorTarget.At("inv", "r")} = iv;");
             w.Line("// y = f(γ·(x − μ)/σ + β)");
-            Map(w, t, n, (v, c) => v.Store(NetworkPlan.Invoke(node.Activation, node.Alpha, v,
-                v.MultiplyAdd($"({v.Load("xr", c)} - {v.Broadcast("m")}) * {v.Broadcast("iv")}", v.Load("gamma", c), v.Load("beta", c))), "yr", c));
+            string Z(VectorTarget v, string c) => v.MultiplyAdd($"({v.Load("xr", c)} - {v.Broadcast("m")}) * {v.Broadcast("iv")}", v.Load("gamma", c), v.Load("beta", c));
+            if (keep)
+                Map(w, t, n, (v, c) => $"{{ {v.Type} yv = {NetworkPlan.Operator(node.Activation)}.Invoke({Z(v, c)}, out {v.Type} f); {v.Store("yv", "yr", c)} "
+                    + $"if (keep) {v.Store("f", "fd", $"r * {Int(n)} + {c}")} }}");
+            else
+                Map(w, t, n, (v, c) => v.Store(NetworkPlan.Invoke(node.Activation, node.Alpha, v, Z(v, c)), "yr", c));
             w.Close();
             w.Close();
             w.Line();

@@ -26,7 +26,7 @@ internal sealed class Node
     /// <summary>BatchNorm: batch mean and 1/√(σ²+ε) per feature in the workspace; running mean then variance in the statistics block.
     /// LayerNorm: mean and 1/√(σ²+ε) per row in the workspace (no running statistics).</summary>
     public int MeanOffset { get; set; } = -1;
-    /// <summary>Dense with GELU or SiLU fused: f′ at the pre-activation in the workspace, written by the training forward.</summary>
+    /// <summary>Dense or layer norm with GELU or SiLU fused: f′ at the pre-activation in the workspace, written by the training forward.</summary>
     public int DerivativeOffset { get; set; } = -1;
     public int RunningOffset { get; set; } = -1;
     /// <summary>Dense: the batch norm folded into this layer's weights for Predict (a Dense → BatchNorm pair).</summary>
@@ -91,8 +91,8 @@ internal sealed class Node
     /// <summary>For a dense or batch-norm node with a fused activation, D holds ∂L/∂(pre-activation): whoever writes D multiplies by f′ (<see cref="DerivativeSource"/>, <see cref="FusedDerivative"/>).</summary>
     public bool GradientIncludesDerivative => (IsDense || IsNormalization) && Activation != ActKind.Identity;
 
-    /// <summary>A dense node with GELU or SiLU fused: its training forward keeps f′ (at the pre-activation) in <see cref="FConst"/>.</summary>
-    public bool KeepsDerivative => IsDense && FusedActivation is not null && Activation.KeepsDerivative();
+    /// <summary>A dense or layer-norm node with GELU or SiLU fused: its training forward keeps f′ (at the pre-activation) in <see cref="FConst"/>.</summary>
+    public bool KeepsDerivative => (IsDense || IsLayerNorm) && FusedActivation is not null && Activation.KeepsDerivative();
 
     /// <summary>The workspace view a kernel writing this node's D reads f′ from (with <see cref="FusedDerivative"/>): the kept
     /// derivative where the node keeps one, else the output.</summary>

@@ -45,7 +45,7 @@ internal sealed class LayoutNode
     public long OutputOffset { get; }
     public long GradientOffset { get; }
     public long MeanOffset { get; }
-    /// <summary>Dense with GELU or SiLU fused: workspace offset of f′ at the pre-activation, [BatchSize × outputs], which the
+    /// <summary>Dense or layer norm with GELU or SiLU fused: workspace offset of f′ at the pre-activation, [BatchSize × outputs], which the
     /// training forward's epilogue writes and the backward reads; -1 otherwise.</summary>
     public long DerivativeOffset { get; }
 }
@@ -114,11 +114,12 @@ internal sealed class NetworkLayout
 
     /// <summary>Whether <paramref name="layer"/> is fused into the node <paramref name="previous"/>, a single-piece dense, batch
     /// norm or layer norm without an activation already: one whose derivative follows from the output into any of them; GELU and
-    /// SiLU (f′ kept by the forward epilogue, <see cref="ActKindFacts.KeepsDerivative"/>) into a dense layer.</summary>
+    /// SiLU (f′ kept by the forward, <see cref="ActKindFacts.KeepsDerivative"/>) into a dense layer or a layer norm (not yet into
+    /// a batch norm, whose store pass has plain, dropout-fused and synchronised forms).</summary>
     public static bool Fuses(LayerSpec previous, bool previousHasFused, LayerSpec layer)
         => layer.Kind == LayerKind.Activation && !previousHasFused && previous.Pieces == 1
            && (layer.Act.DerivativeFromOutput() && previous.Kind is LayerKind.Dense or LayerKind.BatchNorm or LayerKind.LayerNorm
-               || layer.Act.KeepsDerivative() && previous.Kind == LayerKind.Dense);
+               || layer.Act.KeepsDerivative() && previous.Kind is LayerKind.Dense or LayerKind.LayerNorm);
 
     /// <summary>Lays out <paramref name="layers"/> (as parsed: a maxout's dense layer already k× wide) for
     /// <paramref name="batchSize"/> rows of <paramref name="inputs"/> features with <paramref name="stateSlots"/> optimizer slots.</summary>

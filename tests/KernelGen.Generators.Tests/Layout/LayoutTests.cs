@@ -74,23 +74,28 @@ public class LayoutTests
     public void GELU_and_SiLU_fuse_into_a_dense_layer_keeping_their_derivative_and_nowhere_else()
     {
         // Dense 8→5 + GELU (fused, f′ kept), Dense 5→3 + Tanh (fused from the output), Dense 3→6 + PReLU (stand-alone: α learns),
-        // Dense 6→6 + SiLU (fused) + GELU (stand-alone: one activation per node), batch norm + SiLU (stand-alone: not a dense layer).
+        // Dense 6→6 + SiLU (fused) + GELU (stand-alone: one activation per node), batch norm + SiLU (stand-alone: not yet into a
+        // batch norm), layer norm + GELU (fused, f′ kept).
         var batchNorm = new LayerSpec(9, LayerKind.BatchNorm, 6, 6, ActKind.Identity, InitKind.XavierUniform, false);
+        var layerNorm = new LayerSpec(11, LayerKind.LayerNorm, 6, 6, ActKind.Identity, InitKind.XavierUniform, false);
         LayerSpec[] layers =
         {
             Dense(0, 8, 5), Act(1, 5, ActKind.GELU), Dense(2, 5, 3), Act(3, 3, ActKind.Tanh), Dense(4, 3, 6), Act(5, 6, ActKind.PReLU),
-            Dense(6, 6, 6), Act(7, 6, ActKind.SiLU), Act(8, 6, ActKind.GELU), batchNorm, Act(10, 6, ActKind.SiLU),
+            Dense(6, 6, 6), Act(7, 6, ActKind.SiLU), Act(8, 6, ActKind.GELU), batchNorm, Act(10, 6, ActKind.SiLU), layerNorm, Act(12, 6, ActKind.GELU),
         };
         NetworkLayout l = NetworkLayout.Compute(8, 4, layers, 6, 0);
         Assert.Empty(l.Problems);
-        Assert.Equal(new[] { 0, 2, 4, 5, 6, 8, 9, 10 }, l.Nodes.Select(n => n.Layer).ToArray());
-        Assert.Equal(new[] { 1, 3, -1, -1, 7, -1, -1, -1 }, l.Nodes.Select(n => n.FusedActivation).ToArray());
-        // f′ kept after Y and D (4 rows × 5 = 20 floats, padded to 32) by the nodes with GELU or SiLU fused, and only by them.
-        Assert.Equal(new long[] { 64, -1, -1, -1, l.Nodes[4].GradientOffset + 32, -1, -1, -1 }, l.Nodes.Select(n => n.DerivativeOffset).ToArray());
+        Assert.Equal(new[] { 0, 2, 4, 5, 6, 8, 9, 10, 11 }, l.Nodes.Select(n => n.Layer).ToArray());
+        Assert.Equal(new[] { 1, 3, -1, -1, 7, -1, -1, -1, 12 }, l.Nodes.Select(n => n.FusedActivation).ToArray());
+        // f′ kept after Y and D (4 rows × 5 = 20 floats, padded to 32) by the nodes with GELU or SiLU fused, and only by them;
+        // the layer norm's mean and 1/σ per row after it.
+        Assert.Equal(new long[] { 64, -1, -1, -1, l.Nodes[4].GradientOffset + 32, -1, -1, -1, l.Nodes[8].GradientOffset + 32 },
+            l.Nodes.Select(n => n.DerivativeOffset).ToArray());
+        Assert.Equal(l.Nodes[8].DerivativeOffset + 32, l.Nodes[8].MeanOffset);
         Assert.Equal(32, l.Nodes[0].GradientOffset);
         Assert.Equal(96, l.Nodes[1].OutputOffset);
-        Assert.Equal(8 * 5 + 5 + 5 * 3 + 3 + 3 * 6 + 6 + 6 + 6 * 6 + 6 + 12, l.ParameterCount);
-        Assert.Equal(160, l.ParameterCapacity); // 147 padded to 16 floats
+        Assert.Equal(8 * 5 + 5 + 5 * 3 + 3 + 3 * 6 + 6 + 6 + 6 * 6 + 6 + 12 + 12, l.ParameterCount);
+        Assert.Equal(160, l.ParameterCapacity); // 159 padded to 16 floats
         Assert.Equal(0, l.StateLength);
         // Workspace ends with the probabilities (4 × 6 → 32 floats).
         Assert.Equal(l.ProbabilitiesOffset + 32, l.WorkspaceLength);

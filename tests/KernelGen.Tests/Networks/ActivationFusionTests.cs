@@ -8,16 +8,17 @@ using Xunit;
 namespace KernelGen.Tests;
 
 /// <summary>
-/// GELU and SiLU fused into the dense layer before them (issue 14 part 3): the forward's epilogue writes f(z) and keeps f′(z)
-/// from the same evaluation, and whichever kernel writes the layer's gradient multiplies by the kept f′ — here a dropout's
-/// backward, a layer norm's, a batch norm's (plain and synchronised), a stand-alone GELU's and a dense layer's dX. 45 outputs
-/// (a partial last panel at every width), a layer without bias, 20 and 24 outputs (partial Vector512 panels); 37 rows take
-/// the packed kernels. The leading identity layer keeps the dropout at the twin's layer position (its mask key).
+/// GELU and SiLU fused into the dense layer (or layer norm) before them (issue 14 part 3): the forward writes f(z) and keeps
+/// f′(z) from the same evaluation, and whichever kernel writes the layer's gradient multiplies by the kept f′ — here a dropout's
+/// backward, a layer norm's (itself with GELU fused: the next dense layer's dX applies its f′), a batch norm's (plain and
+/// synchronised), a stand-alone GELU's and a dense layer's dX. 45 outputs (a partial last panel at every width), a layer without
+/// bias, 20 and 24 outputs (partial Vector512 panels); 37 rows take the packed kernels. The leading identity layer keeps the
+/// dropout at the twin's layer position (its mask key).
 /// </summary>
 [Network(Inputs = 40, BatchSize = 37, Seed = 13)]
 [Activation(Act.Identity)]
 [Dense(45)] [Activation(Act.GELU)] [Dropout(0.25f)]
-[Dense(33, Bias = false)] [Activation(Act.SiLU)] [LayerNorm]
+[Dense(33, Bias = false)] [Activation(Act.SiLU)] [LayerNorm] [Activation(Act.GELU)]
 [Dense(20)] [Activation(Act.GELU)] [BatchNorm]
 [Dense(24)] [Activation(Act.SiLU)] [Activation(Act.GELU)]
 [Dense(5)]
@@ -31,7 +32,7 @@ public partial class FusedGeluNet;
 /// </summary>
 [Network(Inputs = 40, BatchSize = 37, Seed = 13)]
 [Dense(45)] [Activation(Act.Identity)] [Activation(Act.GELU)] [Dropout(0.25f)]
-[Dense(33, Bias = false)] [Activation(Act.Identity)] [Activation(Act.SiLU)] [LayerNorm]
+[Dense(33, Bias = false)] [Activation(Act.Identity)] [Activation(Act.SiLU)] [LayerNorm] [Activation(Act.Identity)] [Activation(Act.GELU)]
 [Dense(20)] [Activation(Act.Identity)] [Activation(Act.GELU)] [BatchNorm]
 [Dense(24)] [Activation(Act.Identity)] [Activation(Act.SiLU)] [Activation(Act.GELU)]
 [Dense(5)]
