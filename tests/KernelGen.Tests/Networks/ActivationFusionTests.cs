@@ -59,12 +59,6 @@ public partial class UnfusedGeluRegressor;
 
 public class ActivationFusionTests
 {
-    /// <summary>One participant: the sums are already the group's.</summary>
-    private sealed class Alone : IBatchStatisticsReducer
-    {
-        public void SumInPlace(Span<float> values) { }
-    }
-
     private static int[] Bits(ReadOnlySpan<float> values) => values.ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
 
     private static bool Accelerated(Isa isa) => isa != Isa.Scalar && IsaSupport.IsAccelerated(isa);

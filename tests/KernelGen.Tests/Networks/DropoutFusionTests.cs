@@ -40,12 +40,6 @@ public partial class UnfusedDropoutNet;
 [Collection("Allocation")]
 public class DropoutFusionTests
 {
-    /// <summary>One participant: the sums are already the group's.</summary>
-    private sealed class Alone : IBatchStatisticsReducer
-    {
-        public void SumInPlace(Span<float> values) { }
-    }
-
     private static int[] Bits(ReadOnlySpan<float> values) => values.ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
 
     [Theory]

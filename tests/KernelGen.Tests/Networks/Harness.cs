@@ -235,3 +235,10 @@ public static class Oracle
         }
     }
 }
+
+/// <summary>A synchronised batch norm with one participant (the sums are already the group's): runs the synchronised kernels
+/// on one network, to compare them with the plain ones or between twins.</summary>
+public sealed class Alone : KernelGen.Training.IBatchStatisticsReducer
+{
+    public void SumInPlace(Span<float> values) { }
+}
