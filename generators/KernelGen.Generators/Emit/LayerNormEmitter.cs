@@ -56,9 +56,8 @@ internal sealed class LayerNormEmitter : LayerEmitter
     public override void EmitInitialization(CodeWriter w)
         => w.Line($"_parameters.Slice({Node.WConst}, {Int(Node.Outputs)}).Fill(1f); // {Node.Name} LayerNorm: γ = 1, β = 0");
 
-    /// <summary>Arguments of the forward kernel for the rows from <paramref name="first"/> on ("" = row 0).</summary>
-    /// <summary>The forward kernel's arguments before the row count; <paramref name="inference"/>: a node keeping f′ passes a
-    /// null reference for it (nothing kept).</summary>
+    /// <summary>Arguments of the forward kernel, before the row count, for the rows from <paramref name="first"/> on ("" = row 0);
+    /// <paramref name="inference"/>: a node keeping f′ passes a null reference for it (nothing kept).</summary>
     private string ForwardArguments(string input, string first, bool inference = false)
     {
         Node n = Node;

@@ -92,7 +92,7 @@ internal sealed class Node
     public bool GradientIncludesDerivative => (IsDense || IsNormalization) && Activation != ActKind.Identity;
 
     /// <summary>A dense or layer-norm node with GELU or SiLU fused: its training forward keeps f′ (at the pre-activation) in <see cref="FConst"/>.</summary>
-    public bool KeepsDerivative => (IsDense || IsLayerNorm) && FusedActivation is not null && Activation.KeepsDerivative();
+    public bool KeepsDerivative => DerivativeOffset >= 0; // the layout's decision (NetworkLayout.Fuses): one place
 
     /// <summary>The workspace view a kernel writing this node's D reads f′ from (with <see cref="FusedDerivative"/>): the kept
     /// derivative where the node keeps one, else the output.</summary>

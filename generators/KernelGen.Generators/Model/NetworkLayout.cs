@@ -239,7 +239,7 @@ internal sealed class NetworkLayout
 
         if (layers.Count > 0)
             l.Check(0, "its input rows (BatchSize × Inputs)", (long)batchSize * inputs);
-        // Workspace: per node Y and D for BatchSize rows (a dense node with GELU or SiLU fused: + f′; batch norm: + mean, 1/σ and σ² per feature; layer norm: + mean and 1/σ per row), then the probabilities.
+        // Workspace: per node Y and D for BatchSize rows (a dense or layer-norm node with GELU or SiLU fused: + f′; batch norm: + mean, 1/σ and σ² per feature; layer norm: + mean and 1/σ per row), then the probabilities.
         long ws = 0;
         for (int k = 0; k < count; k++)
         {

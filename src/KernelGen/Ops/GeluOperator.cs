@@ -23,33 +23,13 @@ public readonly struct GeluOperator : IInputDerivativeOperator
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Invoke(Vector512<float> x) => x * SpecialMath.NormalCdf(x, out _);
 
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float DerivativeAt(float x)
-    {
-        float phi = SpecialMath.NormalCdf(x, out float e);
-        return phi + x * (e * SpecialMath.InvSqrt2Pi);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float DerivativeAt(float x) { Invoke(x, out float d); return d; }
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> DerivativeAt(Vector128<float> x)
-    {
-        Vector128<float> phi = SpecialMath.NormalCdf(x, out Vector128<float> e);
-        return phi + x * (e * Vector128.Create(SpecialMath.InvSqrt2Pi));
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> DerivativeAt(Vector128<float> x) { Invoke(x, out Vector128<float> d); return d; }
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> DerivativeAt(Vector256<float> x)
-    {
-        Vector256<float> phi = SpecialMath.NormalCdf(x, out Vector256<float> e);
-        return phi + x * (e * Vector256.Create(SpecialMath.InvSqrt2Pi));
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> DerivativeAt(Vector256<float> x) { Invoke(x, out Vector256<float> d); return d; }
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> DerivativeAt(Vector512<float> x)
-    {
-        Vector512<float> phi = SpecialMath.NormalCdf(x, out Vector512<float> e);
-        return phi + x * (e * Vector512.Create(SpecialMath.InvSqrt2Pi));
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> DerivativeAt(Vector512<float> x) { Invoke(x, out Vector512<float> d); return d; }
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

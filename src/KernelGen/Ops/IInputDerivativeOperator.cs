@@ -29,7 +29,8 @@ public interface IInputDerivativeOperator
 
     /// <summary><c>f(x)</c>, and <c>f′(x)</c> in <paramref name="derivative"/>, from one evaluation of what both share — the same
     /// bits as <see cref="Invoke(float)"/> and <see cref="DerivativeAt(float)"/> separately. A dense layer's forward epilogue
-    /// keeps the derivative for the backward pass (issue 14 part 3), so the special function runs once per element and step.</summary>
+    /// keeps the derivative for the backward pass (issue 14 part 3), so the special function runs once per element and step.
+    /// GELU and SiLU implement <see cref="DerivativeAt(float)"/> through it, so the bits agree by construction.</summary>
     static abstract float Invoke(float x, out float derivative);
     /// <summary><c>f(x)</c> and <c>f′(x)</c> per lane, from one evaluation.</summary>
     static abstract Vector128<float> Invoke(Vector128<float> x, out Vector128<float> derivative);

@@ -42,41 +42,13 @@ public readonly struct SiLUOperator : IInputDerivativeOperator
     }
 
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float DerivativeAt(float x)
-    {
-        float e = MathF.Exp(-MathF.Abs(x)), r = 1f / (1f + e), er = e * r;
-        bool nonNegative = x >= 0f;
-        float s = nonNegative ? r : er, c = nonNegative ? er : r;
-        return s * (1f + x * c);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float DerivativeAt(float x) { Invoke(x, out float d); return d; }
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> DerivativeAt(Vector128<float> x)
-    {
-        Vector128<float> e = Vector128.Exp(-Vector128.Abs(x)), r = Vector128<float>.One / (Vector128<float>.One + e), er = e * r;
-        Vector128<float> nonNegative = Vector128.GreaterThanOrEqual(x, Vector128<float>.Zero);
-        Vector128<float> s = Vector128.ConditionalSelect(nonNegative, r, er), c = Vector128.ConditionalSelect(nonNegative, er, r);
-        return s * (Vector128<float>.One + x * c);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> DerivativeAt(Vector128<float> x) { Invoke(x, out Vector128<float> d); return d; }
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> DerivativeAt(Vector256<float> x)
-    {
-        Vector256<float> e = Vector256.Exp(-Vector256.Abs(x)), r = Vector256<float>.One / (Vector256<float>.One + e), er = e * r;
-        Vector256<float> nonNegative = Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero);
-        Vector256<float> s = Vector256.ConditionalSelect(nonNegative, r, er), c = Vector256.ConditionalSelect(nonNegative, er, r);
-        return s * (Vector256<float>.One + x * c);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> DerivativeAt(Vector256<float> x) { Invoke(x, out Vector256<float> d); return d; }
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> DerivativeAt(Vector512<float> x)
-    {
-        Vector512<float> e = Vector512.Exp(-Vector512.Abs(x)), r = Vector512<float>.One / (Vector512<float>.One + e), er = e * r;
-        Vector512<float> nonNegative = Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero);
-        Vector512<float> s = Vector512.ConditionalSelect(nonNegative, r, er), c = Vector512.ConditionalSelect(nonNegative, er, r);
-        return s * (Vector512<float>.One + x * c);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> DerivativeAt(Vector512<float> x) { Invoke(x, out Vector512<float> d); return d; }
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
