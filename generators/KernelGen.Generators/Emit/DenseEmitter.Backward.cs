@@ -24,8 +24,13 @@ internal sealed partial class DenseEmitter
         OptimizerSpec opt = node.Plan.Spec.Optimizer;
         bool decay = node.DecayInGradient;
         if (decay) w.Line($"// Coupled {opt.Regularization} weight decay fused into the store: dW += {OptimizerEmitter.DecayGradient(opt, VectorTarget.Scalar, "w")} (w: this layer's weights; biases are not decayed).");
+        w.Line("// The finite check fused into the stores: probe += value·0 stays 0 for finite values and turns NaN at the first ±∞ or NaN;");
+        w.Line("// a kernel that stored one sets check (the network's gradient check slot) to NaN, so TrainStep can refuse the update without");
+        w.Line("// reading the gradients again. Threads only ever write NaN there: no order matters.");
         w.Line(Aggressive);
-        w.Open($"private static void {node.KernelName}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, float lambda, " : string.Empty)}int rows, int outputs)");
+        w.Open($"private static void {node.KernelName}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, float lambda, " : string.Empty)}ref float check, int rows, int outputs)");
+        w.Line("float probe1 = 0f;");
+        if (!t.IsScalar) w.Line($"{t.Type} probe = {t.Zero};");
         if (t.IsScalar || k < lanes)
         {
             if (!t.IsScalar) w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: scalar loops for dW.");
@@ -33,7 +38,9 @@ internal sealed partial class DenseEmitter
             w.Open($"for (nint i = 0; i < {Int(k)}; i++)");
             w.Line("float s = 0f;");
             w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")} * {VectorTarget.At("x", $"r * {Int(k)} + i")};");
-            w.Line($"{VectorTarget.At("dw", $"o * {Int(k)} + i")} = {(node.DecayInGradient ? "s + " + OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, VectorTarget.Scalar, VectorTarget.At("w", $"o * {Int(k)} + i")) : "s")};");
+            if (node.DecayInGradient) w.Line($"s += {OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, VectorTarget.Scalar, VectorTarget.At("w", $"o * {Int(k)} + i"))};");
+            w.Line($"{VectorTarget.At("dw", $"o * {Int(k)} + i")} = s;");
+            w.Line("probe1 += s * 0f;");
             w.Close();
             w.Close();
         }
@@ -93,9 +100,13 @@ internal sealed partial class DenseEmitter
             if (rowBlocked) w.Close();
         }
         if (bias) EmitBiasGradient(w, node, t);
+        w.Line(t.IsScalar ? "if (probe1 != 0f) check = float.NaN;" : $"if (probe1 != 0f || !{Api(t)}.EqualsAll(probe, {t.Zero})) check = float.NaN;");
         w.Close();
         w.Line();
     }
+
+    /// <summary>The static vector class of a vector target (Vector512, …).</summary>
+    private static string Api(VectorTarget t) => t.Type.Substring(0, t.Type.IndexOf('<'));
 
     /// <summary>Rows per block of the dW kernel when the batch can be larger: x's block of 4 AVX-512 vectors × 128 rows is 32 KB.</summary>
     private const int DwRowBlock = 128;
@@ -126,14 +137,16 @@ internal sealed partial class DenseEmitter
         }
         w.Close();
         bool decay = node.DecayInGradient;
-        if (blocked && decay) w.Open("if (last)");
+        // The final store of each element (the last block of rows when blocked) adds the decay and feeds the finite probe.
+        if (blocked) w.Open("if (last)");
         for (int c = 0; c < outputs; c++)
             for (int j = 0; j < vectors; j++)
             {
-                string value = decay ? $"g{c}{j} + {OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, t, t.Load("w", At(c, j)))}" : $"g{c}{j}";
-                w.Line(t.Store(value, "dw", At(c, j)));
+                if (decay) w.Line($"g{c}{j} += {OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, t, t.Load("w", At(c, j)))};");
+                w.Line(t.Store($"g{c}{j}", "dw", At(c, j)));
+                w.Line($"probe = {t.MultiplyAdd($"g{c}{j}", t.Zero, "probe")};");
             }
-        if (blocked && decay)
+        if (blocked)
         {
             w.Close();
             w.Open("else");
@@ -152,6 +165,7 @@ internal sealed partial class DenseEmitter
             w.Line("float s = 0f;");
             w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + o")};");
             w.Line($"{VectorTarget.At("db", "o")} = s;");
+            w.Line("probe1 += s * 0f;");
             w.Close();
             return;
         }
@@ -160,6 +174,7 @@ internal sealed partial class DenseEmitter
             w.Line($"{t.Type} s = {t.Zero};");
             w.Line($"for (nint r = 0; r < rows; r++) s += {t.Load("dz", $"r * {Int(n)} + {o}")};");
             w.Line(t.Store("s", "db", o));
+            w.Line($"probe = {t.MultiplyAdd("s", t.Zero, "probe")};");
         }
         w.Line("// db per output is Σ_rows dz in row order, whatever the vector grouping: a share may overlap its last vector.");
         w.Line("nint ob = 0;");
@@ -174,6 +189,7 @@ internal sealed partial class DenseEmitter
         w.Line("float s = 0f;");
         w.Line($"for (nint r = 0; r < rows; r++) s += {VectorTarget.At("dz", $"r * {Int(n)} + ob")};");
         w.Line($"{VectorTarget.At("db", "ob")} = s;");
+        w.Line("probe1 += s * 0f;");
         w.Close();
         w.Close();
     }

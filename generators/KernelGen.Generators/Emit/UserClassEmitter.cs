@@ -114,7 +114,7 @@ internal static class UserClassEmitter
         w.Line("int t = threads ?? global::System.Environment.ProcessorCount;");
         w.Line("if (t < 1 || t > 256) throw new global::System.ArgumentOutOfRangeException(nameof(threads), t, \"Expected 1 to 256 threads.\");");
         w.Line("_parameters = new global::KernelGen.Runtime.AlignedBuffer(ParameterCapacity);");
-        w.Line("_gradients = new global::KernelGen.Runtime.AlignedBuffer(ParameterCapacity);");
+        w.Line("_gradients = new global::KernelGen.Runtime.AlignedBuffer(GradientCapacity); // + the check slot's line");
         w.Line("bool parallel = t > 1 && HasParallelWork;");
         w.Line("_workspace = new global::KernelGen.Runtime.AlignedBuffer(WorkspaceLength);");
         if (slots > 0) w.Line($"_state = new global::KernelGen.Runtime.AlignedBuffer({Int(slots)} * ParameterCapacity);");
@@ -208,14 +208,33 @@ internal static class UserClassEmitter
         string tType = classifier ? "int" : "float";
         string tName = classifier ? "labels" : "targets";
         w.Line("/// <summary>Forward, loss, backward and one optimizer update; returns the mean loss over the rows (plus the weight-decay term when it is in the loss).");
-        w.Line("/// If the loss is not finite no update is made and the parameters are unchanged.</summary>");
+        w.Line("/// If the loss is not finite no update is made and the parameters are unchanged. If the loss is finite but a gradient is NaN or");
+        w.Line("/// infinite (the backward overflowed), no update is made either and the result is NaN; <see cref=\"Gradients\"/> shows the culprit.");
+        w.Line("/// Parameters, optimizer state, running statistics and <see cref=\"Step\"/> are then unchanged.</summary>");
         w.Open($"public float TrainStep({RoSpan}<float> inputs, {RoSpan}<{tType}> {tName})");
         w.Line("using var entered = _gate.Enter(nameof(TrainStep));");
         w.Line($"{G}.StepCanAdvance(_step);");
         w.Line($"float loss = ComputeGradients(inputs, {tName});");
         w.Line("if (!float.IsFinite(loss)) return loss;");
+        w.Line("if (!GradientsFinite()) return float.NaN; // the update would have written ±∞ or NaN into the parameters");
         w.Line("Commit();");
         w.Line("return loss;");
+        w.Close();
+        w.Line();
+
+        // The finite check fused into the backward: the dense dW kernels (nearly every parameter) probe the values they store and
+        // set the check slot; the other segments (biases are in the dW kernels too; γ, β, α, maxout, …: small) are read here.
+        var denseWeights = new HashSet<string>(plan.Nodes.Where(n => n.IsDense).SelectMany(n => n.Layer.Bias ? new[] { n.WConst, n.BConst } : new[] { n.WConst }));
+        var others = plan.Segments.Where(seg => !denseWeights.Contains(seg.Start)).ToList();
+        w.Line("/// <summary>Whether the last backward's gradients are all finite: the dense dW kernels checked what they stored (the check slot");
+        w.Line($"/// stays 0){(others.Count > 0 ? "; the other segments are read here" : string.Empty)}.</summary>");
+        w.Open("private bool GradientsFinite()");
+        w.Line("ref float g = ref _gradients.Ref;");
+        w.Line("if (global::System.Runtime.CompilerServices.Unsafe.Add(ref g, GradientCheck) != 0f) return false;");
+        if (others.Count > 0) w.Line($"{RoSpan}<float> gradients = global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref g, ParameterCount);");
+        foreach (ParameterSegment seg in others)
+            w.Line($"if (!{G}.AllFinite(gradients.Slice({seg.Start}, {Int(seg.Length)}))) return false; // {seg.What}");
+        w.Line("return true;");
         w.Close();
         w.Line();
 
@@ -284,6 +303,7 @@ internal static class UserClassEmitter
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float g = ref _gradients.Ref;");
+        w.Line("global::System.Runtime.CompilerServices.Unsafe.Add(ref g, GradientCheck) = 0f; // the dW kernels set it to NaN if a gradient is not finite");
         w.Line("ref float ws = ref _workspace.Ref;");
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
         if (folded) w.Line("ref float f = ref _folded.Ref;");

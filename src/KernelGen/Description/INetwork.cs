@@ -56,7 +56,8 @@ public interface INetwork : IDisposable
 public interface IClassifier : INetwork
 {
     /// <summary>Forward, loss, backward and one optimizer update; returns the mean loss over the rows.
-    /// When the loss is not finite the update is skipped and the parameters are unchanged.</summary>
+    /// When the loss is not finite the update is skipped and the parameters are unchanged; when the loss is finite but a
+    /// gradient is not (the backward overflowed), the update is skipped too and the result is NaN.</summary>
     float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
     /// <summary>Forward, loss and backward without an update: <see cref="INetwork.Gradients"/> holds the gradient afterwards.</summary>
     float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
@@ -68,7 +69,8 @@ public interface IClassifier : INetwork
 public interface IRegressor : INetwork
 {
     /// <summary>Forward, loss, backward and one optimizer update; returns the mean loss over the rows.
-    /// When the loss is not finite the update is skipped and the parameters are unchanged.</summary>
+    /// When the loss is not finite the update is skipped and the parameters are unchanged; when the loss is finite but a
+    /// gradient is not (the backward overflowed), the update is skipped too and the result is NaN.</summary>
     float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets);
     /// <summary>Forward, loss and backward without an update.</summary>
     float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets);

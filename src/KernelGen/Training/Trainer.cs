@@ -32,7 +32,7 @@ public enum StopReason
     Completed,
     /// <summary>The watched metric did not improve by <see cref="FitOptions.MinDelta"/> for <see cref="FitOptions.Patience"/> epochs.</summary>
     EarlyStopped,
-    /// <summary>A training loss was NaN or infinite; the step that produced it made no update.</summary>
+    /// <summary>A training loss (or, with a finite loss, a gradient) was NaN or infinite; the step that produced it made no update.</summary>
     Diverged,
     /// <summary>The cancellation token was signalled (checked between steps).</summary>
     Cancelled,
@@ -380,12 +380,12 @@ public sealed class Trainer<TNet> where TNet : IClassifier
     }
 }
 
-/// <summary>The loss became NaN or infinite; the step that produced it made no update.</summary>
+/// <summary>The loss became NaN or infinite, or a gradient did (TrainStep then returns NaN); the step that produced it made no update.</summary>
 public sealed class TrainingDivergedException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public TrainingDivergedException(int epoch, int step, float loss)
-        : base($"Training diverged in epoch {epoch}, step {step}: the loss is {loss}. That step was not applied; lower the learning rate or check the inputs.")
+        : base($"Training diverged in epoch {epoch}, step {step}: the loss is {loss}{(float.IsNaN(loss) ? " (or a gradient was not finite)" : string.Empty)}. That step was not applied; lower the learning rate or check the inputs.")
     {
         Epoch = epoch;
         StepInEpoch = step;

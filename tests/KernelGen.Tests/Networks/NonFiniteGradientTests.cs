@@ -1,0 +1,105 @@
+using System;
+using System.Linq;
+using KernelGen.Runtime;
+using Xunit;
+
+namespace KernelGen.Tests;
+
+/// <summary>PReLU first (no gradient below it), so only its α can overflow: a segment TrainStep reads itself, not a dW kernel.</summary>
+[Network(Inputs = 4, BatchSize = 16, Seed = 5)]
+[Activation(Act.PReLU)]
+[Dense(2)]
+[MeanSquaredError]
+[Sgd(LearningRate = 0.01f)]
+public partial class PReLUFirstRegressor;
+
+/// <summary>
+/// TrainStep with a finite loss whose backward overflows: no update (parameters, optimizer state, step unchanged) and NaN back.
+/// The dense dW kernels check the values they store (the fused check); the other gradient segments are read after the backward.
+/// </summary>
+public class NonFiniteGradientTests
+{
+    public static TheoryData<string, Isa, int> NetworksWidthsAndThreads()
+    {
+        var data = new TheoryData<string, Isa, int>();
+        foreach (string network in new[] { nameof(ThreadNet), nameof(TallBatchNet) })
+            foreach (Isa isa in Networks.Widths)
+                foreach (int threads in new[] { 1, 2 })
+                    data.Add(network, isa, threads);
+        return data;
+    }
+
+    private static int Size(TensorInfo t) => t.Shape.Aggregate(1, (a, b) => a * b);
+
+    /// <summary>
+    /// The first weights scaled by 1e-41, the second by 1e11 and inputs of 1e30: the forward is the same network up to rounding (the
+    /// biases start at 0, and ReLU is homogeneous, tanh linear that close to 0), so the loss is finite, but dW₁ = dZ₁ᵀ·x carries
+    /// 1e11 · 1e30 and overflows. ThreadNet: 301 → 257 ReLU → 131 GELU → 7 with coupled decay in the dW kernels, its dW split over
+    /// two threads; TallBatchNet: 300 rows, so its first dW kernel runs in blocks of 128 rows (the check on the last block's stores).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(NetworksWidthsAndThreads))]
+    public void A_dense_gradient_that_overflows_makes_no_update(string network, Isa isa, int threads)
+    {
+        using IClassifier net = network == nameof(ThreadNet) ? new ThreadNet(seed: 4, isa: isa, threads: threads) : new TallBatchNet(seed: 4, isa: isa, threads: threads);
+        var r = new Random(3);
+        int rows = net.Info.BatchSize, inputs = net.Info.Inputs;
+        float[] x = Enumerable.Range(0, rows * inputs).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+        int[] y = Enumerable.Range(0, rows).Select(_ => r.Next(net.Info.Outputs)).ToArray();
+        net.TrainStep(x, y);
+        net.TrainStep(x, y); // optimizer state and step no longer initial
+        float[] sane = net.Parameters.ToArray();
+
+        TensorInfo fc1 = net.Info.Tensors.Single(t => t.Name == "fc1.weight"), fc2 = net.Info.Tensors.Single(t => t.Name == "fc2.weight");
+        foreach (ref float v in net.Parameters.Slice(fc1.Offset, Size(fc1))) v *= 1e-41f;
+        foreach (ref float v in net.Parameters.Slice(fc2.Offset, Size(fc2))) v *= 1e11f;
+        float[] huge = x.Select(v => v * 1e30f).ToArray();
+        // The premise: a finite loss, and gradients that are not — only in fc1.weight, which only the dW kernel writes.
+        Assert.True(float.IsFinite(net.ComputeGradients(huge, y)), "the loss should stay finite");
+        Assert.Contains(net.Gradients.Slice(fc1.Offset, Size(fc1)).ToArray(), v => !float.IsFinite(v));
+        Assert.All(net.Gradients.Slice(fc1.Offset + Size(fc1)).ToArray(), v => Assert.True(float.IsFinite(v)));
+
+        float[] parameters = net.Parameters.ToArray();
+        float[][] state = Enumerable.Range(0, net.Info.OptimizerSlots.Count).Select(s => net.OptimizerState(s).ToArray()).ToArray();
+        float loss = net.TrainStep(huge, y);
+        Assert.True(float.IsNaN(loss), $"TrainStep returned {loss}");
+        Assert.True(parameters.AsSpan().SequenceEqual(net.Parameters), "parameters changed");
+        for (int s = 0; s < state.Length; s++) Assert.True(state[s].AsSpan().SequenceEqual(net.OptimizerState(s)), $"optimizer state {s} changed");
+        Assert.Equal(2, net.Step);
+
+        // The check starts afresh every step: sane weights train again.
+        sane.CopyTo(net.Parameters);
+        Assert.True(float.IsFinite(net.TrainStep(x, y)));
+        Assert.Equal(3, net.Step);
+        Assert.False(sane.AsSpan().SequenceEqual(net.Parameters));
+    }
+
+    /// <summary>
+    /// PReLUFirstRegressor with α = 1e-37, inputs of −1e20 and the dense weights at 1e17: outputs of order one (a finite loss against
+    /// targets of 100), but dα = Σ d·min(x, 0) ≈ 1e17 · 1e20 per element overflows; the dense gradients stay finite.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Networks.EveryWidth), MemberType = typeof(Networks))]
+    public void A_gradient_outside_the_dense_kernels_that_overflows_makes_no_update(Isa isa)
+    {
+        using var net = new PReLUFirstRegressor(isa: isa);
+        var r = new Random(5);
+        float[] x = Enumerable.Range(0, 16 * 4).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+        float[] t = Enumerable.Repeat(100f, 16 * 2).ToArray();
+        net.TrainStep(x, t);
+        TensorInfo alpha = PReLUFirstRegressor.Info.Tensors.Single(v => v.Name == "prelu1.weight");
+        TensorInfo w = PReLUFirstRegressor.Info.Tensors.Single(v => v.Name == "fc1.weight");
+        int alphas = Size(alpha);
+        net.Parameters.Slice(alpha.Offset, alphas).Fill(1e-37f);
+        net.Parameters.Slice(w.Offset, 8).Fill(1e17f);
+        float[] negative = x.Select(v => -1e20f * (1.5f + v)).ToArray(); // every input negative: PReLU's α·x side
+        Assert.True(float.IsFinite(net.ComputeGradients(negative, t)), "the loss should stay finite");
+        Assert.Contains(net.Gradients.Slice(alpha.Offset, alphas).ToArray(), v => !float.IsFinite(v));
+        Assert.All(net.Gradients.Slice(w.Offset, 8 + 2).ToArray(), v => Assert.True(float.IsFinite(v)));
+
+        float[] parameters = net.Parameters.ToArray();
+        Assert.True(float.IsNaN(net.TrainStep(negative, t)));
+        Assert.True(parameters.AsSpan().SequenceEqual(net.Parameters), "parameters changed");
+        Assert.Equal(1, net.Step);
+    }
+}
