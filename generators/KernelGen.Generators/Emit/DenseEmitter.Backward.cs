@@ -24,9 +24,9 @@ internal sealed partial class DenseEmitter
         OptimizerSpec opt = node.Plan.Spec.Optimizer;
         bool decay = node.DecayInGradient;
         if (decay) w.Line($"// Coupled {opt.Regularization} weight decay fused into the store: dW += {OptimizerEmitter.DecayGradient(opt, VectorTarget.Scalar, "w")} (w: this layer's weights; biases are not decayed).");
-        w.Line("// The finite check fused into the stores: probe += value·0 stays 0 for finite values and turns NaN at the first ±∞ or NaN;");
-        w.Line("// a kernel that stored one sets check (the network's gradient check slot) to NaN, so TrainStep can refuse the update without");
-        w.Line("// reading the gradients again. Threads only ever write NaN there: no order matters.");
+        w.Line("// The finite check fused into the stores: probe += (sum of a tile's values)·0 stays 0 while they are finite and turns NaN at");
+        w.Line("// the first ±∞ or NaN (or a sum that overflows); a kernel whose probe is not 0 sets check (the network's gradient check slot)");
+        w.Line("// to NaN, and TrainStep reads the gradients only then. Threads only ever write NaN there: no order matters.");
         w.Line(Aggressive);
         w.Open($"private static void {node.KernelName}_BackwardWeights_{t.Suffix}(ref float x, ref float dz, ref float dw, {(bias ? "ref float db, " : string.Empty)}{(decay ? "ref float w, float lambda, " : string.Empty)}ref float check, int rows, int outputs)");
         w.Line("float probe1 = 0f;");
@@ -139,13 +139,29 @@ internal sealed partial class DenseEmitter
         bool decay = node.DecayInGradient;
         // The final store of each element (the last block of rows when blocked) adds the decay and feeds the finite probe.
         if (blocked) w.Open("if (last)");
+        var stored = new List<string>();
         for (int c = 0; c < outputs; c++)
             for (int j = 0; j < vectors; j++)
             {
                 if (decay) w.Line($"g{c}{j} += {OptimizerEmitter.DecayGradient(node.Plan.Spec.Optimizer, t, t.Load("w", At(c, j)))};");
                 w.Line(t.Store($"g{c}{j}", "dw", At(c, j)));
-                w.Line($"probe = {t.MultiplyAdd($"g{c}{j}", t.Zero, "probe")};");
+                stored.Add($"g{c}{j}");
             }
+        // The tile's values summed in a tree (independent adds; one FMA per tile on the probe's chain — a chain of one FMA per
+        // value doubled the 1-row dW kernel's time): the sum is ±∞ or NaN if a value is, and may overflow for large finite
+        // values, which the check confirms by reading the gradients.
+        for (int level = 0; stored.Count > 1; level++)
+        {
+            var next = new List<string>();
+            for (int i = 0; i + 1 < stored.Count; i += 2)
+            {
+                w.Line($"{t.Type} t{level}_{i / 2} = {stored[i]} + {stored[i + 1]};");
+                next.Add($"t{level}_{i / 2}");
+            }
+            if (stored.Count % 2 == 1) next.Add(stored[stored.Count - 1]);
+            stored = next;
+        }
+        w.Line($"probe = {t.MultiplyAdd(stored[0], t.Zero, "probe")};");
         if (blocked)
         {
             w.Close();

@@ -227,11 +227,11 @@ internal static class UserClassEmitter
         var denseWeights = new HashSet<string>(plan.Nodes.Where(n => n.IsDense).SelectMany(n => n.Layer.Bias ? new[] { n.WConst, n.BConst } : new[] { n.WConst }));
         var others = plan.Segments.Where(seg => !denseWeights.Contains(seg.Start)).ToList();
         w.Line("/// <summary>Whether the last backward's gradients are all finite: the dense dW kernels checked what they stored (the check slot");
-        w.Line($"/// stays 0){(others.Count > 0 ? "; the other segments are read here" : string.Empty)}.</summary>");
+        w.Line($"/// stays 0, else every gradient is read: a sum of large finite values can set it){(others.Count > 0 ? "; the other segments are read here" : string.Empty)}.</summary>");
         w.Open("private bool GradientsFinite()");
         w.Line("ref float g = ref _gradients.Ref;");
-        w.Line("if (global::System.Runtime.CompilerServices.Unsafe.Add(ref g, GradientCheck) != 0f) return false;");
-        if (others.Count > 0) w.Line($"{RoSpan}<float> gradients = global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref g, ParameterCount);");
+        w.Line($"{RoSpan}<float> gradients = global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref g, ParameterCount);");
+        w.Line($"if (global::System.Runtime.CompilerServices.Unsafe.Add(ref g, GradientCheck) != 0f) return {G}.AllFinite(gradients);");
         foreach (ParameterSegment seg in others)
             w.Line($"if (!{G}.AllFinite(gradients.Slice({seg.Start}, {Int(seg.Length)}))) return false; // {seg.What}");
         w.Line("return true;");

@@ -13,6 +13,13 @@ namespace KernelGen.Tests;
 [Sgd(LearningRate = 0.01f)]
 public partial class PReLUFirstRegressor;
 
+/// <summary>One dense layer: with W = 0 its gradient is dZᵀ·x whatever x is, so a test can make it as large as it likes.</summary>
+[Network(Inputs = 32, BatchSize = 8, Seed = 6)]
+[Dense(6)]
+[MeanSquaredError]
+[Sgd(LearningRate = 0.01f)]
+public partial class LinearRegressor;
+
 /// <summary>
 /// TrainStep with a finite loss whose backward overflows: no update (parameters, optimizer state, step unchanged) and NaN back.
 /// The dense dW kernels check the values they store (the fused check); the other gradient segments are read after the backward.
@@ -101,5 +108,33 @@ public class NonFiniteGradientTests
         Assert.True(float.IsNaN(net.TrainStep(negative, t)));
         Assert.True(parameters.AsSpan().SequenceEqual(net.Parameters), "parameters changed");
         Assert.Equal(1, net.Step);
+    }
+
+    /// <summary>
+    /// The fused check sums each tile's values, so large finite gradients can overflow it: TrainStep must then read the gradients,
+    /// find them finite and update. LinearRegressor with W = b = 0 predicts 0 for any input; inputs equal across a row make every
+    /// dW value of an output the same, scaled here to 2.5e38 (finite; two of them overflow a sum).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Networks.EveryWidth), MemberType = typeof(Networks))]
+    public void Large_finite_gradients_still_update(Isa isa)
+    {
+        using var net = new LinearRegressor(isa: isa);
+        net.Parameters.Clear();
+        float[] t = Enumerable.Range(0, 8 * 6).Select(i => 1f + i % 3).ToArray();
+        float[] ones = Enumerable.Repeat(1f, 8 * 32).ToArray();
+        net.ComputeGradients(ones, t);
+        float largest = net.Gradients.Slice(0, 6 * 32).ToArray().Max(Math.Abs);
+        float[] x = Enumerable.Repeat(2.5e38f / largest, 8 * 32).ToArray();
+        Assert.True(float.IsFinite(net.ComputeGradients(x, t)));
+        float[] g = net.Gradients.ToArray();
+        Assert.All(g, v => Assert.True(float.IsFinite(v)));
+        Assert.InRange(g.Max(Math.Abs), 2e38f, 3e38f);
+
+        float loss = net.TrainStep(x, t);
+        Assert.True(float.IsFinite(loss), $"TrainStep returned {loss}");
+        Assert.Equal(1, net.Step);
+        Assert.All(net.Parameters.ToArray(), v => Assert.True(float.IsFinite(v)));
+        Assert.Contains(net.Parameters.ToArray(), v => v != 0f);
     }
 }
