@@ -43,7 +43,7 @@ internal sealed partial class BatchNormEmitter
 
     /// <summary>The backward's arguments after yp: the batch norm's own output (for f′) and its own gradient view (dn).</summary>
     private static string OutputArguments(Node node)
-        => (BackwardOutputParameter(node).Length > 0 ? RefAt("ws", node.YConst) + ", " : string.Empty)
+        => (BackwardOutputParameter(node).Length > 0 ? RefAt("ws", node.DerivativeSource) + ", " : string.Empty)
            + (Materialises(node) ? RefAt("ws", node.DConst) + ", " : string.Empty);
 
     private const string Mask = "DropoutMask";
@@ -53,27 +53,37 @@ internal sealed partial class BatchNormEmitter
 
     private static string Scale(Node dropout) => Float(1f / (1f - dropout.Layer.Rate));
 
-    /// <summary>The forward's store pass over the columns [c0, c1): y = f(γ·(x − μ)/σ + β), and with a fused dropout yd.</summary>
+    /// <summary>The forward's store pass over the columns [c0, c1): y = f(γ·(x − μ)/σ + β), and with a fused dropout yd; with
+    /// GELU or SiLU fused (<see cref="Node.KeepsDerivative"/>) f′ at the same point, from the same evaluation, into fd (a null
+    /// reference in inference keeps nothing).</summary>
     private static void EmitStorePass(CodeWriter w, VectorTarget t, Node node)
     {
         int n = node.Outputs, stride = node.StatsStride;
-        string Value(VectorTarget v, string i, string c) => NetworkPlan.Invoke(node.Activation, node.Alpha, v,
-            v.MultiplyAdd($"({v.Load("x", i)} - {v.Load("stats", c)}) * {v.Load("stats", $"{Int(stride)} + {c}")}", v.Load("gamma", c), v.Load("beta", c)));
+        bool keep = node.KeepsDerivative;
+        string Z(VectorTarget v, string i, string c)
+            => v.MultiplyAdd($"({v.Load("x", i)} - {v.Load("stats", c)}) * {v.Load("stats", $"{Int(stride)} + {c}")}", v.Load("gamma", c), v.Load("beta", c));
+        string Value(VectorTarget v, string i, string c) => NetworkPlan.Invoke(node.Activation, node.Alpha, v, Z(v, i, c));
+        // With f′ kept: value and f from one evaluation, f stored where the forward trains.
+        string Evaluate(VectorTarget v, string i, string c)
+            => keep ? $"{v.Type} value = {NetworkPlan.Operator(node.Activation)}.Invoke({Z(v, i, c)}, out {v.Type} f); if (keep) {v.Store("f", "fd", i)}"
+                : $"{v.Type} value = {Value(v, i, c)};";
+        if (keep) w.Line($"bool keep = !Unsafe.IsNullRef(ref fd); // training: {node.Activation}′ kept for the backward");
         if (node.FusedDropout is not Node drop)
         {
-            w.Line("// y = f(γ·(x − μ)/σ + β)");
-            ActivationEmitter.EmitRowMapRange(w, t, n, (v, i, c) => v.Store(Value(v, i, c), "y", i));
+            w.Line(keep ? $"// y = f(γ·(x − μ)/σ + β), fd = f′ at the same point" : "// y = f(γ·(x − μ)/σ + β)");
+            ActivationEmitter.EmitRowMapRange(w, t, n, (v, i, c) => keep ? $"{{ {Evaluate(v, i, c)} {v.Store("value", "y", i)} }}" : v.Store(Value(v, i, c), "y", i));
             return;
         }
         float rate = drop.Layer.Rate;
-        bool keepY = node.Activation != ActKind.Identity;
+        bool keepY = node.Activation != ActKind.Identity && !keep;
         w.Line($"// y = f(γ·(x − μ)/σ + β); yd = {drop.Name}'s dropout of y (fused): element r·{Int(n)} + c kept × {Scale(drop)} by the mask of counter r·{Int(n)} + c under key.");
         w.Open("if (drop)");
         w.Line($"uint threshold = {Mask}.Threshold({Float(rate)}); // keep with probability 1 − {Float(rate)}");
-        w.Line(keepY ? $"// y is stored too: the backward takes {node.Activation}′ from it." : "// y itself is not needed in training here (no activation: the backward takes no f′).");
+        w.Line(keepY ? $"// y is stored too: the backward takes {node.Activation}′ from it."
+            : keep ? $"// y itself is not needed in training here (the backward reads the kept {node.Activation}′)." : "// y itself is not needed in training here (no activation: the backward takes no f′).");
         ActivationEmitter.EmitRowBlocksRange(w, t, n, (v, i, c) =>
         {
-            w.Line($"{v.Type} value = {Value(v, i, c)};");
+            w.Line(Evaluate(v, i, c));
             if (keepY) w.Line(v.Store("value", "y", i));
             w.Line(v.Store($"{Mask}.Apply(value, (int)({i}), key, threshold, {Scale(drop)})", "yd", i));
         });
@@ -82,7 +92,7 @@ internal sealed partial class BatchNormEmitter
         w.Line("bool copy = !Unsafe.AreSame(ref y, ref yd); // inference passes y as yd: the dropout is the identity there, y is its output");
         ActivationEmitter.EmitRowBlocksRange(w, t, n, (v, i, c) =>
         {
-            w.Line($"{v.Type} value = {Value(v, i, c)};");
+            w.Line(Evaluate(v, i, c));
             w.Line(v.Store("value", "y", i));
             w.Line($"if (copy) {v.Store("value", "yd", i)}");
         });
@@ -153,8 +163,14 @@ internal sealed partial class BatchNormEmitter
         w.Close();
     }
 
-    /// <summary>The kernels' extra parameters after y (forward) or yp (backward): the dropout's output, or the batch norm's own y for f′.</summary>
-    private static string ForwardDropoutParameters(Node node) => node.FusedDropout is null ? string.Empty : "ref float yd, ";
+    /// <summary>The kernels' extra parameters after y (forward) or yp (backward): the dropout's output, or the batch norm's own y for f′;
+    /// the forward's kept f′ (GELU, SiLU).</summary>
+    private static string ForwardDropoutParameters(Node node)
+        => (node.FusedDropout is null ? string.Empty : "ref float yd, ") + (node.KeepsDerivative ? "ref float fd, " : string.Empty);
+
+    /// <summary>The forward's kept-f′ argument after yd: the node's f′ view in training, a null reference in inference.</summary>
+    private static string DerivativeArgument(Node node, bool inference)
+        => !node.KeepsDerivative ? string.Empty : (inference ? $"ref {VectorTarget.Unsafe}.NullRef<float>()" : RefAt("ws", node.FConst)) + ", ";
 
     private static string BackwardOutputParameter(Node node)
         => node.FusedDropout is not null && node.Activation != ActKind.Identity ? "ref float y, " : string.Empty;

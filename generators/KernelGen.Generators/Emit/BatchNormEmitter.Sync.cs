@@ -31,7 +31,7 @@ internal sealed partial class BatchNormEmitter
     {
         Node n = Node;
         string yd = n.FusedDropout is Node dropout ? RefAt("ws", dropout.YConst) + ", " : string.Empty;
-        return $"{n.KernelName}_ForwardSync_{t.Suffix}({Input(n)}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("ws", n.YConst)}, {yd}rows, "
+        return $"{n.KernelName}_ForwardSync_{t.Suffix}({Input(n)}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("ws", n.YConst)}, {yd}{DerivativeArgument(n, false)}rows, "
             + $"{ModeArguments(n, "drop")}sync)";
     }
 

@@ -81,7 +81,7 @@ internal sealed partial class BatchNormEmitter : LayerEmitter
         // A fused dropout's output; in inference (rows from r0) y itself: the dropout is the identity there and nothing more is written.
         string yd = n.FusedDropout is not Node dropout ? string.Empty : (rowOffset ? y : RefAt("ws", dropout.YConst)) + ", ";
         return $"{n.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst)}, {RefAt("st", n.RunningConst)}, "
-            + $"{y}, {yd}rows, {train}, {ModeArguments(n, drop)}0, {Int(n.Outputs)})";
+            + $"{y}, {yd}{DerivativeArgument(n, rowOffset)}rows, {train}, {ModeArguments(n, drop)}0, {Int(n.Outputs)})";
     }
 
     public override string? BackwardCall(VectorTarget t)

@@ -45,7 +45,7 @@ internal sealed class LayoutNode
     public long OutputOffset { get; }
     public long GradientOffset { get; }
     public long MeanOffset { get; }
-    /// <summary>Dense or layer norm with GELU or SiLU fused: workspace offset of f′ at the pre-activation, [BatchSize × outputs], which the
+    /// <summary>Dense, batch norm or layer norm with GELU or SiLU fused: workspace offset of f′ at the pre-activation, [BatchSize × outputs], which the
     /// training forward's epilogue writes and the backward reads; -1 otherwise.</summary>
     public long DerivativeOffset { get; }
 }
@@ -113,13 +113,12 @@ internal sealed class NetworkLayout
     public static long PackedLength(long inputs, long outputs) => PackedOutputs(outputs) + RoundUp(inputs * PackedOutputs(outputs));
 
     /// <summary>Whether <paramref name="layer"/> is fused into the node <paramref name="previous"/>, a single-piece dense, batch
-    /// norm or layer norm without an activation already: one whose derivative follows from the output into any of them; GELU and
-    /// SiLU (f′ kept by the forward, <see cref="ActKindFacts.KeepsDerivative"/>) into a dense layer or a layer norm (not yet into
-    /// a batch norm, whose store pass has plain, dropout-fused and synchronised forms).</summary>
+    /// norm or layer norm without an activation already: one whose derivative follows from the output, and GELU and SiLU (f′ kept
+    /// by the forward, <see cref="ActKindFacts.KeepsDerivative"/>), into any of them.</summary>
     public static bool Fuses(LayerSpec previous, bool previousHasFused, LayerSpec layer)
         => layer.Kind == LayerKind.Activation && !previousHasFused && previous.Pieces == 1
-           && (layer.Act.DerivativeFromOutput() && previous.Kind is LayerKind.Dense or LayerKind.BatchNorm or LayerKind.LayerNorm
-               || layer.Act.KeepsDerivative() && previous.Kind is LayerKind.Dense or LayerKind.LayerNorm);
+           && (layer.Act.DerivativeFromOutput() || layer.Act.KeepsDerivative())
+           && previous.Kind is LayerKind.Dense or LayerKind.BatchNorm or LayerKind.LayerNorm;
 
     /// <summary>Lays out <paramref name="layers"/> (as parsed: a maxout's dense layer already k× wide) for
     /// <paramref name="batchSize"/> rows of <paramref name="inputs"/> features with <paramref name="stateSlots"/> optimizer slots.</summary>
@@ -239,7 +238,7 @@ internal sealed class NetworkLayout
 
         if (layers.Count > 0)
             l.Check(0, "its input rows (BatchSize × Inputs)", (long)batchSize * inputs);
-        // Workspace: per node Y and D for BatchSize rows (a dense or layer-norm node with GELU or SiLU fused: + f′; batch norm: + mean, 1/σ and σ² per feature; layer norm: + mean and 1/σ per row), then the probabilities.
+        // Workspace: per node Y and D for BatchSize rows (a dense, batch-norm or layer-norm node with GELU or SiLU fused: + f′; batch norm: + mean, 1/σ and σ² per feature; layer norm: + mean and 1/σ per row), then the probabilities.
         long ws = 0;
         for (int k = 0; k < count; k++)
         {

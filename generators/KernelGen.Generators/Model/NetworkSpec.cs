@@ -12,7 +12,7 @@ internal static class ActKindFacts
     public static bool DerivativeFromOutput(this ActKind a) => a is not (ActKind.PReLU or ActKind.GELU or ActKind.SiLU);
 
     /// <summary>f′ needs the input, but the function and its derivative come from one evaluation (GELU: Φ and e^(−x²/2); SiLU:
-    /// σ): fused into a dense layer or a layer norm, whose forward keeps f′ for the backward pass. Not PReLU: its α is a parameter
+    /// σ): fused into a dense layer, a batch norm or a layer norm, whose forward keeps f′ for the backward pass. Not PReLU: its α is a parameter
     /// whose gradient (a sum over the batch of d·min(x, 0)) needs the pre-activation and a pass of its own anyway.</summary>
     public static bool KeepsDerivative(this ActKind a) => a is ActKind.GELU or ActKind.SiLU;
 

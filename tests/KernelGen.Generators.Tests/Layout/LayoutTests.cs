@@ -71,11 +71,11 @@ public class LayoutTests
     }
 
     [Fact]
-    public void GELU_and_SiLU_fuse_into_a_dense_layer_keeping_their_derivative_and_nowhere_else()
+    public void GELU_and_SiLU_fuse_into_a_dense_layer_or_a_norm_keeping_their_derivative_and_nowhere_else()
     {
         // Dense 8→5 + GELU (fused, f′ kept), Dense 5→3 + Tanh (fused from the output), Dense 3→6 + PReLU (stand-alone: α learns),
-        // Dense 6→6 + SiLU (fused) + GELU (stand-alone: one activation per node), batch norm + SiLU (stand-alone: not yet into a
-        // batch norm), layer norm + GELU (fused, f′ kept).
+        // Dense 6→6 + SiLU (fused) + GELU (stand-alone: one activation per node), batch norm + SiLU (fused, f′ kept), layer norm +
+        // GELU (fused, f′ kept).
         var batchNorm = new LayerSpec(9, LayerKind.BatchNorm, 6, 6, ActKind.Identity, InitKind.XavierUniform, false);
         var layerNorm = new LayerSpec(11, LayerKind.LayerNorm, 6, 6, ActKind.Identity, InitKind.XavierUniform, false);
         LayerSpec[] layers =
@@ -85,13 +85,14 @@ public class LayoutTests
         };
         NetworkLayout l = NetworkLayout.Compute(8, 4, layers, 6, 0);
         Assert.Empty(l.Problems);
-        Assert.Equal(new[] { 0, 2, 4, 5, 6, 8, 9, 10, 11 }, l.Nodes.Select(n => n.Layer).ToArray());
-        Assert.Equal(new[] { 1, 3, -1, -1, 7, -1, -1, -1, 12 }, l.Nodes.Select(n => n.FusedActivation).ToArray());
+        Assert.Equal(new[] { 0, 2, 4, 5, 6, 8, 9, 11 }, l.Nodes.Select(n => n.Layer).ToArray());
+        Assert.Equal(new[] { 1, 3, -1, -1, 7, -1, 10, 12 }, l.Nodes.Select(n => n.FusedActivation).ToArray());
         // f′ kept after Y and D (4 rows × 5 = 20 floats, padded to 32) by the nodes with GELU or SiLU fused, and only by them;
-        // the layer norm's mean and 1/σ per row after it.
-        Assert.Equal(new long[] { 64, -1, -1, -1, l.Nodes[4].GradientOffset + 32, -1, -1, -1, l.Nodes[8].GradientOffset + 32 },
+        // the batch norm's statistics per feature and the layer norm's mean and 1/σ per row after it.
+        Assert.Equal(new long[] { 64, -1, -1, -1, l.Nodes[4].GradientOffset + 32, -1, l.Nodes[6].GradientOffset + 32, l.Nodes[7].GradientOffset + 32 },
             l.Nodes.Select(n => n.DerivativeOffset).ToArray());
-        Assert.Equal(l.Nodes[8].DerivativeOffset + 32, l.Nodes[8].MeanOffset);
+        Assert.Equal(l.Nodes[6].DerivativeOffset + 32, l.Nodes[6].MeanOffset);
+        Assert.Equal(l.Nodes[7].DerivativeOffset + 32, l.Nodes[7].MeanOffset);
         Assert.Equal(32, l.Nodes[0].GradientOffset);
         Assert.Equal(96, l.Nodes[1].OutputOffset);
         Assert.Equal(8 * 5 + 5 + 5 * 3 + 3 + 3 * 6 + 6 + 6 + 6 * 6 + 6 + 12 + 12, l.ParameterCount);

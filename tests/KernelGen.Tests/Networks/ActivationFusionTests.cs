@@ -40,6 +40,30 @@ public partial class FusedGeluNet;
 [Adam(LearningRate = 1e-2f)]
 public partial class UnfusedGeluNet;
 
+/// <summary>
+/// GELU and SiLU fused into a batch norm: its store pass writes f and keeps f′ — plain (the next dense layer's dX applies f′),
+/// with a fused dropout (the batch norm's backward applies it under the mask), and synchronised. 48 and 32 features (whole
+/// vectors at every width: the store pass and the stand-alone kernel both run f in vectors). Two leading identity layers keep
+/// the dropout at the twin's layer position (its mask key).
+/// </summary>
+[Network(Inputs = 24, BatchSize = 37, Seed = 15)]
+[Activation(Act.Identity)] [Activation(Act.Identity)]
+[Dense(48)] [BatchNorm] [Activation(Act.GELU)]
+[Dense(32)] [BatchNorm] [Activation(Act.SiLU)] [Dropout(0.2f)]
+[Dense(5)]
+[SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-2f)]
+public partial class FusedNormGeluNet;
+
+/// <summary><see cref="FusedNormGeluNet"/> with GELU, SiLU and the dropout in kernels of their own (an identity fused into each batch norm).</summary>
+[Network(Inputs = 24, BatchSize = 37, Seed = 15)]
+[Dense(48)] [BatchNorm] [Activation(Act.Identity)] [Activation(Act.GELU)]
+[Dense(32)] [BatchNorm] [Activation(Act.Identity)] [Activation(Act.SiLU)] [Dropout(0.2f)]
+[Dense(5)]
+[SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-2f)]
+public partial class UnfusedNormGeluNet;
+
 /// <summary>A regressor whose last dense layer has GELU fused (the loss kernel multiplies by the kept f′), 12 inputs (under one
 /// Vector512: the canonical kernel's scalar body), 3 outputs (canonical kernels, no packed copy).</summary>
 [Network(Inputs = 12, BatchSize = 24, Seed = 14)]
@@ -75,12 +99,28 @@ public class ActivationFusionTests
     {
         using var fused = new FusedGeluNet(isa: isa);
         using var twin = new UnfusedGeluNet(isa: isa);
-        Assert.Equal(FusedGeluNet.Info.Tensors.Select(t => (t.Offset, t.Length)), UnfusedGeluNet.Info.Tensors.Select(t => (t.Offset, t.Length)));
+        MatchesTwin(isa, fused, twin);
+    }
+
+    /// <summary>The same for GELU and SiLU fused into batch norms (plain, with a fused dropout, then synchronised).</summary>
+    [Theory]
+    [MemberData(nameof(Networks.EveryWidth), MemberType = typeof(Networks))]
+    public void Fused_batch_norm_matches_the_unfused_twin(Isa isa)
+    {
+        using var fused = new FusedNormGeluNet(isa: isa);
+        using var twin = new UnfusedNormGeluNet(isa: isa);
+        MatchesTwin(isa, fused, twin);
+    }
+
+    /// <summary>Trains both from the same parameters and requires the same bits: losses, gradients, parameters, predictions.</summary>
+    private static void MatchesTwin(Isa isa, IClassifier fused, IClassifier twin)
+    {
+        Assert.Equal(fused.Info.Tensors.Select(t => (t.Offset, t.Length)), twin.Info.Tensors.Select(t => (t.Offset, t.Length)));
         fused.Parameters.CopyTo(twin.Parameters);
         var r = new Random(3);
-        int inputs = FusedGeluNet.Info.Inputs, outputs = FusedGeluNet.Info.Outputs;
-        float[] x = new float[FusedGeluNet.Info.BatchSize * inputs];
-        int[] y = new int[FusedGeluNet.Info.BatchSize];
+        int inputs = fused.Info.Inputs, outputs = fused.Info.Outputs;
+        float[] x = new float[fused.Info.BatchSize * inputs];
+        int[] y = new int[fused.Info.BatchSize];
         int steps = Accelerated(isa) || isa == Isa.Scalar ? 10 : 4;
         int[] rowCounts = { 37, 30, 16, 37, 19 };
         for (int s = 0; s < steps; s++)

@@ -40,6 +40,7 @@ public static class Networks
         // Issue 14: GELU and SiLU fused into the dense layer before them (f′ kept by the forward), packed and canonical kernels.
         new("FusedGeluNet", isa => new FusedGeluNet(isa: isa), FusedGeluNet.Info),
         new("FusedGeluRegressor", isa => new FusedGeluRegressor(isa: isa), FusedGeluRegressor.Info),
+        new("FusedNormGeluNet", isa => new FusedNormGeluNet(isa: isa), FusedNormGeluNet.Info),
     };
 
     public static readonly Isa[] Widths = { Isa.Scalar, Isa.Vector128, Isa.Vector256, Isa.Vector512 };

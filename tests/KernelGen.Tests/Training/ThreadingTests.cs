@@ -17,6 +17,15 @@ namespace KernelGen.Tests;
 [Adam(LearningRate = 1e-3f, WeightDecay = 1e-3f)]
 public partial class ThreadNet;
 
+/// <summary>GELU and SiLU fused into batch norms (f′ kept by the store pass, a dropout fused too), split by features over the threads.</summary>
+[Network(Inputs = 301, BatchSize = 61, Seed = 10)]
+[Dense(256, Init = Init.HeNormal)] [BatchNorm] [Activation(Act.GELU)] [Dropout(0.1f)]
+[Dense(131)] [BatchNorm] [Activation(Act.SiLU)]
+[Dense(7)]
+[SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3f)]
+public partial class NormThreadNet;
+
 /// <summary>Layer norm with phases big enough to split (61 rows × 257 and × 131 features): forward and dx by rows, dγ and dβ by features.</summary>
 [Network(Inputs = 301, BatchSize = 61, Seed = 10)]
 [Dense(257, Init = Init.HeNormal)] [LayerNorm] [Activation(Act.ReLU)]
@@ -33,7 +42,7 @@ public class ThreadingTests
     public static TheoryData<string, Isa> Cases()
     {
         var data = new TheoryData<string, Isa>();
-        foreach (string n in Networks.SkipLarge ? new[] { nameof(ThreadNet), nameof(LayerNormThreadNet), nameof(TallBatchNet) } : new[] { nameof(FashionMlp), nameof(ThreadNet), nameof(LayerNormThreadNet), nameof(TallBatchNet) })
+        foreach (string n in Networks.SkipLarge ? new[] { nameof(ThreadNet), nameof(LayerNormThreadNet), nameof(NormThreadNet), nameof(TallBatchNet) } : new[] { nameof(FashionMlp), nameof(ThreadNet), nameof(LayerNormThreadNet), nameof(NormThreadNet), nameof(TallBatchNet) })
             foreach (Isa isa in Networks.Widths)
                 data.Add(n, isa);
         return data;
@@ -44,6 +53,7 @@ public class ThreadingTests
         nameof(FashionMlp) => new FashionMlp(seed: 4, isa: isa, threads: threads),
         nameof(LayerNormThreadNet) => new LayerNormThreadNet(seed: 4, isa: isa, threads: threads),
         nameof(TallBatchNet) => new TallBatchNet(seed: 4, isa: isa, threads: threads),
+        nameof(NormThreadNet) => new NormThreadNet(seed: 4, isa: isa, threads: threads),
         _ => new ThreadNet(seed: 4, isa: isa, threads: threads),
     };
 
@@ -56,7 +66,7 @@ public class ThreadingTests
         for (int threads = 1; threads <= 3; threads++)
         {
             using IClassifier net = Create(network, isa, threads);
-            Assert.Equal(threads, net switch { FashionMlp f => f.Threads, LayerNormThreadNet l => l.Threads, TallBatchNet t => t.Threads, _ => ((ThreadNet)net).Threads });
+            Assert.Equal(threads, net switch { FashionMlp f => f.Threads, LayerNormThreadNet l => l.Threads, TallBatchNet t => t.Threads, NormThreadNet b => b.Threads, _ => ((ThreadNet)net).Threads });
             var r = new Random(11);
             int batch = net.Info.BatchSize;
             float[] x = Enumerable.Range(0, batch * net.Info.Inputs).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
