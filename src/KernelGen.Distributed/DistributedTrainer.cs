@@ -140,7 +140,9 @@ public sealed unsafe class DistributedTrainer<TNet> : ITrainingGroup, IDisposabl
     /// <summary>
     /// One data-parallel step: gradients of this rank's rows (any count 0 &lt; rows ≤ BatchSize, may differ per rank),
     /// summed over ranks weighted by rows, divided by the total row count, then the update. Returns the mean loss over
-    /// all ranks' rows. When that loss is not finite no rank updates (as TrainStep). Collective: every rank calls it.
+    /// all ranks' rows. When that loss is not finite no rank updates (as TrainStep); nor when it is finite but a reduced
+    /// gradient is not (a backward that overflowed on some rank), which returns NaN, as TrainStep does. Every rank holds the
+    /// same reduced gradients, so every rank decides the same. Collective: every rank calls it.
     /// </summary>
     public float Step(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
@@ -156,8 +158,9 @@ public sealed unsafe class DistributedTrainer<TNet> : ITrainingGroup, IDisposabl
         float total = staged[parameterCount + 1];
         float globalLoss = staged[parameterCount] / total;
         Scale(staged[..parameterCount], g, 1f / total);
-        if (float.IsFinite(globalLoss))
-            Network.ApplyUpdate();
+        if (!float.IsFinite(globalLoss)) return globalLoss;
+        if (!Guard.AllFinite(g)) return float.NaN; // the update would write ±∞ or NaN (ApplyUpdate would throw)
+        Network.ApplyUpdate();
         return globalLoss;
     }
 

@@ -139,6 +139,24 @@ public static class Program
         if (allocated != 0)
             Fail($"{allocated} bytes allocated over 200 steps");
 
+        // A finite loss whose backward overflows (first weights × 1e-41, second × 1e11, inputs × 1e30, first biases 0: the same
+        // forward, dW₁ ∝ 1e41): every rank returns NaN and updates nothing, as TrainStep; then the weights come back.
+        float[] saved = net.Parameters.ToArray();
+        long stepBefore = net.Step;
+        TensorInfo w1 = net.Info.Tensors.Single(t => t.Name == "fc1.weight"), b1 = net.Info.Tensors.Single(t => t.Name == "fc1.bias");
+        TensorInfo w2 = net.Info.Tensors.Single(t => t.Name == "fc2.weight");
+        foreach (ref float v in net.Parameters.Slice(w1.Offset, w1.Length)) v *= 1e-41f;
+        net.Parameters.Slice(b1.Offset, b1.Length).Clear();
+        foreach (ref float v in net.Parameters.Slice(w2.Offset, w2.Length)) v *= 1e11f;
+        float[] scaled = net.Parameters.ToArray();
+        float[] huge = x.Select(v => v * 1e30f).ToArray();
+        float overflow = trainer.Step(huge.AsSpan(mpi.Rank * b * inputs, b * inputs), y.AsSpan(mpi.Rank * b, b));
+        if (!float.IsNaN(overflow))
+            Fail($"a step whose gradients overflow returned {overflow}, not NaN");
+        if (!scaled.AsSpan().SequenceEqual(net.Parameters) || net.Step != stepBefore)
+            Fail("a step whose gradients overflow changed the parameters or the step");
+        saved.CopyTo(net.Parameters);
+
         // Evaluate over shards = one rank's Evaluate over all rows; shards are disjoint, cover the rows, reshuffle per epoch.
         int rows = 1000 + n; // not a multiple of every N
         float[] ex = new float[rows * inputs];

@@ -84,8 +84,8 @@ internal sealed partial class DenseEmitter : LayerEmitter
             : $"{Node.KernelName}_Packed_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(Node))}, {y}, {count})";
 
     /// <summary>The float slot after the gradients (in a cache line of its own) that a dW kernel sets to NaN when it stored a value
-    /// that is not finite (<c>GradientCheck</c> in the layout).</summary>
-    internal const string GradientCheckConst = "GradientCheck";
+    /// that is not finite (<c>GradientCheckSlot</c> in the layout).</summary>
+    internal const string GradientCheckConst = "GradientCheckSlot";
 
     public override string? BackwardCall(VectorTarget t)
         => Call(Node, "BackwardWeights", t) + ";" + (Node.NeedsInputGradient ? " " + Call(Node, "BackwardInput", t) + ";" : string.Empty);

@@ -222,18 +222,22 @@ internal static class UserClassEmitter
         w.Close();
         w.Line();
 
-        // The finite check fused into the backward: the dense dW kernels (nearly every parameter) probe the values they store and
-        // set the check slot; the other segments (biases are in the dW kernels too; γ, β, α, maxout, …: small) are read here.
+        // The finite check fused into the backward: the dense dW kernels (nearly every parameter, biases included) probe the values
+        // they store and set the check slot; the other segments (γ, β, α: small) are read here. A frozen layer's gradient is
+        // dropped by the update, so it does not count.
         var denseWeights = new HashSet<string>(plan.Nodes.Where(n => n.IsDense).SelectMany(n => n.Layer.Bias ? new[] { n.WConst, n.BConst } : new[] { n.WConst }));
-        var others = plan.Segments.Where(seg => !denseWeights.Contains(seg.Start)).ToList();
-        w.Line("/// <summary>Whether the last backward's gradients are all finite: the dense dW kernels checked what they stored (the check slot");
-        w.Line($"/// stays 0, else every gradient is read: a sum of large finite values can set it){(others.Count > 0 ? "; the other segments are read here" : string.Empty)}.</summary>");
+        w.Line("/// <summary>Whether the last backward's gradients that the update will use are finite: the dense dW kernels checked what they");
+        w.Line("/// stored (the check slot stays 0; when it is set they are read, since a tile's sum of large finite values can set it), the");
+        w.Line("/// other segments are read here; frozen layers' gradients are dropped by the update and not checked.</summary>");
         w.Open("private bool GradientsFinite()");
         w.Line("ref float g = ref _gradients.Ref;");
         w.Line($"{RoSpan}<float> gradients = global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref g, ParameterCount);");
-        w.Line($"if (global::System.Runtime.CompilerServices.Unsafe.Add(ref g, GradientCheck) != 0f) return {G}.AllFinite(gradients);");
-        foreach (ParameterSegment seg in others)
-            w.Line($"if (!{G}.AllFinite(gradients.Slice({seg.Start}, {Int(seg.Length)}))) return false; // {seg.What}");
+        w.Line("bool dense = global::System.Runtime.CompilerServices.Unsafe.Add(ref g, GradientCheckSlot) == 0f; // the dW kernels stored finite values only");
+        foreach (ParameterSegment seg in plan.Segments)
+        {
+            string read = $"!_frozen[{Int(seg.Layer)}] && !{G}.AllFinite(gradients.Slice({seg.Start}, {Int(seg.Length)}))";
+            w.Line(denseWeights.Contains(seg.Start) ? $"if (!dense && {read}) return false; // {seg.What}" : $"if ({read}) return false; // {seg.What}");
+        }
         w.Line("return true;");
         w.Close();
         w.Line();
@@ -303,7 +307,7 @@ internal static class UserClassEmitter
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float g = ref _gradients.Ref;");
-        w.Line("global::System.Runtime.CompilerServices.Unsafe.Add(ref g, GradientCheck) = 0f; // the dW kernels set it to NaN if a gradient is not finite");
+        w.Line("global::System.Runtime.CompilerServices.Unsafe.Add(ref g, GradientCheckSlot) = 0f; // the dW kernels set it to NaN if a gradient is not finite");
         w.Line("ref float ws = ref _workspace.Ref;");
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
         if (folded) w.Line("ref float f = ref _folded.Ref;");

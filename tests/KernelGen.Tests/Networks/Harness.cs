@@ -198,7 +198,27 @@ public static class Oracle
             loss = reg.ComputeGradients(inputs, targets);
             expected = ReferenceNetwork.Regress(info, pd, inputs, targets, options);
         }
-        Assert.True(Math.Abs(loss - expected.Loss) <= Relative * Math.Abs(expected.Loss) + 1e-6, $"loss {loss} vs oracle {expected.Loss} ({mode})");
+        double lossTolerance = Relative * Math.Abs(expected.Loss) + 1e-6;
+        if (!(Math.Abs(loss - expected.Loss) <= lossTolerance))
+        {
+            // Conditioning, as for the gradients below: a softmax over logits of order 10³ whose loss is 0.3 loses ~10⁻⁴ to the
+            // rounding of its log-sum-exp in float (WideNet, parameters × 3, 2 rows: 0.30405 against 0.30411). The oracle run on
+            // parameters and inputs moved by a few ulps shows how far the loss moves under rounding; ConditionFactor times that
+            // joins the tolerance. Its own Random, so passing draws keep the stream the rest of the check reads.
+            var wiggle = new Random(17);
+            double worst = 0;
+            for (int k = 0; k < 2; k++)
+            {
+                double[] moved = pd.Select(v => v * (1 + Wiggle * (2 * wiggle.NextDouble() - 1))).ToArray();
+                float[] movedInputs = inputs.Select(v => (float)(v * (1 + Wiggle * (2 * wiggle.NextDouble() - 1)))).ToArray();
+                double near = net is IClassifier
+                    ? ReferenceNetwork.Classify(info, moved, movedInputs, lastLabels, options).Loss
+                    : ReferenceNetwork.Regress(info, moved, movedInputs, lastTargets, options).Loss;
+                worst = Math.Max(worst, Math.Abs(near - expected.Loss));
+            }
+            lossTolerance += ConditionFactor * worst;
+        }
+        Assert.True(Math.Abs(loss - expected.Loss) <= lossTolerance, $"loss {loss} vs oracle {expected.Loss}, tolerance {lossTolerance:E2} ({mode})");
         var outputs = new float[rows * info.Outputs];
         net.Predict(inputs, outputs);
         Close(outputs, ReferenceNetwork.Predict(info, pd, inputs, rows, sd), $"Predict outputs ({mode})");

@@ -20,6 +20,15 @@ public partial class PReLUFirstRegressor;
 [Sgd(LearningRate = 0.01f)]
 public partial class LinearRegressor;
 
+/// <summary>Two dense layers with 37 units (a tail at every width; 6 + 1 output tiles at Vector512, 4 + 3 below): with W₁ = 0 a test
+/// can make one chosen element of dW₁ or db₁ overflow and nothing else.</summary>
+[Network(Inputs = 37, BatchSize = 8, Seed = 8)]
+[Dense(37)]
+[Dense(7)]
+[MeanSquaredError]
+[Sgd(LearningRate = 0.01f)]
+public partial class ProbeNet;
+
 /// <summary>
 /// TrainStep with a finite loss whose backward overflows: no update (parameters, optimizer state, step unchanged) and NaN back.
 /// The dense dW kernels check the values they store (the fused check); the other gradient segments are read after the backward.
@@ -136,5 +145,80 @@ public class NonFiniteGradientTests
         Assert.Equal(1, net.Step);
         Assert.All(net.Parameters.ToArray(), v => Assert.True(float.IsFinite(v)));
         Assert.Contains(net.Parameters.ToArray(), v => v != 0f);
+    }
+
+    /// <summary>
+    /// Every stored position of the dense dW kernel feeds the check: ProbeNet with W₁ = b₁ = 0 and W₂ nonzero only in column o
+    /// predicts 0 whatever the inputs (a finite loss against targets of 100), and an input column j of 1e38 makes dW₁[o, j] — that
+    /// element alone — overflow. Every (o, j): the output tiles (the last one partial) and every vector of k, the tail included.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Networks.EveryWidth), MemberType = typeof(Networks))]
+    public void Each_weight_gradient_position_is_checked(Isa isa)
+    {
+        using var net = new ProbeNet(isa: isa);
+        TensorInfo w1 = ProbeNet.Info.Tensors.Single(v => v.Name == "fc1.weight"), w2 = ProbeNet.Info.Tensors.Single(v => v.Name == "fc2.weight");
+        float[] t = Enumerable.Repeat(100f, 8 * 7).ToArray();
+        float[] x = new float[8 * 37];
+        for (int o = 0; o < 37; o++)
+            for (int j = 0; j < 37; j++)
+            {
+                net.Parameters.Clear();
+                for (int k = 0; k < 7; k++) net.Parameters[w2.Offset + k * 37 + o] = 1f;
+                Array.Clear(x);
+                for (int r = 0; r < 8; r++) x[r * 37 + j] = 1e38f;
+                Assert.True(float.IsFinite(net.ComputeGradients(x, t)));
+                Span<float> g = net.Gradients;
+                Assert.False(float.IsFinite(g[w1.Offset + o * 37 + j]), $"dW₁[{o}, {j}] = {g[w1.Offset + o * 37 + j]}");
+                for (int i = 0; i < g.Length; i++)
+                    if (i != w1.Offset + o * 37 + j) Assert.True(float.IsFinite(g[i]), $"({o}, {j}): gradient {i} is {g[i]}");
+                float[] before = net.Parameters.ToArray();
+                Assert.True(float.IsNaN(net.TrainStep(x, t)), $"({o}, {j}): an update from dW₁[{o}, {j}] = ±∞");
+                Assert.True(before.AsSpan().SequenceEqual(net.Parameters));
+            }
+        Assert.Equal(0, net.Step);
+    }
+
+    /// <summary>The same for the bias gradient: inputs 0 (dW₁ = 0), W₂ = 1e37 in column o only, so db₁[o] = Σ_rows dZ₁ overflows alone.</summary>
+    [Theory]
+    [MemberData(nameof(Networks.EveryWidth), MemberType = typeof(Networks))]
+    public void Each_bias_gradient_position_is_checked(Isa isa)
+    {
+        using var net = new ProbeNet(isa: isa);
+        TensorInfo b1 = ProbeNet.Info.Tensors.Single(v => v.Name == "fc1.bias"), w2 = ProbeNet.Info.Tensors.Single(v => v.Name == "fc2.weight");
+        float[] t = Enumerable.Repeat(100f, 8 * 7).ToArray();
+        float[] x = new float[8 * 37];
+        for (int o = 0; o < 37; o++)
+        {
+            net.Parameters.Clear();
+            for (int k = 0; k < 7; k++) net.Parameters[w2.Offset + k * 37 + o] = 1e37f;
+            Assert.True(float.IsFinite(net.ComputeGradients(x, t)));
+            Span<float> g = net.Gradients;
+            Assert.False(float.IsFinite(g[b1.Offset + o]), $"db₁[{o}] = {g[b1.Offset + o]}");
+            for (int i = 0; i < g.Length; i++)
+                if (i != b1.Offset + o) Assert.True(float.IsFinite(g[i]), $"{o}: gradient {i} is {g[i]}");
+            Assert.True(float.IsNaN(net.TrainStep(x, t)), $"{o}: an update from db₁[{o}] = ±∞");
+        }
+        Assert.Equal(0, net.Step);
+    }
+
+    /// <summary>A frozen layer's gradient is dropped by the update: its overflow does not stop the step.</summary>
+    [Fact]
+    public void A_frozen_layer_that_overflows_does_not_stop_the_step()
+    {
+        using var net = new ProbeNet();
+        TensorInfo w1 = ProbeNet.Info.Tensors.Single(v => v.Name == "fc1.weight"), w2 = ProbeNet.Info.Tensors.Single(v => v.Name == "fc2.weight");
+        float[] t = Enumerable.Repeat(100f, 8 * 7).ToArray();
+        float[] x = new float[8 * 37];
+        net.Parameters.Clear();
+        for (int k = 0; k < 7; k++) net.Parameters[w2.Offset + k * 37 + 3] = 1f;
+        for (int r = 0; r < 8; r++) x[r * 37 + 5] = 1e38f;
+        Assert.True(float.IsNaN(net.TrainStep(x, t)));
+        net.SetFrozen(0);
+        float[] before = net.Parameters.ToArray();
+        Assert.True(float.IsFinite(net.TrainStep(x, t)));
+        Assert.Equal(1, net.Step);
+        Assert.True(before.AsSpan(w1.Offset, 37 * 37 + 37).SequenceEqual(net.Parameters.Slice(w1.Offset, 37 * 37 + 37)), "the frozen layer moved");
+        Assert.All(net.Parameters.ToArray(), v => Assert.True(float.IsFinite(v)));
     }
 }

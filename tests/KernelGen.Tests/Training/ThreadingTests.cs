@@ -17,10 +17,11 @@ namespace KernelGen.Tests;
 [Adam(LearningRate = 1e-3f, WeightDecay = 1e-3f)]
 public partial class ThreadNet;
 
-/// <summary>GELU and SiLU fused into batch norms (f′ kept by the store pass, a dropout fused too), split by features over the threads.</summary>
+/// <summary>GELU and SiLU fused into batch norms (f′ kept by the store pass, a dropout fused too), split by features over the threads
+/// (61 × 135 ≥ 8,192 elements: the second one splits too, its last share with a tail at every width).</summary>
 [Network(Inputs = 301, BatchSize = 61, Seed = 10)]
 [Dense(256, Init = Init.HeNormal)] [BatchNorm] [Activation(Act.GELU)] [Dropout(0.1f)]
-[Dense(131)] [BatchNorm] [Activation(Act.SiLU)]
+[Dense(135)] [BatchNorm] [Activation(Act.SiLU)]
 [Dense(7)]
 [SoftmaxCrossEntropy]
 [Adam(LearningRate = 1e-3f)]
