@@ -167,14 +167,7 @@ public class NonFiniteGradientTests
                 for (int k = 0; k < 7; k++) net.Parameters[w2.Offset + k * 37 + o] = 1f;
                 Array.Clear(x);
                 for (int r = 0; r < 8; r++) x[r * 37 + j] = 1e38f;
-                Assert.True(float.IsFinite(net.ComputeGradients(x, t)));
-                Span<float> g = net.Gradients;
-                Assert.False(float.IsFinite(g[w1.Offset + o * 37 + j]), $"dW₁[{o}, {j}] = {g[w1.Offset + o * 37 + j]}");
-                for (int i = 0; i < g.Length; i++)
-                    if (i != w1.Offset + o * 37 + j) Assert.True(float.IsFinite(g[i]), $"({o}, {j}): gradient {i} is {g[i]}");
-                float[] before = net.Parameters.ToArray();
-                Assert.True(float.IsNaN(net.TrainStep(x, t)), $"({o}, {j}): an update from dW₁[{o}, {j}] = ±∞");
-                Assert.True(before.AsSpan().SequenceEqual(net.Parameters));
+                OnlyThisOneOverflows(net, x, t, w1.Offset + o * 37 + j, $"dW₁[{o}, {j}]");
             }
         Assert.Equal(0, net.Step);
     }
@@ -192,14 +185,22 @@ public class NonFiniteGradientTests
         {
             net.Parameters.Clear();
             for (int k = 0; k < 7; k++) net.Parameters[w2.Offset + k * 37 + o] = 1e37f;
-            Assert.True(float.IsFinite(net.ComputeGradients(x, t)));
-            Span<float> g = net.Gradients;
-            Assert.False(float.IsFinite(g[b1.Offset + o]), $"db₁[{o}] = {g[b1.Offset + o]}");
-            for (int i = 0; i < g.Length; i++)
-                if (i != b1.Offset + o) Assert.True(float.IsFinite(g[i]), $"{o}: gradient {i} is {g[i]}");
-            Assert.True(float.IsNaN(net.TrainStep(x, t)), $"{o}: an update from db₁[{o}] = ±∞");
+            OnlyThisOneOverflows(net, x, t, b1.Offset + o, $"db₁[{o}]");
         }
         Assert.Equal(0, net.Step);
+    }
+
+    /// <summary>The premise (a finite loss; gradient <paramref name="index"/> alone not finite), then TrainStep: NaN, nothing changed.</summary>
+    private static void OnlyThisOneOverflows(ProbeNet net, float[] x, float[] t, int index, string what)
+    {
+        Assert.True(float.IsFinite(net.ComputeGradients(x, t)), $"{what}: the loss should stay finite");
+        Span<float> g = net.Gradients;
+        Assert.False(float.IsFinite(g[index]), $"{what} = {g[index]}");
+        for (int i = 0; i < g.Length; i++)
+            if (i != index) Assert.True(float.IsFinite(g[i]), $"{what}: gradient {i} is {g[i]} too");
+        float[] before = net.Parameters.ToArray();
+        Assert.True(float.IsNaN(net.TrainStep(x, t)), $"an update from {what} = ±∞");
+        Assert.True(before.AsSpan().SequenceEqual(net.Parameters), $"{what}: parameters changed");
     }
 
     /// <summary>A frozen layer's gradient is dropped by the update: its overflow does not stop the step.</summary>
