@@ -83,10 +83,6 @@ internal sealed partial class DenseEmitter : LayerEmitter
             ? $"{Node.KernelName}_PackedPanels_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(Node))}, {y}, {fd}, {count}, 0, {Int(Panels(Node, t))})"
             : $"{Node.KernelName}_Packed_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(Node))}, {y}, {count})";
 
-    /// <summary>The float slot after the gradients (in a cache line of its own) that a dW kernel sets to NaN when it stored a value
-    /// that is not finite (<c>GradientCheckSlot</c> in the layout).</summary>
-    internal const string GradientCheckConst = "GradientCheckSlot";
-
     public override string? BackwardCall(VectorTarget t)
         => Call(Node, "BackwardWeights", t) + ";" + (Node.NeedsInputGradient ? " " + Call(Node, "BackwardInput", t) + ";" : string.Empty);
 
@@ -101,7 +97,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
             case "BackwardWeights":
                 string decay = n.DecayInGradient ? RefAt("p", n.WConst) + ", lambda, " : string.Empty;
                 return $"{n.KernelName}_BackwardWeights_{t.Suffix}({Input(n)}, {RefAt("ws", n.DConst)}, {RefAt("g", n.WConst)}, "
-                    + $"{(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}{decay}{RefAt("g", GradientCheckConst)}, rows, {Int(n.Outputs)})";
+                    + $"{(n.Layer.Bias ? RefAt("g", n.BConst) + ", " : string.Empty)}{decay}{RefAt("g", GradientCheckEmitter.Slot)}, rows, {Int(n.Outputs)})";
             case "BackwardInput":
                 string yp = prev!.GradientIncludesDerivative ? RefAt("ws", prev.DerivativeSource) + ", " : string.Empty;
                 return $"{n.KernelName}_BackwardInput_{t.Suffix}({RefAt("ws", n.DConst)}, {RefAt("p", n.WConst)}, {RefAt("ws", prev.DConst)}, {yp}rows)";
@@ -150,7 +146,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
         w.Line($"int o0 = u0 * {Int(tile)}, o1 = Math.Min(u1 * {Int(tile)}, {Int(m)});");
         string decay = n.DecayInGradient ? RefAt("p", $"{n.WConst} + o0 * {Int(k)}") + ", lambda, " : string.Empty;
         w.Line($"if (o0 < o1) {n.KernelName}_BackwardWeights_{t.Suffix}({input("0")}, {RefAt("ws", $"{n.DConst} + o0")}, {RefAt("g", $"{n.WConst} + o0 * {Int(k)}")}, "
-            + $"{(n.Layer.Bias ? RefAt("g", $"{n.BConst} + o0") + ", " : string.Empty)}{decay}{RefAt("g", GradientCheckConst)}, rows, o1 - o0);");
+            + $"{(n.Layer.Bias ? RefAt("g", $"{n.BConst} + o0") + ", " : string.Empty)}{decay}{RefAt("g", GradientCheckEmitter.Slot)}, rows, o1 - o0);");
         if (n.NeedsInputGradient)
         {
             string yp = prev!.GradientIncludesDerivative ? RefAt("ws", $"{prev.DerivativeSource} + a * {Int(k)}") + ", " : string.Empty;

@@ -222,24 +222,7 @@ internal static class UserClassEmitter
         w.Close();
         w.Line();
 
-        // The finite check fused into the backward: the dense dW kernels (nearly every parameter, biases included) probe the values
-        // they store and set the check slot; the other segments (γ, β, α: small) are read here. A frozen layer's gradient is
-        // dropped by the update, so it does not count.
-        var denseWeights = new HashSet<string>(plan.Nodes.Where(n => n.IsDense).SelectMany(n => n.Layer.Bias ? new[] { n.WConst, n.BConst } : new[] { n.WConst }));
-        w.Line("/// <summary>Whether the last backward's gradients that the update will use are finite: the dense dW kernels checked what they");
-        w.Line("/// stored (the check slot stays 0; when it is set they are read, since a tile's sum of large finite values can set it), the");
-        w.Line("/// other segments are read here; frozen layers' gradients are dropped by the update and not checked.</summary>");
-        w.Open("private bool GradientsFinite()");
-        w.Line("ref float g = ref _gradients.Ref;");
-        w.Line($"{RoSpan}<float> gradients = global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref g, ParameterCount);");
-        w.Line("bool dense = global::System.Runtime.CompilerServices.Unsafe.Add(ref g, GradientCheckSlot) == 0f; // the dW kernels stored finite values only");
-        foreach (ParameterSegment seg in plan.Segments)
-        {
-            string read = $"!_frozen[{Int(seg.Layer)}] && !{G}.AllFinite(gradients.Slice({seg.Start}, {Int(seg.Length)}))";
-            w.Line(denseWeights.Contains(seg.Start) ? $"if (!dense && {read}) return false; // {seg.What}" : $"if ({read}) return false; // {seg.What}");
-        }
-        w.Line("return true;");
-        w.Close();
+        GradientCheckEmitter.EmitGradientsFinite(w, plan);
         w.Line();
 
         w.Line("/// <summary>One optimizer update from the current <see cref=\"Gradients\"/> (after <see cref=\"ComputeGradients\"/>, possibly");
@@ -307,7 +290,7 @@ internal static class UserClassEmitter
         w.Line("ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs);");
         w.Line("ref float p = ref _parameters.Ref;");
         w.Line("ref float g = ref _gradients.Ref;");
-        w.Line("global::System.Runtime.CompilerServices.Unsafe.Add(ref g, GradientCheckSlot) = 0f; // the dW kernels set it to NaN if a gradient is not finite");
+        w.Line($"global::System.Runtime.CompilerServices.Unsafe.Add(ref g, {GradientCheckEmitter.Slot}) = 0f; // the dW kernels set it to NaN if a gradient is not finite");
         w.Line("ref float ws = ref _workspace.Ref;");
         if (bn) w.Line("ref float st = ref _statistics.Ref;");
         if (folded) w.Line("ref float f = ref _folded.Ref;");

@@ -30,9 +30,7 @@ internal static class WalkEmitter
         w.Line($"internal const int InputSize = {Int(spec.Inputs)}, OutputSize = {Int(spec.Outputs)}, BatchSize = {Int(spec.BatchSize)};");
         w.Line($"internal const int ParameterCount = {Int(plan.ParameterCount)};");
         w.Line($"internal const int ParameterCapacity = {Int(plan.ParameterCapacity)}; // padded with zeros to 16 floats");
-        w.Line("// The gradient block's last line, past the optimizer's reach: the dense dW kernels set this float to NaN when a value they");
-        w.Line("// stored is not finite (TrainStep resets it before the backward and reads it after).");
-        w.Line("internal const int GradientCheckSlot = ParameterCapacity, GradientCapacity = ParameterCapacity + 16;");
+        GradientCheckEmitter.EmitConstants(w);
         w.Line();
         w.Line("// Parameter block, canonical layout (what Parameters, Gradients and checkpoints show):");
         foreach (Node n in plan.Nodes) LayerEmitter.For(n).EmitParameterConstants(w);
