@@ -11,7 +11,8 @@ namespace KernelGen.Generators.Emit;
 /// Kernels of a stand-alone activation node (one not fused into the dense, batch-norm or layer-norm node before it; GELU
 /// and SiLU fuse into a dense layer only, which keeps their f′): element-wise forward and backward. GELU, SiLU and PReLU take
 /// f′ at the input (the previous node's output, kept in the workspace); the others take it from the output. PReLU also
-/// reduces dα = Σ_rows d·min(x, 0) per unit.
+/// reduces dα = Σ_rows d·min(x, 0) per unit. A PReLU right after a dense layer has its forward in the dense epilogue
+/// (<see cref="Node.PReLUFusedInto"/>), which keeps the pre-activation in the dense node's output for this backward.
 /// </summary>
 internal sealed class ActivationEmitter : LayerEmitter
 {
@@ -45,9 +46,37 @@ internal sealed class ActivationEmitter : LayerEmitter
         if (n.IsPReLU) w.Line($"_parameters.Slice({n.WConst}, {Int(n.Outputs)}).Fill({Float(n.Alpha)}); // PReLU α");
     }
 
+    /// <summary>The dense node whose epilogue does this PReLU's forward, or null.</summary>
+    private Node? Host => Node.PReLUFusedInto;
+
+    public override void EmitWorkspaceConstants(CodeWriter w, int batch)
+    {
+        base.EmitWorkspaceConstants(w, batch);
+        if (Host is Node d) w.Line($"// {Node.Name} (PReLU) is fused into {d.Name}'s dense epilogue: it writes {Node.YConst} (and in training keeps the pre-activation in {d.YConst}).");
+    }
+
+    public override string ForwardStatement(VectorTarget t)
+        => Host is Node d ? $"// {Node.Name} PReLU: fused into {d.Name}'s dense forward (its epilogue writes {Node.Name}'s output)" : base.ForwardStatement(t);
+
+    public override string ForwardPhase(int phase)
+        => Host is Node d ? $"// {Node.Name} PReLU: in {d.Name}'s dense forward phase (fused)" : base.ForwardPhase(phase);
+
+    /// <summary>Whole, as part 0 of 1; a PReLU fused into the dense layer before it has only its backward here.</summary>
+    public override void EmitParts(CodeWriter w, VectorTarget t, int forward, int backward)
+    {
+        if (Host is null)
+        {
+            base.EmitParts(w, t, forward, backward);
+            return;
+        }
+        string? back = BackwardCall(t);
+        if (back is not null) w.Line($"case {Int(backward)}: {back} break;");
+    }
+
     public override string ForwardCall(VectorTarget t, string input, string train, string drop, bool rowOffset = false)
     {
         Node n = Node;
+        if (Host is not null) throw new GeneratorBugException($"{n.Name} (PReLU) is fused into a dense layer and has no forward call");
         string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
         return $"{n.KernelName}_Forward_{t.Suffix}({input}, {(n.IsPReLU ? RefAt("p", n.WConst) + ", " : string.Empty)}{y}, rows)";
     }

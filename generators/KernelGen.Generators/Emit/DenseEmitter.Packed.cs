@@ -80,7 +80,7 @@ internal sealed partial class DenseEmitter
 
     /// <summary>The invocation of the packed kernel for the rows [r0, r0 + rows) of a chunk (Infer_ walk).</summary>
     public static string PackedCall(Node node, string kernelName, VectorTarget t, string input, string output)
-        => $"{kernelName}_Packed_{t.Suffix}({input}, {RefAt("f", PackedConst(node))}, {output}, rows)";
+        => $"{kernelName}_Packed_{t.Suffix}({input}, {RefAt("f", PackedConst(node))}, {(kernelName == node.KernelName ? AlphaArgument(node) : string.Empty)}{output}, rows)";
 
     /// <summary>
     /// Predict's forward: y = f(x·Wᵀ + b) as outer products over the packed weights (WeightPacking: bias, then panels of
@@ -101,7 +101,8 @@ internal sealed partial class DenseEmitter
             ? $"// Weights {Int((int)((long)k * padded * sizeof(float) / 1024))} KB > {Int(PackedPanelsOuterBytes / 1024)} KB: blocked over the outputs — one panel ({Int(k * nr * sizeof(float) / 1024)} KB) stays in L2 while every row block streams past it."
             : $"// Weights {Int((int)((long)k * padded * sizeof(float) / 1024))} KB ≤ {Int(PackedPanelsOuterBytes / 1024)} KB: row blocks outer (their inputs stay in L1), all of W read from L2 per block.");
         w.Line(Aggressive);
-        w.Open($"private static void {node.KernelName}_Packed_{t.Suffix}(ref float x, ref float pw, ref float y, int rows)");
+        if (node.FusedPReLU is not null) w.Line($"// alpha: [{Int(n)}] the fused PReLU's α per unit.");
+        w.Open($"private static void {node.KernelName}_Packed_{t.Suffix}(ref float x, ref float pw, {(node.FusedPReLU is null ? string.Empty : "ref float alpha, ")}ref float y, int rows)");
         DeclareScratch(w, node, t);
         if (panelsOuter)
         {
@@ -147,11 +148,12 @@ internal sealed partial class DenseEmitter
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes, nr = PackedPanel(t), mr = PackedRows(t);
         int fullPanels = n / nr, tailOutputs = n % nr;
         var panel = new[] { ("p", 0, lanes), ("p", 1, lanes) };
-        bool keep = node.KeepsDerivative;
+        bool keep = Keeps(node), prelu = node.FusedPReLU is not null;
         w.Line($"/// <summary>{Describe(node)}. Training forward over packed weights, output panels [p0, p1) of {Int((n + nr - 1) / nr)} for all rows (a thread's share), {t.IsaName}.</summary>");
-        if (keep) w.Line($"// fd: [rows × {Int(n)}] {node.Activation}′ at the pre-activation, from the same evaluation as y, for the backward.");
+        if (prelu) w.Line($"// alpha: [{Int(n)}] the fused PReLU's α per unit; y: its output; fd: [rows × {Int(n)}] the pre-activation (the PReLU backward's input).");
+        else if (keep) w.Line($"// fd: [rows × {Int(n)}] {node.Activation}′ at the pre-activation, from the same evaluation as y, for the backward.");
         w.Line(Aggressive);
-        w.Open($"private static void {node.KernelName}_PackedPanels_{t.Suffix}(ref float x, ref float pw, ref float y, {(keep ? "ref float fd, " : string.Empty)}int rows, int p0, int p1)");
+        w.Open($"private static void {node.KernelName}_PackedPanels_{t.Suffix}(ref float x, ref float pw, {(prelu ? "ref float alpha, " : string.Empty)}ref float y, {(keep ? "ref float fd, " : string.Empty)}int rows, int p0, int p1)");
         DeclareScratch(w, node, t);
         w.Line($"nint whole = rows - rows % {Int(mr)}; // rows in whole tiles");
         if (fullPanels > 0)
@@ -263,6 +265,11 @@ internal sealed partial class DenseEmitter
         {
             string o = Paren($"{Paren(vectors[j].Panel)} * {Int(nr)}{(vectors[j].Sub == 0 ? string.Empty : " + " + Int(vectors[j].Sub * lanes))}");
             if (node.Layer.Bias) w.Line($"{t.Type} c{Int(j)} = {t.Load("pw", o)};");
+            if (node.FusedPReLU is not null)
+            {
+                PReLUStores(w, t, rowsInTile, j, o, vectors[j].Valid, n, node.Layer.Bias, keepDerivative);
+                continue;
+            }
             for (int i = 0; i < rowsInTile; i++)
             {
                 string value = NetworkPlan.Invoke(node.Activation, node.Alpha, t, node.Layer.Bias ? $"{Acc(i, j)} + c{Int(j)}" : Acc(i, j));
@@ -274,6 +281,31 @@ internal sealed partial class DenseEmitter
                     w.Line($"for (int l = 0; l < {Int(vectors[j].Valid)}; l++) {VectorTarget.At("y", $"{at} + l")} = s{Int(i)}_{Int(j)}.GetElement(l);");
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A fused PReLU's epilogue for vector <paramref name="j"/> of the tile (outputs from <paramref name="o"/>): z = accumulator + bias,
+    /// y = z &gt; 0 ? z : α·z with α of each output, z kept in fd with <paramref name="keep"/> (training). A whole vector loads its α
+    /// as a vector; the lanes of a partial one (<paramref name="valid"/> &lt; lanes) are stored one by one with their own α (no load
+    /// past the layer's α). The same per-element operations as the stand-alone PReLU kernel, so the results are the same bits.
+    /// </summary>
+    private static void PReLUStores(CodeWriter w, VectorTarget t, int rowsInTile, int j, string o, int valid, int n, bool bias, bool keep)
+    {
+        string acc(int i) => $"a{Int(i)}_{Int(j)}";
+        if (valid == t.Lanes) w.Line($"{t.Type} al{Int(j)} = {t.Load("alpha", o)};");
+        for (int i = 0; i < rowsInTile; i++)
+        {
+            string at = $"{Plus("r", i)} * {Int(n)} + {o}";
+            string z = $"z{Int(i)}_{Int(j)}";
+            w.Line($"{t.Type} {z} = {acc(i)}{(bias ? $" + c{Int(j)}" : string.Empty)};"); // c{j}: the bias vector (the caller's)
+            if (valid == t.Lanes)
+            {
+                w.Line(t.Store(NetworkPlan.InvokeWithAlpha(z, $"al{Int(j)}"), "y", at));
+                if (keep) w.Line(t.Store(z, "fd", at));
+            }
+            else
+                w.Line($"for (int l = 0; l < {Int(valid)}; l++) {{ float e = {z}.GetElement(l); {VectorTarget.At("y", $"{at} + l")} = {NetworkPlan.InvokeWithAlpha("e", VectorTarget.At("alpha", $"{o} + l"))};{(keep ? $" {VectorTarget.At("fd", $"{at} + l")} = e;" : string.Empty)} }}");
         }
     }
 

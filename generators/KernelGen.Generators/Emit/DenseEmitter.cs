@@ -61,27 +61,42 @@ internal sealed partial class DenseEmitter : LayerEmitter
     public override string ForwardCall(VectorTarget t, string input, string train, string drop, bool rowOffset = false)
     {
         Node n = Node;
-        string y = RefAt("ws", rowOffset ? $"{n.YConst} + r0 * {Int(n.Outputs)}" : n.YConst);
+        string y = RefAt("ws", rowOffset ? $"{OutputConst(n)} + r0 * {Int(n.Outputs)}" : OutputConst(n));
         // Training (not the inference walk's canonical fallback, which passes rowOffset): the outer-product kernel over the
         // packed weights, which the optimizer's update writes (or RepackTraining rebuilds); the scalar width reads the canonical layout.
-        // A node keeping f′ (GELU, SiLU fused) writes it in training; inference passes a null reference (nothing kept).
-        string fd = !n.KeepsDerivative ? string.Empty : rowOffset ? $"ref {VectorTarget.Unsafe}.NullRef<float>()" : RefAt("ws", n.FConst);
+        // A node keeping f′ (GELU, SiLU fused) or a fused PReLU's pre-activation writes it in training; inference passes a null
+        // reference (nothing kept).
+        string fd = !Keeps(n) ? string.Empty : rowOffset ? $"ref {VectorTarget.Unsafe}.NullRef<float>()" : RefAt("ws", KeptConst(n));
         string canonical = CanonicalForward(t, input, y, fd, "rows");
         if (!t.IsScalar && !rowOffset && IsTrainingPacked(n))
             return $"if (rows >= {TrainingPackedRowsConst}) {PackedTraining(t, input, y, fd, "rows")}; else {canonical}";
         return canonical;
     }
 
-    /// <summary>The canonical forward kernel's call on <paramref name="count"/> rows (<paramref name="fd"/>: where f′ goes, or empty when the node keeps none).</summary>
+    /// <summary>The canonical forward kernel's call on <paramref name="count"/> rows (<paramref name="fd"/>: where f′ or the fused
+    /// PReLU's pre-activation goes, or empty when the node keeps none).</summary>
     private string CanonicalForward(VectorTarget t, string input, string y, string fd, string count)
-        => $"{Node.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", Node.WConst)}, {(Node.Layer.Bias ? RefAt("p", Node.BConst) + ", " : string.Empty)}{y}, {(fd.Length > 0 ? fd + ", " : string.Empty)}{count})";
+        => $"{Node.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", Node.WConst)}, {(Node.Layer.Bias ? RefAt("p", Node.BConst) + ", " : string.Empty)}{AlphaArgument(Node)}{y}, {(fd.Length > 0 ? fd + ", " : string.Empty)}{count})";
+
+    /// <summary>Whether the training forward writes a second array beside y: f′ of a fused GELU or SiLU, or a fused PReLU's
+    /// pre-activation (the PReLU backward's input).</summary>
+    internal static bool Keeps(Node n) => n.KeepsDerivative || n.FusedPReLU is not null;
+
+    /// <summary>The view the forward writes its result into: the fused PReLU's output, else the node's own.</summary>
+    internal static string OutputConst(Node n) => n.FusedPReLU?.YConst ?? n.YConst;
+
+    /// <summary>The view of what the training forward keeps (<see cref="Keeps"/>): f′, or the pre-activation in the node's own output.</summary>
+    private static string KeptConst(Node n) => n.KeepsDerivative ? n.FConst : n.YConst;
+
+    /// <summary>The fused PReLU's α (its parameters) as the argument after the bias, or nothing.</summary>
+    internal static string AlphaArgument(Node n) => n.FusedPReLU is Node pr ? RefAt("p", pr.WConst) + ", " : string.Empty;
 
     /// <summary>The packed kernel's call on <paramref name="count"/> rows over the training forward's packed copy: a node keeping f′
     /// runs its panel kernel over all panels (the inference kernel keeps nothing).</summary>
     private string PackedTraining(VectorTarget t, string input, string y, string fd, string count)
         => fd.Length > 0
-            ? $"{Node.KernelName}_PackedPanels_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(Node))}, {y}, {fd}, {count}, 0, {Int(Panels(Node, t))})"
-            : $"{Node.KernelName}_Packed_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(Node))}, {y}, {count})";
+            ? $"{Node.KernelName}_PackedPanels_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(Node))}, {AlphaArgument(Node)}{y}, {fd}, {count}, 0, {Int(Panels(Node, t))})"
+            : $"{Node.KernelName}_Packed_{t.Suffix}({input}, {RefAt("f", TrainingPackedConst(Node))}, {AlphaArgument(Node)}{y}, {count})";
 
     public override string? BackwardCall(VectorTarget t)
         => Call(Node, "BackwardWeights", t) + ";" + (Node.NeedsInputGradient ? " " + Call(Node, "BackwardInput", t) + ";" : string.Empty);
@@ -119,8 +134,8 @@ internal sealed partial class DenseEmitter : LayerEmitter
         Node? prev = n.Previous;
         string input(string r) => prev is null ? $"ref {VectorTarget.Unsafe}.Add(ref x, {r} * {Int(k)})" : RefAt("ws", $"{prev.YConst} + {r} * {Int(k)}");
         w.Open($"case {Int(forward)}:");
-        string yShare = RefAt("ws", $"{n.YConst} + a * {Int(m)}");
-        string fdShare = n.KeepsDerivative ? RefAt("ws", $"{n.FConst} + a * {Int(m)}") : string.Empty;
+        string yShare = RefAt("ws", $"{OutputConst(n)} + a * {Int(m)}");
+        string fdShare = Keeps(n) ? RefAt("ws", $"{KeptConst(n)} + a * {Int(m)}") : string.Empty;
         string canonicalShare = CanonicalForward(t, input("a"), yShare, fdShare, "b - a") + ";";
         if (!t.IsScalar && IsTrainingPacked(n))
         {
@@ -130,8 +145,8 @@ internal sealed partial class DenseEmitter : LayerEmitter
             int panels = Panels(n, t);
             w.Open($"if (rows >= {TrainingPackedRowsConst})");
             w.Line($"(int q0, int q1) = WorkerPool.Range({Int(panels)}, part, parts);");
-            string fd = n.KeepsDerivative ? RefAt("ws", n.FConst) + ", " : string.Empty;
-            w.Line($"if (q0 < q1) {n.KernelName}_PackedPanels_{t.Suffix}({input("0")}, {RefAt("f", TrainingPackedConst(n))}, {RefAt("ws", n.YConst)}, {fd}rows, q0, q1);");
+            string fd = Keeps(n) ? RefAt("ws", KeptConst(n)) + ", " : string.Empty;
+            w.Line($"if (q0 < q1) {n.KernelName}_PackedPanels_{t.Suffix}({input("0")}, {RefAt("f", TrainingPackedConst(n))}, {AlphaArgument(n)}{RefAt("ws", OutputConst(n))}, {fd}rows, q0, q1);");
             w.Line("break;");
             w.Close();
         }
@@ -158,7 +173,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
     }
 
     /// <summary>Dense_{inputs}x{outputs}, then _NoBias and the fused activation where there is one.</summary>
-    public override string Signature => Shape(Node.Inputs, Node.Outputs, Node.Layer.Bias, Node.Activation);
+    public override string Signature => Shape(Node.Inputs, Node.Outputs, Node.Layer.Bias, Node.Activation) + (Node.FusedPReLU is null ? string.Empty : "_PReLU");
 
     public override void EmitKernels(CodeWriter w, IReadOnlyList<VectorTarget> targets) => Emit(w, Node, targets);
 
@@ -218,6 +233,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
     private static string Describe(Node node)
     {
         string act = node.FusedActivation is null ? string.Empty : $" + {node.Activation} (L{Int(node.FusedActivation.Index)})";
+        if (node.FusedPReLU is Node pr) act = $" + PReLU ({pr.Name}, α per unit)";
         return $"{node.Name} · Dense {Int(node.Inputs)} → {Int(node.Outputs)} · {(node.Layer.Bias ? "bias" : "no bias")}{act}";
     }
 
@@ -236,15 +252,17 @@ internal sealed partial class DenseEmitter : LayerEmitter
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
         bool bias = node.Layer.Bias;
         w.Line($"/// <summary>{Describe(node)}. Forward, {t.IsaName}.</summary>");
-        bool keep = node.KeepsDerivative;
-        w.Line($"// x: [rows × {Int(k)}], w: [{Int(n)} × {Int(k)}], {(bias ? $"b: [{Int(n)}], " : string.Empty)}y: [rows × {Int(n)}]"
-            + (keep ? $", fd: [rows × {Int(n)}] {node.Activation}′ at the pre-activation for the backward (training; a null reference keeps nothing)." : "."));
+        bool prelu = node.FusedPReLU is not null, keep = Keeps(node);
+        string kept = prelu ? "the pre-activation (the PReLU backward's input)" : $"{node.Activation}′ at the pre-activation";
+        w.Line($"// x: [rows × {Int(k)}], w: [{Int(n)} × {Int(k)}], {(bias ? $"b: [{Int(n)}], " : string.Empty)}{(prelu ? $"alpha: [{Int(n)}], " : string.Empty)}y: [rows × {Int(n)}]"
+            + (keep ? $", fd: [rows × {Int(n)}] {kept} for the backward (training; a null reference keeps nothing)." : "."));
         w.Line(Aggressive);
-        w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float w, {(bias ? "ref float b, " : string.Empty)}ref float y, {(keep ? "ref float fd, " : string.Empty)}int rows)");
+        string alphaP = prelu ? "ref float alpha, " : string.Empty, alphaA = prelu ? "ref alpha, " : string.Empty;
+        w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float w, {(bias ? "ref float b, " : string.Empty)}{alphaP}ref float y, {(keep ? "ref float fd, " : string.Empty)}int rows)");
         if (!t.IsScalar && k < lanes)
         {
             w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: the scalar body does this layer.");
-            w.Line($"{node.KernelName}_Forward_Scalar(ref x, ref w, {(bias ? "ref b, " : string.Empty)}ref y, {(keep ? "ref fd, " : string.Empty)}rows);");
+            w.Line($"{node.KernelName}_Forward_Scalar(ref x, ref w, {(bias ? "ref b, " : string.Empty)}{alphaA}ref y, {(keep ? "ref fd, " : string.Empty)}rows);");
             w.Close();
             w.Line();
             return;
@@ -256,7 +274,12 @@ internal sealed partial class DenseEmitter : LayerEmitter
             w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
             w.Line($"float s = {(bias ? VectorTarget.At("b", "o") : "0f")};");
             w.Line($"for (nint i = 0; i < {Int(k)}; i++) s += {VectorTarget.At("x", $"r * {Int(k)} + i")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
-            if (keep)
+            if (prelu)
+            {
+                w.Line($"{VectorTarget.At("y", $"r * {Int(n)} + o")} = {NetworkPlan.InvokeWithAlpha("s", VectorTarget.At("alpha", "o"))};");
+                w.Line($"if (keep) {VectorTarget.At("fd", $"r * {Int(n)} + o")} = s;");
+            }
+            else if (keep)
             {
                 w.Line($"{VectorTarget.At("y", $"r * {Int(n)} + o")} = {KeepInvoke(node, "s", "float f")};");
                 w.Line($"if (keep) {VectorTarget.At("fd", $"r * {Int(n)} + o")} = f;");
@@ -278,6 +301,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
         w.Line($"// Register blocking for {Int(tiles.Registers)} vector registers: tile {Int(rowBlock)} rows × {Int(tileOutputs)} outputs = {Int(rowBlock * tileOutputs)} dot-product accumulators + {Int(tileOutputs + 1)} operands, summed across lanes once;");
         w.Line($"// leftover rows one at a time × {Int(SingleRowOutputBlock)} outputs ({Int(SingleRowOutputBlock)} accumulators hide the FMA latency).");
         if (tail != 0) w.Line($"{t.Type} tail = {t.KeepLastLanes(tail)};");
+        if (prelu) w.Line($"bool keep = !{VectorTarget.Unsafe}.IsNullRef(ref fd); // training: the pre-activation too");
         bool map = HeavyActivation(node.Activation);
         if (map)
             w.Line($"// The tiles store the pre-activations; {node.Activation} then runs over each block's rows in vectors ({node.KernelName}_Activate_{t.Suffix}).");
@@ -389,6 +413,8 @@ internal sealed partial class DenseEmitter : LayerEmitter
                 string at = $"{Plus("r", i)} * {Int(n)} + {Plus(o, j, bare: true)}";
                 if (HeavyActivation(node.Activation)) // z now, f in vectors after the block (Activate)
                     w.Line($"{VectorTarget.At("y", at)} = {t.Sum($"a{i}{j}") + bias};");
+                else if (node.FusedPReLU is not null) // α of this output; the pre-activation kept in training
+                    w.Line($"{{ float z = {t.Sum($"a{i}{j}") + bias}; {VectorTarget.At("y", at)} = {NetworkPlan.InvokeWithAlpha("z", VectorTarget.At("alpha", Plus(o, j, bare: true)))}; if (keep) {VectorTarget.At("fd", at)} = z; }}");
                 else
                     w.Line($"{VectorTarget.At("y", at)} = {Act(node, t.Sum($"a{i}{j}") + bias)};");
             }

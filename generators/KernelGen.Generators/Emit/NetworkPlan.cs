@@ -38,6 +38,12 @@ internal sealed class Node
     public Node? FusedDropout { get; set; }
     /// <summary>Dropout: the batch-norm node whose kernels do this node's work in training (it has no pass of its own), or null.</summary>
     public Node? DropoutFusedInto { get; set; }
+    /// <summary>Dense: the PReLU node right after it, whose forward this node's kernels do (issue 14 part 3): the epilogue applies
+    /// α per unit to the tile and stores the PReLU's output, and in training keeps the pre-activation (this node's own output, the
+    /// PReLU backward's input) as well. The PReLU keeps its backward kernel (dx and dα from the kept pre-activation).</summary>
+    public Node? FusedPReLU { get; set; }
+    /// <summary>PReLU: the dense node whose kernels do this node's forward (it has no forward pass of its own), or null.</summary>
+    public Node? PReLUFusedInto { get; set; }
     /// <summary>Set on the shadow node that emits a folded forward kernel.</summary>
     public string? NameOverride { get; set; }
 
@@ -178,6 +184,13 @@ internal sealed class NetworkPlan
             {
                 bn.FusedDropout = n;
                 n.DropoutFusedInto = bn;
+            }
+            // PReLU right after a single-piece dense layer with nothing fused into it runs in the dense epilogue (its α is a
+            // parameter, so it stays a node of its own: its tensor, its backward, its place in Info and the exports).
+            if (n.IsPReLU && n.Previous is { IsDense: true, FusedActivation: null } dense && dense.Layer.Pieces == 1)
+            {
+                dense.FusedPReLU = n;
+                n.PReLUFusedInto = dense;
             }
         }
 

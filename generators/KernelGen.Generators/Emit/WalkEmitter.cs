@@ -117,11 +117,17 @@ internal static class WalkEmitter
                     w.Line($"// {n.Name} ({n.Kind}) is the identity here: the next layer reads {n.Name}'s input.");
                     continue;
                 }
-                string yn = RefAt("ws", $"{n.YConst} + r0 * {Int(n.Outputs)}");
+                // A dense layer with a PReLU fused writes the PReLU's output (its own holds nothing at inference).
+                string yn = RefAt("ws", $"{(n.IsDense ? DenseEmitter.OutputConst(n) : n.YConst)} + r0 * {Int(n.Outputs)}");
                 w.Line(DenseEmitter.IsPacked(n) && !t.IsScalar
-                    ? $"{DenseEmitter.PackedCall(n, n.KernelName, t, Source(n), yn)}; // {n.Name} packed"
+                    ? $"{DenseEmitter.PackedCall(n, n.KernelName, t, Source(n), yn)}; // {n.Name}{(n.FusedPReLU is Node pr ? " + " + pr.Name + " PReLU" : string.Empty)} packed"
                     : ForwardCall(n, t, Source(n), "false", "false", rowOffset: true) + ";");
                 output[n] = yn;
+                if (n.FusedPReLU is Node fused)
+                {
+                    output[fused] = yn;
+                    skipped.Add(fused);
+                }
             }
             w.Close();
             w.Line();

@@ -186,6 +186,41 @@ public class EmitTests
         Assert.Equal(0, Count(layout, "Dropout_19_") + Count(layout, "Dropout_7_"));
     }
 
+    [Fact]
+    public void PReLU_is_fused_into_the_dense_layer_right_before_it_and_nowhere_else()
+    {
+        // Fused: after a dense layer (20) and after a dense layer without bias (9). Not fused: after a dense layer with ReLU fused
+        // already, after a batch norm, after a maxout's dense layer (a maxout node in between) and first.
+        const string source = """
+            using KernelGen;
+            [Network(Inputs = 13, BatchSize = 11)]
+            [Activation(Act.PReLU)]
+            [Dense(20)] [Activation(Act.PReLU)]
+            [Dense(9, Bias = false)] [Activation(Act.PReLU)]
+            [Dense(8)] [Activation(Act.ReLU)] [Activation(Act.PReLU)]
+            [Dense(7)] [BatchNorm] [Activation(Act.PReLU)]
+            [Dense(6)] [Maxout(2)] [Activation(Act.PReLU)]
+            [Dense(5)]
+            [SoftmaxCrossEntropy]
+            [Adam]
+            public partial class Mixed;
+            """;
+        GeneratorHarness.Run run = GeneratorHarness.RunGenerator(source);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        string[] hints = run.Single.GeneratedSources.Select(s => s.HintName).ToArray();
+        Assert.Contains("Mixed.Dense_13x20_PReLU.g.cs", hints);
+        Assert.Contains("Mixed.Dense_20x9_NoBias_PReLU.g.cs", hints);
+        Assert.Contains("Mixed.Dense_9x8_ReLU.g.cs", hints);
+        string layout = Source(run, ".Layout.g.cs");
+        Assert.Contains("// L2 PReLU: fused into L1's dense forward", layout);
+        Assert.Contains("// L4 PReLU: fused into L3's dense forward", layout);
+        Assert.DoesNotContain("// L0 PReLU: fused", layout);
+        Assert.DoesNotContain("// L7 PReLU: fused", layout);
+        Assert.DoesNotContain("// L10 PReLU: fused", layout);
+        Assert.DoesNotContain("// L13 PReLU: fused", layout);
+    }
+
     private static string Source(GeneratorHarness.Run run, string suffix)
         => run.Single.GeneratedSources.Single(s => s.HintName.EndsWith(suffix, StringComparison.Ordinal)).SourceText.ToString();
 

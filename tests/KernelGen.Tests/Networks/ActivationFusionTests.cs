@@ -113,7 +113,7 @@ public class ActivationFusionTests
     }
 
     /// <summary>Trains both from the same parameters and requires the same bits: losses, gradients, parameters, predictions.</summary>
-    private static void MatchesTwin(Isa isa, IClassifier fused, IClassifier twin)
+    internal static void MatchesTwin(Isa isa, IClassifier fused, IClassifier twin)
     {
         Assert.Equal(fused.Info.Tensors.Select(t => (t.Offset, t.Length)), twin.Info.Tensors.Select(t => (t.Offset, t.Length)));
         fused.Parameters.CopyTo(twin.Parameters);

@@ -41,6 +41,8 @@ public static class Networks
         new("FusedGeluNet", isa => new FusedGeluNet(isa: isa), FusedGeluNet.Info),
         new("FusedGeluRegressor", isa => new FusedGeluRegressor(isa: isa), FusedGeluRegressor.Info),
         new("FusedNormGeluNet", isa => new FusedNormGeluNet(isa: isa), FusedNormGeluNet.Info),
+        // PReLU fused into the dense epilogue (α per unit; the pre-activation kept for its backward).
+        new("FusedPReLUNet", isa => new FusedPReLUNet(isa: isa), FusedPReLUNet.Info),
     };
 
     public static readonly Isa[] Widths = { Isa.Scalar, Isa.Vector128, Isa.Vector256, Isa.Vector512 };

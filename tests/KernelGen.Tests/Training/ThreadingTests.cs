@@ -27,6 +27,16 @@ public partial class ThreadNet;
 [Adam(LearningRate = 1e-3f)]
 public partial class NormThreadNet;
 
+/// <summary>PReLU fused into both dense layers (α per unit in the epilogue, the pre-activation kept): the packed forward split by
+/// output panels (257 = 8 Vector512 panels + 1 output), the canonical one (15 rows) by rows, each thread writing its share of both arrays.</summary>
+[Network(Inputs = 301, BatchSize = 61, Seed = 11)]
+[Dense(257, Init = Init.HeNormal)] [Activation(Act.PReLU)]
+[Dense(131)] [Activation(Act.PReLU, Alpha = 0.1f)]
+[Dense(7)]
+[SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3f)]
+public partial class PReLUThreadNet;
+
 /// <summary>Layer norm with phases big enough to split (61 rows × 257 and × 131 features): forward and dx by rows, dγ and dβ by features.</summary>
 [Network(Inputs = 301, BatchSize = 61, Seed = 10)]
 [Dense(257, Init = Init.HeNormal)] [LayerNorm] [Activation(Act.ReLU)]
@@ -43,7 +53,7 @@ public class ThreadingTests
     public static TheoryData<string, Isa> Cases()
     {
         var data = new TheoryData<string, Isa>();
-        foreach (string n in Networks.SkipLarge ? new[] { nameof(ThreadNet), nameof(LayerNormThreadNet), nameof(NormThreadNet), nameof(TallBatchNet) } : new[] { nameof(FashionMlp), nameof(ThreadNet), nameof(LayerNormThreadNet), nameof(NormThreadNet), nameof(TallBatchNet) })
+        foreach (string n in Networks.SkipLarge ? new[] { nameof(ThreadNet), nameof(LayerNormThreadNet), nameof(NormThreadNet), nameof(PReLUThreadNet), nameof(TallBatchNet) } : new[] { nameof(FashionMlp), nameof(ThreadNet), nameof(LayerNormThreadNet), nameof(NormThreadNet), nameof(PReLUThreadNet), nameof(TallBatchNet) })
             foreach (Isa isa in Networks.Widths)
                 data.Add(n, isa);
         return data;
@@ -55,6 +65,7 @@ public class ThreadingTests
         nameof(LayerNormThreadNet) => new LayerNormThreadNet(seed: 4, isa: isa, threads: threads),
         nameof(TallBatchNet) => new TallBatchNet(seed: 4, isa: isa, threads: threads),
         nameof(NormThreadNet) => new NormThreadNet(seed: 4, isa: isa, threads: threads),
+        nameof(PReLUThreadNet) => new PReLUThreadNet(seed: 4, isa: isa, threads: threads),
         _ => new ThreadNet(seed: 4, isa: isa, threads: threads),
     };
 
@@ -67,7 +78,7 @@ public class ThreadingTests
         for (int threads = 1; threads <= 3; threads++)
         {
             using IClassifier net = Create(network, isa, threads);
-            Assert.Equal(threads, net switch { FashionMlp f => f.Threads, LayerNormThreadNet l => l.Threads, TallBatchNet t => t.Threads, NormThreadNet b => b.Threads, _ => ((ThreadNet)net).Threads });
+            Assert.Equal(threads, net switch { FashionMlp f => f.Threads, LayerNormThreadNet l => l.Threads, TallBatchNet t => t.Threads, NormThreadNet b => b.Threads, PReLUThreadNet q => q.Threads, _ => ((ThreadNet)net).Threads });
             var r = new Random(11);
             int batch = net.Info.BatchSize;
             float[] x = Enumerable.Range(0, batch * net.Info.Inputs).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
