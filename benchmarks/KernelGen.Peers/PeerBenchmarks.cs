@@ -66,7 +66,7 @@ public abstract class PeerBase
 [Config(typeof(PeerConfig))]
 public class PredictPeers : PeerBase
 {
-    private OrtFashionMlp _ort = null!;
+    private OrtNetwork _ort = null!;
     private float[] _ortOutputs = null!;
 
     [Params(1, 32, 128, 256)] public int Rows;
@@ -76,7 +76,7 @@ public class PredictPeers : PeerBase
     {
         SetUp(Rows);
         _ortOutputs = new float[Outputs.Length];
-        _ort = new OrtFashionMlp(Net, Inputs, _ortOutputs, Rows);
+        _ort = new OrtNetwork(Net, Inputs, _ortOutputs, Rows);
     }
 
     [GlobalCleanup]

@@ -135,7 +135,7 @@ internal static class TimeCommand
     private static double TimeOrt(Setup s, float[] kernelgen, Timer timer, Action<string, string, int, double> row)
     {
         float[] outputs = new float[s.Outputs.Length];
-        using var ort = new OrtFashionMlp(s.Net, s.Inputs, outputs, s.Rows);
+        using var ort = new OrtNetwork(s.Net, s.Inputs, outputs, s.Rows);
         ort.Predict();
         double worst = MaxAbsDiff(kernelgen, outputs);
         if (worst >= Tolerance) return worst;

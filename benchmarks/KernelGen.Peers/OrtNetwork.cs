@@ -11,7 +11,7 @@ namespace KernelGen.Peers;
 /// optimisations, and input and output bound once to preallocated OrtValues over the caller's arrays (no copies, no
 /// allocation by us per run).
 /// </summary>
-public sealed class OrtFashionMlp : IDisposable
+public sealed class OrtNetwork : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _run = new();
@@ -19,7 +19,7 @@ public sealed class OrtFashionMlp : IDisposable
     private readonly string[] _inputNames, _outputNames;
     private readonly OrtValue[] _inputs, _outputs;
 
-    public OrtFashionMlp(INetwork net, float[] inputs, float[] outputs, int rows)
+    public OrtNetwork(INetwork net, float[] inputs, float[] outputs, int rows)
     {
         string path = Path.Combine(Path.GetTempPath(), $"kernelgen-peers-{Environment.ProcessId}-{net.Info.Name}.onnx");
         OnnxExport.Export(net, path);
