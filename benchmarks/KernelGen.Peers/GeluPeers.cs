@@ -21,7 +21,7 @@ public partial class GeluPeerMlp;
 /// <see cref="GeluPeerMlp"/> in TorchSharp (libtorch 2.10): Linear 784→256, GELU (exact, erf), Linear 256→128, SiLU, Linear
 /// 128→10; Adam (η 1e-3, β 0.9/0.999, ε 1e-8, as KernelGen's defaults). Weights and biases copied from a KernelGen network.
 /// </summary>
-public sealed class TorchGeluMlp : IDisposable
+public sealed class TorchGeluMlp : ITorchTwin
 {
     private readonly Linear _fc1, _fc2, _fc3;
     private readonly Sequential _net;
@@ -80,6 +80,13 @@ public sealed class TorchGeluMlp : IDisposable
     }
 
     public void Dispose() => _net.Dispose();
+}
+
+/// <summary>A KernelGen network's twin in TorchSharp: Predict (softmax probabilities) and one training step.</summary>
+public interface ITorchTwin : IDisposable
+{
+    void Predict(Tensor inputs, float[] outputs);
+    float TrainStep(Tensor inputs, Tensor labels);
 }
 
 /// <summary>Shared set-up of the GELU benchmarks: a <see cref="GeluPeerMlp"/>, its TorchSharp twin and random rows.</summary>

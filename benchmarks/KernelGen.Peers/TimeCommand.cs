@@ -19,7 +19,8 @@ namespace KernelGen.Peers;
 /// Prints compare.sh's raw lines: <c>IMPL OP BATCH MICROSECONDS</c> (tab-separated), <c>#</c> comments, and
 /// <c>IMPL managed_bytes.OP BATCH BYTES</c> (managed bytes allocated per call, native allocations not counted).
 /// KernelGen is timed in this process too (<c>kernelgen_peers</c>), for reference only: compare.sh's KernelGen column
-/// comes from <c>kernelgen compare</c>.
+/// comes from <c>kernelgen compare</c>. Then the GELU/SiLU network (<see cref="GeluPeerMlp"/>) the same way, rows
+/// <c>gelu.predict</c> and <c>gelu.train_step</c>, whose KernelGen figures (<c>kernelgen</c>) are timed here.
 /// </summary>
 internal static class TimeCommand
 {
@@ -57,7 +58,7 @@ internal static class TimeCommand
             {
                 try
                 {
-                    double worst = TimeOrt(setup, kernelgen, timer, Row);
+                    double worst = TimeOrt(setup.Net, setup.Inputs, rows, "", kernelgen, timer, Row);
                     worstOrt = Math.Max(worstOrt, worst);
                     if (worst >= Tolerance) ortWhy = $"its Predict differs from KernelGen's at {rows} rows (max |Δp| = {worst:E2} ≥ {Tolerance:E0})";
                 }
@@ -67,7 +68,8 @@ internal static class TimeCommand
             {
                 try
                 {
-                    double worst = TimeTorch(setup, kernelgen, timer, Row, train: Array.IndexOf(TrainRows, rows) >= 0);
+                    using var twin = new TorchFashionMlp(setup.Net);
+                    double worst = TimeTorch(twin, setup.Inputs, setup.Labels, rows, "", kernelgen, timer, Row, train: Array.IndexOf(TrainRows, rows) >= 0);
                     worstTorch = Math.Max(worstTorch, worst);
                     if (worst >= Tolerance) torchWhy = $"its Predict differs from KernelGen's at {rows} rows (max |Δp| = {worst:E2} ≥ {Tolerance:E0})";
                 }
@@ -81,6 +83,47 @@ internal static class TimeCommand
             {
                 Row("kernelgen_peers", "train_step", rows, timer.Nanoseconds(() => setup.Net.TrainStep(setup.Inputs, setup.Labels)) / 1000);
                 Row("kernelgen_peers", "managed_bytes.train_step", rows, Timer.Bytes(() => setup.Net.TrainStep(setup.Inputs, setup.Labels)));
+            }
+        }
+
+        // The GELU/SiLU network (GeluPeerMlp: KernelGen fuses both into the dense epilogue), KernelGen timed here too.
+        foreach (int rows in PredictRows)
+        {
+            using var net = new GeluPeerMlp(seed: 1, threads: 1);
+            var rng = new Random(4);
+            float[] inputs = new float[rows * GeluPeerMlp.InputSize], outputs = new float[rows * GeluPeerMlp.OutputSize], kernelgen = new float[outputs.Length];
+            int[] labels = new int[rows];
+            for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(rng.NextDouble() * 2 - 1);
+            for (int i = 0; i < labels.Length; i++) labels[i] = rng.Next(10);
+            net.Predict(inputs, kernelgen);
+            bool train = Array.IndexOf(TrainRows, rows) >= 0;
+            if (ortWhy == null)
+            {
+                try
+                {
+                    double worst = TimeOrt(net, inputs, rows, "gelu.", kernelgen, timer, Row);
+                    worstOrt = Math.Max(worstOrt, worst);
+                    if (worst >= Tolerance) ortWhy = $"its Predict differs from KernelGen's on GeluPeerMlp at {rows} rows (max |Δp| = {worst:E2} ≥ {Tolerance:E0})";
+                }
+                catch (Exception e) { ortWhy = $"failed on GeluPeerMlp at {rows} rows ({Reason(e)})"; }
+            }
+            if (torchWhy == null)
+            {
+                try
+                {
+                    using var twin = new TorchGeluMlp(net);
+                    double worst = TimeTorch(twin, inputs, labels, rows, "gelu.", kernelgen, timer, Row, train);
+                    worstTorch = Math.Max(worstTorch, worst);
+                    if (worst >= Tolerance) torchWhy = $"its Predict differs from KernelGen's on GeluPeerMlp at {rows} rows (max |Δp| = {worst:E2} ≥ {Tolerance:E0})";
+                }
+                catch (Exception e) { torchWhy = $"failed on GeluPeerMlp at {rows} rows ({Reason(e)})"; }
+            }
+            Row("kernelgen", "gelu.predict", rows, timer.Nanoseconds(() => net.Predict(inputs, outputs)) / 1000);
+            Row("kernelgen_peers", "managed_bytes.gelu.predict", rows, Timer.Bytes(() => net.Predict(inputs, outputs)));
+            if (train)
+            {
+                Row("kernelgen", "gelu.train_step", rows, timer.Nanoseconds(() => net.TrainStep(inputs, labels)) / 1000);
+                Row("kernelgen_peers", "managed_bytes.gelu.train_step", rows, Timer.Bytes(() => net.TrainStep(inputs, labels)));
             }
         }
 
@@ -132,34 +175,38 @@ internal static class TimeCommand
         return $"{typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3)} (libtorch {TorchSharp.torch.__version__})";
     }
 
-    private static double TimeOrt(Setup s, float[] kernelgen, Timer timer, Action<string, string, int, double> row)
+    /// <summary>ONNX Runtime on KernelGen's export of <paramref name="net"/>: checked against <paramref name="kernelgen"/>, then timed
+    /// (rows <c>onnxruntime {prefix}predict</c>); returns the largest difference.</summary>
+    private static double TimeOrt(INetwork net, float[] inputs, int rows, string prefix, float[] kernelgen, Timer timer, Action<string, string, int, double> row)
     {
-        float[] outputs = new float[s.Outputs.Length];
-        using var ort = new OrtNetwork(s.Net, s.Inputs, outputs, s.Rows);
+        float[] outputs = new float[kernelgen.Length];
+        using var ort = new OrtNetwork(net, inputs, outputs, rows);
         ort.Predict();
         double worst = MaxAbsDiff(kernelgen, outputs);
         if (worst >= Tolerance) return worst;
-        row("onnxruntime", "predict", s.Rows, timer.Nanoseconds(ort.Predict) / 1000);
-        row("onnxruntime", "managed_bytes.predict", s.Rows, Timer.Bytes(ort.Predict));
+        row("onnxruntime", prefix + "predict", rows, timer.Nanoseconds(ort.Predict) / 1000);
+        row("onnxruntime", "managed_bytes." + prefix + "predict", rows, Timer.Bytes(ort.Predict));
         return worst;
     }
 
-    private static double TimeTorch(Setup s, float[] kernelgen, Timer timer, Action<string, string, int, double> row, bool train)
+    /// <summary>A TorchSharp twin: checked against <paramref name="kernelgen"/>, then Predict timed and, with <paramref name="train"/>,
+    /// TrainStep (rows <c>torchsharp {prefix}predict</c>, <c>{prefix}train_step</c>); returns the largest difference.</summary>
+    private static double TimeTorch(ITorchTwin twin, float[] x, int[] y, int rows, string prefix, float[] kernelgen, Timer timer,
+        Action<string, string, int, double> row, bool train)
     {
         set_num_threads(1);
-        float[] outputs = new float[s.Outputs.Length];
-        using var torchNet = new TorchFashionMlp(s.Net);
-        using Tensor inputs = tensor(s.Inputs, new long[] { s.Rows, FashionMlp.InputSize });
-        using Tensor labels = tensor(Array.ConvertAll(s.Labels, l => (long)l), new long[] { s.Rows });
-        torchNet.Predict(inputs, outputs);
+        float[] outputs = new float[kernelgen.Length];
+        using Tensor inputs = tensor(x, new long[] { rows, x.Length / rows });
+        using Tensor labels = tensor(Array.ConvertAll(y, l => (long)l), new long[] { rows });
+        twin.Predict(inputs, outputs);
         double worst = MaxAbsDiff(kernelgen, outputs);
         if (worst >= Tolerance) return worst;
-        row("torchsharp", "predict", s.Rows, timer.Nanoseconds(() => torchNet.Predict(inputs, outputs)) / 1000);
-        row("torchsharp", "managed_bytes.predict", s.Rows, Timer.Bytes(() => torchNet.Predict(inputs, outputs)));
+        row("torchsharp", prefix + "predict", rows, timer.Nanoseconds(() => twin.Predict(inputs, outputs)) / 1000);
+        row("torchsharp", "managed_bytes." + prefix + "predict", rows, Timer.Bytes(() => twin.Predict(inputs, outputs)));
         if (train) // after Predict: the steps change the weights
         {
-            row("torchsharp", "train_step", s.Rows, timer.Nanoseconds(() => torchNet.TrainStep(inputs, labels)) / 1000);
-            row("torchsharp", "managed_bytes.train_step", s.Rows, Timer.Bytes(() => torchNet.TrainStep(inputs, labels)));
+            row("torchsharp", prefix + "train_step", rows, timer.Nanoseconds(() => twin.TrainStep(inputs, labels)) / 1000);
+            row("torchsharp", "managed_bytes." + prefix + "train_step", rows, Timer.Bytes(() => twin.TrainStep(inputs, labels)));
         }
         return worst;
     }

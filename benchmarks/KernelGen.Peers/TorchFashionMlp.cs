@@ -13,7 +13,7 @@ namespace KernelGen.Peers;
 /// the same function (<see cref="Program"/>'s check compares them). Batch-norm momentum: PyTorch's is 1 − KernelGen's.
 /// One intra-op thread (set by the caller).
 /// </summary>
-public sealed class TorchFashionMlp : IDisposable
+public sealed class TorchFashionMlp : ITorchTwin
 {
     private readonly Linear _fc1, _fc2, _fc3;
     private readonly BatchNorm1d _bn1, _bn2;

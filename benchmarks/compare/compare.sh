@@ -9,6 +9,7 @@
 #   - kernelgen compare       : FashionMlp TrainStep / Predict and every dense layer's GEMMs (src/KernelGen.Cli/CompareCommand.cs)
 #   - KernelGen.Peers time    : ONNX Runtime 1.32 Predict (KernelGen's ONNX export) and TorchSharp 0.107 Predict and TrainStep,
 #                               each checked against KernelGen's Predict (1e-5) first (benchmarks/KernelGen.Peers/TimeCommand.cs)
+#                               — and the same for GeluPeerMlp (GELU/SiLU; rows gelu.*, KernelGen timed in that process)
 #   - torch_fashion.py        : the identical network in PyTorch (Debian python3-torch, torch.set_num_threads(1))
 #   - gemm.c                  : the same GEMM shapes through OpenBLAS cblas_sgemm and oneDNN dnnl_sgemm, and a triad (GB/s)
 # then prints one table of microseconds and ratios (peer µs / KernelGen µs: above 1 means KernelGen is faster), with
@@ -169,13 +170,14 @@ for b in batches:  # sums: the 3 forward GEMMs (inference) and all 8 (a training
 # train_step = all 8 (fc1 has no dX), so its % of peak is the GEMM work only.
 shape = {"fc1": (784, 256), "fc2": (256, 128), "fc3": (128, 10)}
 def flops(op, b):
+    if op.startswith("gelu."): op = op[len("gelu."):]  # GeluMlp has FashionMlp's dense shapes
     if op.startswith("gemm.fc"):
         i, o = shape[op.split(".")[1]]; return 2.0 * b * i * o
     fwd = sum(2.0 * b * i * o for i, o in shape.values())
     if op in ("predict", "gemm.sum.forward"): return fwd
     if op in ("train_step", "gemm.sum.step"): return 3 * fwd - 2.0 * b * 784 * 256
     return None
-rows = ["train_step", "predict"] + gemms + ["gemm.sum.forward", "gemm.sum.step"]
+rows = ["train_step", "predict"] + gemms + ["gemm.sum.forward", "gemm.sum.step", "gelu.train_step", "gelu.predict"]
 print(f"KernelGen vs peers, FashionMlp 784-256-128-10, one thread on core {os.environ.get('KG_CORE', '0')}, {mode} mode, one run")
 for n in notes: print(n)
 for p in peers:
@@ -187,6 +189,9 @@ if kp["predict"]: print(f"# KernelGen timed again inside the .NET peers' process
 for impl in ("kernelgen_peers", "onnxruntime", "torchsharp"):
     parts = [f"{op} " + "/".join(f"{v:.0f}" for _, v in sorted(d.items())) for (i, op), d in sorted(nbytes.items()) if i == impl]
     if parts: print(f"# managed bytes allocated per call, {'kernelgen (peers process)' if impl == 'kernelgen_peers' else impl}: " + "; ".join(parts))
+if any(op.startswith("gelu.") for op, _ in us):
+    print("# gelu.*: GeluPeerMlp 784-256 GELU-128 SiLU-10, Adam (KernelGen fuses GELU and SiLU into the dense epilogue), timed in the")
+    print("#   .NET peers' process, KernelGen included; PyTorch (torch_fashion.py) has no GELU twin: n/a")
 print("# ratio ×peer = peer µs / KernelGen µs (> 1: KernelGen faster); n/a: no such row (batch norm cannot train on one row;")
 print("#   ONNX Runtime is inference only; the BLAS libraries run only the GEMMs; PyTorch/TorchSharp rows are whole-network);")
 print("#   KG %peak: the row's GEMM FLOPs (predict: the 3 forward GEMMs, train_step: all 8) / KernelGen's µs / the measured FMA peak")

@@ -23,21 +23,21 @@ public readonly struct SiLUOperator : IInputDerivativeOperator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Invoke(Vector128<float> x)
     {
-        Vector128<float> e = Vector128.Exp(-Vector128.Abs(x)), r = Vector128<float>.One / (Vector128<float>.One + e);
+        Vector128<float> e = SpecialMath.Exp(-Vector128.Abs(x)), r = Vector128<float>.One / (Vector128<float>.One + e);
         return x * Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(x, Vector128<float>.Zero), r, e * r);
     }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Invoke(Vector256<float> x)
     {
-        Vector256<float> e = Vector256.Exp(-Vector256.Abs(x)), r = Vector256<float>.One / (Vector256<float>.One + e);
+        Vector256<float> e = SpecialMath.Exp(-Vector256.Abs(x)), r = Vector256<float>.One / (Vector256<float>.One + e);
         return x * Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), r, e * r);
     }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Invoke(Vector512<float> x)
     {
-        Vector512<float> e = Vector512.Exp(-Vector512.Abs(x)), r = Vector512<float>.One / (Vector512<float>.One + e);
+        Vector512<float> e = SpecialMath.Exp(-Vector512.Abs(x)), r = Vector512<float>.One / (Vector512<float>.One + e);
         return x * Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero), r, e * r);
     }
 
@@ -64,7 +64,7 @@ public readonly struct SiLUOperator : IInputDerivativeOperator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Invoke(Vector128<float> x, out Vector128<float> derivative)
     {
-        Vector128<float> e = Vector128.Exp(-Vector128.Abs(x)), r = Vector128<float>.One / (Vector128<float>.One + e), er = e * r;
+        Vector128<float> e = SpecialMath.Exp(-Vector128.Abs(x)), r = Vector128<float>.One / (Vector128<float>.One + e), er = e * r;
         Vector128<float> nonNegative = Vector128.GreaterThanOrEqual(x, Vector128<float>.Zero);
         Vector128<float> s = Vector128.ConditionalSelect(nonNegative, r, er), c = Vector128.ConditionalSelect(nonNegative, er, r);
         derivative = s * (Vector128<float>.One + x * c);
@@ -74,7 +74,7 @@ public readonly struct SiLUOperator : IInputDerivativeOperator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Invoke(Vector256<float> x, out Vector256<float> derivative)
     {
-        Vector256<float> e = Vector256.Exp(-Vector256.Abs(x)), r = Vector256<float>.One / (Vector256<float>.One + e), er = e * r;
+        Vector256<float> e = SpecialMath.Exp(-Vector256.Abs(x)), r = Vector256<float>.One / (Vector256<float>.One + e), er = e * r;
         Vector256<float> nonNegative = Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero);
         Vector256<float> s = Vector256.ConditionalSelect(nonNegative, r, er), c = Vector256.ConditionalSelect(nonNegative, er, r);
         derivative = s * (Vector256<float>.One + x * c);
@@ -84,7 +84,7 @@ public readonly struct SiLUOperator : IInputDerivativeOperator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Invoke(Vector512<float> x, out Vector512<float> derivative)
     {
-        Vector512<float> e = Vector512.Exp(-Vector512.Abs(x)), r = Vector512<float>.One / (Vector512<float>.One + e), er = e * r;
+        Vector512<float> e = SpecialMath.Exp(-Vector512.Abs(x)), r = Vector512<float>.One / (Vector512<float>.One + e), er = e * r;
         Vector512<float> nonNegative = Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero);
         Vector512<float> s = Vector512.ConditionalSelect(nonNegative, r, er), c = Vector512.ConditionalSelect(nonNegative, er, r);
         derivative = s * (Vector512<float>.One + x * c);

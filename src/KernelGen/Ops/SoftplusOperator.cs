@@ -16,13 +16,13 @@ public readonly struct SoftplusOperator : IActivationOperator
     public static float Invoke(float x) => MathF.Max(x, 0f) + SpecialMath.Log1P(MathF.Exp(-MathF.Abs(x)));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Invoke(Vector128<float> x) => Vector128.Max(x, Vector128<float>.Zero) + SpecialMath.Log1P(Vector128.Exp(-Vector128.Abs(x)));
+    public static Vector128<float> Invoke(Vector128<float> x) => Vector128.Max(x, Vector128<float>.Zero) + SpecialMath.Log1P(SpecialMath.Exp(-Vector128.Abs(x)));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Invoke(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero) + SpecialMath.Log1P(Vector256.Exp(-Vector256.Abs(x)));
+    public static Vector256<float> Invoke(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero) + SpecialMath.Log1P(SpecialMath.Exp(-Vector256.Abs(x)));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Invoke(Vector512<float> x) => Vector512.Max(x, Vector512<float>.Zero) + SpecialMath.Log1P(Vector512.Exp(-Vector512.Abs(x)));
+    public static Vector512<float> Invoke(Vector512<float> x) => Vector512.Max(x, Vector512<float>.Zero) + SpecialMath.Log1P(SpecialMath.Exp(-Vector512.Abs(x)));
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Derivative(float y) => -SpecialMath.ExpM1(-y);
     /// <inheritdoc/>

@@ -26,7 +26,7 @@ namespace KernelGen.Ops;
 /// Measured over 4M random draws against the double oracle (ReferenceActivations): erf within 1.4e-7 absolute
 /// (2.4 ε, ε = 2⁻²⁴), GELU = x·Φ within 4.8e-7 (8 ε) relative wherever the result is a normal float.</para>
 /// </remarks>
-internal static class SpecialMath
+internal static partial class SpecialMath
 {
     /// <summary>|z| below which erf uses the odd polynomial.</summary>
     internal const float ErfSplit = 0.75f;
@@ -126,7 +126,7 @@ internal static class SpecialMath
         Vector128<float> p = Vector128.Create(E7);
         p = p * w + Vector128.Create(E6); p = p * w + Vector128.Create(E5); p = p * w + Vector128.Create(E4);
         p = p * w + Vector128.Create(E3); p = p * w + Vector128.Create(E2); p = p * w + Vector128.Create(E1); p = p * w + Vector128<float>.One;
-        return Vector128.ConditionalSelect(Vector128.LessThan(Vector128.Abs(w), Vector128.Create(ExpM1Split)), w * p, Vector128.Exp(w) - Vector128<float>.One);
+        return Vector128.ConditionalSelect(Vector128.LessThan(Vector128.Abs(w), Vector128.Create(ExpM1Split)), w * p, Exp(w) - Vector128<float>.One);
     }
 
     /// <summary><c>ln(1 + t)</c> per lane, t &gt; −1 (see the scalar overload; the u = 1 lanes' 0/0 is discarded by the select).</summary>
@@ -146,7 +146,7 @@ internal static class SpecialMath
         Vector128<float> q = Vector128.Create(-1f / 120);
         q = q * d + Vector128.Create(1f / 24); q = q * d - Vector128.Create(1f / 6); q = q * d + Vector128.Create(0.5f);
         q = q * d - Vector128<float>.One; q = q * d + Vector128<float>.One;
-        return Vector128.Exp(Vector128.Create(-k) * ah * ah) * q;
+        return Exp(Vector128.Create(-k) * ah * ah) * q;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -196,7 +196,7 @@ internal static class SpecialMath
         Vector256<float> p = Vector256.Create(E7);
         p = p * w + Vector256.Create(E6); p = p * w + Vector256.Create(E5); p = p * w + Vector256.Create(E4);
         p = p * w + Vector256.Create(E3); p = p * w + Vector256.Create(E2); p = p * w + Vector256.Create(E1); p = p * w + Vector256<float>.One;
-        return Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(w), Vector256.Create(ExpM1Split)), w * p, Vector256.Exp(w) - Vector256<float>.One);
+        return Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(w), Vector256.Create(ExpM1Split)), w * p, Exp(w) - Vector256<float>.One);
     }
 
     /// <summary><c>ln(1 + t)</c> per lane, t &gt; −1 (see the scalar overload; the u = 1 lanes' 0/0 is discarded by the select).</summary>
@@ -216,7 +216,7 @@ internal static class SpecialMath
         Vector256<float> q = Vector256.Create(-1f / 120);
         q = q * d + Vector256.Create(1f / 24); q = q * d - Vector256.Create(1f / 6); q = q * d + Vector256.Create(0.5f);
         q = q * d - Vector256<float>.One; q = q * d + Vector256<float>.One;
-        return Vector256.Exp(Vector256.Create(-k) * ah * ah) * q;
+        return Exp(Vector256.Create(-k) * ah * ah) * q;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -266,7 +266,7 @@ internal static class SpecialMath
         Vector512<float> p = Vector512.Create(E7);
         p = p * w + Vector512.Create(E6); p = p * w + Vector512.Create(E5); p = p * w + Vector512.Create(E4);
         p = p * w + Vector512.Create(E3); p = p * w + Vector512.Create(E2); p = p * w + Vector512.Create(E1); p = p * w + Vector512<float>.One;
-        return Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(w), Vector512.Create(ExpM1Split)), w * p, Vector512.Exp(w) - Vector512<float>.One);
+        return Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(w), Vector512.Create(ExpM1Split)), w * p, Exp(w) - Vector512<float>.One);
     }
 
     /// <summary><c>ln(1 + t)</c> per lane, t &gt; −1 (see the scalar overload; the u = 1 lanes' 0/0 is discarded by the select).</summary>
@@ -286,7 +286,7 @@ internal static class SpecialMath
         Vector512<float> q = Vector512.Create(-1f / 120);
         q = q * d + Vector512.Create(1f / 24); q = q * d - Vector512.Create(1f / 6); q = q * d + Vector512.Create(0.5f);
         q = q * d - Vector512<float>.One; q = q * d + Vector512<float>.One;
-        return Vector512.Exp(Vector512.Create(-k) * ah * ah) * q;
+        return Exp(Vector512.Create(-k) * ah * ah) * q;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -25,7 +25,7 @@ public readonly struct TanhOperator : IActivationOperator
         Vector128<float> p = Vector128.Create(P0);
         p = p * z + Vector128.Create(P1); p = p * z + Vector128.Create(P2); p = p * z + Vector128.Create(P3); p = p * z + Vector128.Create(P4);
         Vector128<float> small = p * z * x + x;
-        Vector128<float> t = Vector128.Exp(ax * Vector128.Create(-2f));
+        Vector128<float> t = SpecialMath.Exp(ax * Vector128.Create(-2f));
         Vector128<float> large = Vector128.CopySign((Vector128<float>.One - t) / (Vector128<float>.One + t), x);
         return Vector128.ConditionalSelect(Vector128.LessThan(ax, Vector128.Create(Split)), small, large);
     }
@@ -38,7 +38,7 @@ public readonly struct TanhOperator : IActivationOperator
         Vector256<float> p = Vector256.Create(P0);
         p = p * z + Vector256.Create(P1); p = p * z + Vector256.Create(P2); p = p * z + Vector256.Create(P3); p = p * z + Vector256.Create(P4);
         Vector256<float> small = p * z * x + x;
-        Vector256<float> t = Vector256.Exp(ax * Vector256.Create(-2f));
+        Vector256<float> t = SpecialMath.Exp(ax * Vector256.Create(-2f));
         Vector256<float> large = Vector256.CopySign((Vector256<float>.One - t) / (Vector256<float>.One + t), x);
         return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(Split)), small, large);
     }
@@ -51,7 +51,7 @@ public readonly struct TanhOperator : IActivationOperator
         Vector512<float> p = Vector512.Create(P0);
         p = p * z + Vector512.Create(P1); p = p * z + Vector512.Create(P2); p = p * z + Vector512.Create(P3); p = p * z + Vector512.Create(P4);
         Vector512<float> small = p * z * x + x;
-        Vector512<float> t = Vector512.Exp(ax * Vector512.Create(-2f));
+        Vector512<float> t = SpecialMath.Exp(ax * Vector512.Create(-2f));
         Vector512<float> large = Vector512.CopySign((Vector512<float>.One - t) / (Vector512<float>.One + t), x);
         return Vector512.ConditionalSelect(Vector512.LessThan(ax, Vector512.Create(Split)), small, large);
     }
