@@ -206,7 +206,7 @@ internal static class TimeCommand
 
     /// <summary>A TorchSharp twin: checked against <paramref name="kernelgen"/>, then Predict timed and, with <paramref name="train"/>,
     /// TrainStep (rows <c>torchsharp {prefix}predict</c>, <c>{prefix}train_step</c>); returns the largest difference.</summary>
-    private static double TimeTorch(ITorchTwin twin, float[] x, int[] y, int rows, string prefix, float[] kernelgen, Timer timer,
+    private static double TimeTorch(TorchTwin twin, float[] x, int[] y, int rows, string prefix, float[] kernelgen, Timer timer,
         Action<string, string, int, double> row, bool train)
     {
         set_num_threads(1);

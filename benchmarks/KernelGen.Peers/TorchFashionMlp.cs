@@ -13,12 +13,10 @@ namespace KernelGen.Peers;
 /// the same function (<see cref="Program"/>'s check compares them). Batch-norm momentum: PyTorch's is 1 − KernelGen's.
 /// One intra-op thread (set by the caller).
 /// </summary>
-public sealed class TorchFashionMlp : ITorchTwin
+public sealed class TorchFashionMlp : TorchTwin
 {
     private readonly Linear _fc1, _fc2, _fc3;
     private readonly BatchNorm1d _bn1, _bn2;
-    private readonly Sequential _net;
-    private readonly optim.Optimizer _optimizer;
 
     public TorchFashionMlp(INetwork source)
     {
@@ -28,7 +26,7 @@ public sealed class TorchFashionMlp : ITorchTwin
         _fc2 = nn.Linear(256, 128);
         _bn2 = nn.BatchNorm1d(128, eps: 1e-5, momentum: 0.1);
         _fc3 = nn.Linear(128, 10);
-        _net = nn.Sequential(("fc1", _fc1), ("bn1", _bn1), ("relu1", nn.ReLU()), ("drop1", nn.Dropout(0.2)),
+        var net = nn.Sequential(("fc1", _fc1), ("bn1", _bn1), ("relu1", nn.ReLU()), ("drop1", nn.Dropout(0.2)),
             ("fc2", _fc2), ("bn2", _bn2), ("lrelu2", nn.LeakyReLU(0.01)), ("drop2", nn.Dropout(0.2)), ("fc3", _fc3));
         ReadOnlySpan<float> p = source.Parameters, stats = source.RunningStatistics;
         using (no_grad())
@@ -49,40 +47,6 @@ public sealed class TorchFashionMlp : ITorchTwin
             Copy(_bn2.running_mean!, stats, 512, 128);
             Copy(_bn2.running_var!, stats, 640, 128);
         }
-        _optimizer = optim.AdamW(_net.parameters(), lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-4);
+        Build(net, n => optim.AdamW(n.parameters(), lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-4));
     }
-
-    private static void Copy(Tensor target, ReadOnlySpan<float> from, int offset, params long[] shape)
-    {
-        int n = 1;
-        foreach (long d in shape) n *= (int)d;
-        using Tensor t = tensor(from.Slice(offset, n).ToArray(), shape);
-        target.copy_(t);
-    }
-
-    /// <summary>Inference: eval mode, no autograd, softmax probabilities into <paramref name="outputs"/>.</summary>
-    public void Predict(Tensor inputs, float[] outputs)
-    {
-        using var scope = NewDisposeScope();
-        _net.eval();
-        using (no_grad())
-        {
-            Tensor probabilities = nn.functional.softmax(_net.forward(inputs), 1);
-            probabilities.data<float>().CopyTo(outputs);
-        }
-    }
-
-    /// <summary>One training step: zero_grad, forward, cross-entropy, backward, AdamW step; returns the loss.</summary>
-    public float TrainStep(Tensor inputs, Tensor labels)
-    {
-        using var scope = NewDisposeScope();
-        _net.train();
-        _optimizer.zero_grad();
-        Tensor loss = nn.functional.cross_entropy(_net.forward(inputs), labels);
-        loss.backward();
-        _optimizer.step();
-        return loss.item<float>();
-    }
-
-    public void Dispose() => _net.Dispose();
 }
