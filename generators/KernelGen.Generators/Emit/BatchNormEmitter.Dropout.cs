@@ -170,7 +170,7 @@ internal sealed partial class BatchNormEmitter
 
     /// <summary>The forward's kept-f′ argument after yd: the node's f′ view in training, a null reference in inference.</summary>
     private static string DerivativeArgument(Node node, bool inference)
-        => !node.KeepsDerivative ? string.Empty : (inference ? $"ref {VectorTarget.Unsafe}.NullRef<float>()" : RefAt("ws", node.FConst)) + ", ";
+        => !node.KeepsDerivative ? string.Empty : node.KeptArgument(inference) + ", ";
 
     private static string BackwardOutputParameter(Node node)
         => node.FusedDropout is not null && node.Activation != ActKind.Identity ? "ref float y, " : string.Empty;

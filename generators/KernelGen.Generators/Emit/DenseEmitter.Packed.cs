@@ -148,7 +148,7 @@ internal sealed partial class DenseEmitter
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes, nr = PackedPanel(t), mr = PackedRows(t);
         int fullPanels = n / nr, tailOutputs = n % nr;
         var panel = new[] { ("p", 0, lanes), ("p", 1, lanes) };
-        bool keep = Keeps(node), prelu = node.FusedPReLU is not null;
+        bool keep = node.KeepsForBackward, prelu = node.FusedPReLU is not null;
         w.Line($"/// <summary>{Describe(node)}. Training forward over packed weights, output panels [p0, p1) of {Int((n + nr - 1) / nr)} for all rows (a thread's share), {t.IsaName}.</summary>");
         if (prelu) w.Line($"// alpha: [{Int(n)}] the fused PReLU's α per unit; y: its output; fd: [rows × {Int(n)}] the pre-activation (the PReLU backward's input).");
         else if (keep) w.Line($"// fd: [rows × {Int(n)}] {node.Activation}′ at the pre-activation, from the same evaluation as y, for the backward.");

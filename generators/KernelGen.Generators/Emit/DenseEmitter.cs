@@ -66,7 +66,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
         // packed weights, which the optimizer's update writes (or RepackTraining rebuilds); the scalar width reads the canonical layout.
         // A node keeping f′ (GELU, SiLU fused) or a fused PReLU's pre-activation writes it in training; inference passes a null
         // reference (nothing kept).
-        string fd = !Keeps(n) ? string.Empty : rowOffset ? $"ref {VectorTarget.Unsafe}.NullRef<float>()" : RefAt("ws", KeptConst(n));
+        string fd = n.KeepsForBackward ? n.KeptArgument(inference: rowOffset) : string.Empty;
         string canonical = CanonicalForward(t, input, y, fd, "rows");
         if (!t.IsScalar && !rowOffset && IsTrainingPacked(n))
             return $"if (rows >= {TrainingPackedRowsConst}) {PackedTraining(t, input, y, fd, "rows")}; else {canonical}";
@@ -78,15 +78,8 @@ internal sealed partial class DenseEmitter : LayerEmitter
     private string CanonicalForward(VectorTarget t, string input, string y, string fd, string count)
         => $"{Node.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", Node.WConst)}, {(Node.Layer.Bias ? RefAt("p", Node.BConst) + ", " : string.Empty)}{AlphaArgument(Node)}{y}, {(fd.Length > 0 ? fd + ", " : string.Empty)}{count})";
 
-    /// <summary>Whether the training forward writes a second array beside y: f′ of a fused GELU or SiLU, or a fused PReLU's
-    /// pre-activation (the PReLU backward's input).</summary>
-    internal static bool Keeps(Node n) => n.KeepsDerivative || n.FusedPReLU is not null;
-
     /// <summary>The view the forward writes its result into: the fused PReLU's output, else the node's own.</summary>
     internal static string OutputConst(Node n) => n.FusedPReLU?.YConst ?? n.YConst;
-
-    /// <summary>The view of what the training forward keeps (<see cref="Keeps"/>): f′, or the pre-activation in the node's own output.</summary>
-    private static string KeptConst(Node n) => n.KeepsDerivative ? n.FConst : n.YConst;
 
     /// <summary>The fused PReLU's α (its parameters) as the argument after the bias, or nothing.</summary>
     internal static string AlphaArgument(Node n) => n.FusedPReLU is Node pr ? RefAt("p", pr.WConst) + ", " : string.Empty;
@@ -135,7 +128,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
         string input(string r) => prev is null ? $"ref {VectorTarget.Unsafe}.Add(ref x, {r} * {Int(k)})" : RefAt("ws", $"{prev.YConst} + {r} * {Int(k)}");
         w.Open($"case {Int(forward)}:");
         string yShare = RefAt("ws", $"{OutputConst(n)} + a * {Int(m)}");
-        string fdShare = Keeps(n) ? RefAt("ws", $"{KeptConst(n)} + a * {Int(m)}") : string.Empty;
+        string fdShare = n.KeepsForBackward ? n.KeptArgument(false, $" + a * {Int(m)}") : string.Empty;
         string canonicalShare = CanonicalForward(t, input("a"), yShare, fdShare, "b - a") + ";";
         if (!t.IsScalar && IsTrainingPacked(n))
         {
@@ -145,7 +138,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
             int panels = Panels(n, t);
             w.Open($"if (rows >= {TrainingPackedRowsConst})");
             w.Line($"(int q0, int q1) = WorkerPool.Range({Int(panels)}, part, parts);");
-            string fd = Keeps(n) ? RefAt("ws", KeptConst(n)) + ", " : string.Empty;
+            string fd = n.KeepsForBackward ? n.KeptArgument(false) + ", " : string.Empty;
             w.Line($"if (q0 < q1) {n.KernelName}_PackedPanels_{t.Suffix}({input("0")}, {RefAt("f", TrainingPackedConst(n))}, {AlphaArgument(n)}{RefAt("ws", OutputConst(n))}, {fd}rows, q0, q1);");
             w.Line("break;");
             w.Close();
@@ -252,7 +245,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
         int k = node.Inputs, n = node.Outputs, lanes = t.Lanes;
         bool bias = node.Layer.Bias;
         w.Line($"/// <summary>{Describe(node)}. Forward, {t.IsaName}.</summary>");
-        bool prelu = node.FusedPReLU is not null, keep = Keeps(node);
+        bool prelu = node.FusedPReLU is not null, keep = node.KeepsForBackward;
         string kept = prelu ? "the pre-activation (the PReLU backward's input)" : $"{node.Activation}′ at the pre-activation";
         w.Line($"// x: [rows × {Int(k)}], w: [{Int(n)} × {Int(k)}], {(bias ? $"b: [{Int(n)}], " : string.Empty)}{(prelu ? $"alpha: [{Int(n)}], " : string.Empty)}y: [rows × {Int(n)}]"
             + (keep ? $", fd: [rows × {Int(n)}] {kept} for the backward (training; a null reference keeps nothing)." : "."));

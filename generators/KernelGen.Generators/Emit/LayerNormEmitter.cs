@@ -63,7 +63,7 @@ internal sealed class LayerNormEmitter : LayerEmitter
         Node n = Node;
         string at = first.Length == 0 ? string.Empty : " + " + first;
         string rowsAt = first.Length == 0 ? string.Empty : $" + {first} * {Int(n.Outputs)}";
-        string fd = !n.KeepsDerivative ? string.Empty : ", " + (inference ? $"ref {VectorTarget.Unsafe}.NullRef<float>()" : RefAt("ws", n.FConst + rowsAt));
+        string fd = !n.KeepsDerivative ? string.Empty : ", " + n.KeptArgument(inference, rowsAt);
         return $"{input}, {RefAt("p", n.WConst)}, {RefAt("p", n.BConst)}, {RefAt("ws", n.StatsConst + at)}, {RefAt("ws", $"{n.StatsConst} + {Int(Stride)}{at}")}, "
             + RefAt("ws", n.YConst + rowsAt) + fd;
     }

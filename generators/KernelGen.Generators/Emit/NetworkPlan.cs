@@ -111,6 +111,18 @@ internal sealed class Node
     /// <see cref="DerivativeSource"/> at the same element: the value itself where f′ was kept, else f′ from the output.</summary>
     public string FusedDerivative(Targets.VectorTarget t, string v) => KeepsDerivative ? v : NetworkPlan.DerivativeFromOutput(Activation, Alpha, t, v);
 
+    /// <summary>Whether the training forward writes a second array beside its output for the backward: f′ of a fused GELU or SiLU
+    /// (<see cref="KeepsDerivative"/>), or a fused PReLU's pre-activation (<see cref="FusedPReLU"/>).</summary>
+    public bool KeepsForBackward => KeepsDerivative || FusedPReLU is not null;
+
+    /// <summary>The workspace view of what the training forward keeps: f′, or the pre-activation in the node's own output (PReLU).</summary>
+    public string KeptConst => KeepsDerivative ? FConst : YConst;
+
+    /// <summary>The forward kernel's argument for what it keeps (<see cref="KeepsForBackward"/>): the kept view (at
+    /// <paramref name="offset"/> past its start, e.g. a thread's rows) in training, a null reference in inference (nothing kept).</summary>
+    public string KeptArgument(bool inference, string offset = "")
+        => inference ? $"ref {Targets.VectorTarget.Unsafe}.NullRef<float>()" : $"ref {Targets.VectorTarget.At("ws", KeptConst + offset)}";
+
     public string YConst => Name + "_Y";
     public string DConst => Name + "_D";
     public string FConst => Name + "_Fprime";
