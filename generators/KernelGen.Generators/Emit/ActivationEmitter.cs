@@ -95,7 +95,7 @@ internal sealed class ActivationEmitter : LayerEmitter
     }
 
     /// <summary>The activation and its width, e.g. ReLU_256.</summary>
-    public override string Signature => $"{Node.Layer.Act}_{Int(Node.Outputs)}";
+    public override string Signature => $"{Node.Layer.Act}_{Int(Node.Outputs)}{(Host is null ? string.Empty : "_Fused")}"; // fused: no forward kernel
 
     public override void EmitKernels(CodeWriter w, IReadOnlyList<VectorTarget> targets) => Emit(w, Node, targets);
 
@@ -105,7 +105,7 @@ internal sealed class ActivationEmitter : LayerEmitter
         int n = node.Outputs;
         ActKind act = node.Activation;
         bool prelu = node.IsPReLU;
-        foreach (VectorTarget t in targets)
+        foreach (VectorTarget t in node.PReLUFusedInto is null ? targets : Array.Empty<VectorTarget>()) // fused: the dense epilogue is the forward
         {
             w.Line($"/// <summary>{node.Name} · {act}{(prelu ? " (learned α per unit)" : AlphaText(node))} on {Int(n)} values per row. Forward, {t.IsaName}.</summary>");
             w.Line($"// x, y: [rows × {Int(n)}]{(prelu ? $", alpha: [{Int(n)}]" : string.Empty)}.");

@@ -41,7 +41,8 @@ internal static class RunKernelEmitter
         w.Line("/// Runs one GEMM kernel of one dense layer (its 0-based position in the attribute stack) on this");
         w.Line("/// network's own buffers, for benchmarks and profiling: <paramref name=\"inputs\"/> gives the row count and the");
         w.Line("/// first layer's input; the other operands are whatever the last step left in the workspace. Forward overwrites");
-        w.Line("/// that layer's output, WeightGradient its slice of <see cref=\"Gradients\"/>; no parameter changes.");
+        w.Line("/// that layer's output (a layer with a PReLU fused: the PReLU's output too, its epilogue included), WeightGradient");
+        w.Line("/// its slice of <see cref=\"Gradients\"/>; no parameter changes.");
         w.Line($"/// Kernels: {list}.");
         w.Line("/// </summary>");
         w.Open($"public void RunKernel(int layer, {P} pass, global::System.ReadOnlySpan<float> inputs)");

@@ -30,15 +30,15 @@ internal static partial class SpecialMath
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     internal static Vector128<float> Exp(Vector128<float> x)
     {
-        Vector128<float> c = Vector128.Min(Vector128.Max(x, Vector128.Create(ExpLo)), Vector128.Create(ExpHi));
+        Vector128<float> c = Vector128.MinNative(Vector128.MaxNative(x, Vector128.Create(ExpLo)), Vector128.Create(ExpHi)); // NaN lanes: replaced at the end
         Vector128<float> fn = Vector128.Floor(c * Vector128.Create(Log2E) + Vector128.Create(0.5f));
         Vector128<float> r = c - fn * Vector128.Create(Ln2Hi);
         r = r - fn * Vector128.Create(Ln2Lo);
         Vector128<float> p = Vector128.Create(X0);
         p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(X1)); p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(X2)); p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(X3));
         p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(X4)); p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(X5));
-        Vector128<float> e = Vector128.FusedMultiplyAdd(p, r * r, r + Vector128<float>.One);
-        Vector128<int> n = Vector128.ConvertToInt32(fn), n1 = Vector128.ShiftRightArithmetic(n, 1), n2 = n - n1;
+        Vector128<float> e = Vector128.FusedMultiplyAdd(p, r * r, r) + Vector128<float>.One; // the 1 last, as Cephes
+        Vector128<int> n = Vector128.ConvertToInt32Native(fn), n1 = Vector128.ShiftRightArithmetic(n, 1), n2 = n - n1;
         Vector128<float> s1 = Vector128.ShiftLeft(n1 + Vector128.Create(127), 23).AsSingle(), s2 = Vector128.ShiftLeft(n2 + Vector128.Create(127), 23).AsSingle();
         return Vector128.ConditionalSelect(Vector128.Equals(x, x), e * s1 * s2, x);
     }
@@ -47,15 +47,15 @@ internal static partial class SpecialMath
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     internal static Vector256<float> Exp(Vector256<float> x)
     {
-        Vector256<float> c = Vector256.Min(Vector256.Max(x, Vector256.Create(ExpLo)), Vector256.Create(ExpHi));
+        Vector256<float> c = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(ExpLo)), Vector256.Create(ExpHi)); // NaN lanes: replaced at the end
         Vector256<float> fn = Vector256.Floor(c * Vector256.Create(Log2E) + Vector256.Create(0.5f));
         Vector256<float> r = c - fn * Vector256.Create(Ln2Hi);
         r = r - fn * Vector256.Create(Ln2Lo);
         Vector256<float> p = Vector256.Create(X0);
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(X1)); p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(X2)); p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(X3));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(X4)); p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(X5));
-        Vector256<float> e = Vector256.FusedMultiplyAdd(p, r * r, r + Vector256<float>.One);
-        Vector256<int> n = Vector256.ConvertToInt32(fn), n1 = Vector256.ShiftRightArithmetic(n, 1), n2 = n - n1;
+        Vector256<float> e = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One; // the 1 last, as Cephes
+        Vector256<int> n = Vector256.ConvertToInt32Native(fn), n1 = Vector256.ShiftRightArithmetic(n, 1), n2 = n - n1;
         Vector256<float> s1 = Vector256.ShiftLeft(n1 + Vector256.Create(127), 23).AsSingle(), s2 = Vector256.ShiftLeft(n2 + Vector256.Create(127), 23).AsSingle();
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), e * s1 * s2, x);
     }
@@ -64,15 +64,15 @@ internal static partial class SpecialMath
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     internal static Vector512<float> Exp(Vector512<float> x)
     {
-        Vector512<float> c = Vector512.Min(Vector512.Max(x, Vector512.Create(ExpLo)), Vector512.Create(ExpHi));
+        Vector512<float> c = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(ExpLo)), Vector512.Create(ExpHi)); // NaN lanes: replaced at the end
         Vector512<float> fn = Vector512.Floor(c * Vector512.Create(Log2E) + Vector512.Create(0.5f));
         Vector512<float> r = c - fn * Vector512.Create(Ln2Hi);
         r = r - fn * Vector512.Create(Ln2Lo);
         Vector512<float> p = Vector512.Create(X0);
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(X1)); p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(X2)); p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(X3));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(X4)); p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(X5));
-        Vector512<float> e = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
-        Vector512<int> n = Vector512.ConvertToInt32(fn), n1 = Vector512.ShiftRightArithmetic(n, 1), n2 = n - n1;
+        Vector512<float> e = Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One; // the 1 last, as Cephes
+        Vector512<int> n = Vector512.ConvertToInt32Native(fn), n1 = Vector512.ShiftRightArithmetic(n, 1), n2 = n - n1;
         Vector512<float> s1 = Vector512.ShiftLeft(n1 + Vector512.Create(127), 23).AsSingle(), s2 = Vector512.ShiftLeft(n2 + Vector512.Create(127), 23).AsSingle();
         return Vector512.ConditionalSelect(Vector512.Equals(x, x), e * s1 * s2, x);
     }
