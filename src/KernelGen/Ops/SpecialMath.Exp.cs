@@ -14,11 +14,9 @@ namespace KernelGen.Ops;
 /// rounded result for normal results, the same bits at every width (ExpTests).
 /// Not inlined, and fully optimised from its first call (no tier-0 code: .NET's generic Exp was still quick-jitted after
 /// KernelGen.Peers' quick mode's warm-up, and so was this method until it said so — GeluMlp Predict of 128 rows 518 µs against
-/// 343 µs in BenchmarkDotNet). Inlined into the dense kernels' activation loops it made GeluMlp's Predict ≈ 10 % slower than .NET's Exp
-/// (the kernel's register allocation, not the function); called, it is faster than .NET's in every interleaved pair measured
-/// (GeluMlp, Zen 5: Predict 128 rows 431–494 against 452–535 µs, 256 rows 934–960 against 959–1,153 µs, TrainStep 128 rows
-/// 985–1,051 against 1,037–1,100 µs), and 20–40 % faster per element in a loop of its own (GELU 0.91 against 1.14 ns, SiLU 0.44
-/// against 0.69 ns, sigmoid 0.37 against 0.61 ns per element, Vector512, full optimisation).
+/// 343 µs in BenchmarkDotNet). Inlined into the dense kernels' activation loops it made GeluMlp's Predict ≈ 10 % slower (the
+/// kernel's register allocation, not the function). Per element it is as fast as .NET's or a few per cent faster; the gain in
+/// the kernels is mostly that it never runs tier-0 code (docs/benchmarks.md, eighth session).
 /// </summary>
 internal static partial class SpecialMath
 {
