@@ -124,8 +124,8 @@ internal static partial class SpecialMath
     internal static Vector128<float> ExpM1(Vector128<float> w)
     {
         Vector128<float> p = Vector128.Create(E7);
-        p = p * w + Vector128.Create(E6); p = p * w + Vector128.Create(E5); p = p * w + Vector128.Create(E4);
-        p = p * w + Vector128.Create(E3); p = p * w + Vector128.Create(E2); p = p * w + Vector128.Create(E1); p = p * w + Vector128<float>.One;
+        p = Vector128.FusedMultiplyAdd(p, w, Vector128.Create(E6)); p = Vector128.FusedMultiplyAdd(p, w, Vector128.Create(E5)); p = Vector128.FusedMultiplyAdd(p, w, Vector128.Create(E4));
+        p = Vector128.FusedMultiplyAdd(p, w, Vector128.Create(E3)); p = Vector128.FusedMultiplyAdd(p, w, Vector128.Create(E2)); p = Vector128.FusedMultiplyAdd(p, w, Vector128.Create(E1)); p = Vector128.FusedMultiplyAdd(p, w, Vector128<float>.One);
         return Vector128.ConditionalSelect(Vector128.LessThan(Vector128.Abs(w), Vector128.Create(ExpM1Split)), w * p, Exp(w) - Vector128<float>.One);
     }
 
@@ -144,8 +144,8 @@ internal static partial class SpecialMath
         Vector128<float> ah = (a.AsUInt32() & Vector128.Create(HighBits)).AsSingle();
         Vector128<float> d = Vector128.Create(k) * (a - ah) * (a + ah);
         Vector128<float> q = Vector128.Create(-1f / 120);
-        q = q * d + Vector128.Create(1f / 24); q = q * d - Vector128.Create(1f / 6); q = q * d + Vector128.Create(0.5f);
-        q = q * d - Vector128<float>.One; q = q * d + Vector128<float>.One;
+        q = Vector128.FusedMultiplyAdd(q, d, Vector128.Create(1f / 24)); q = Vector128.FusedMultiplyAdd(q, d, Vector128.Create(-(1f / 6))); q = Vector128.FusedMultiplyAdd(q, d, Vector128.Create(0.5f));
+        q = Vector128.FusedMultiplyAdd(q, d, -Vector128<float>.One); q = Vector128.FusedMultiplyAdd(q, d, Vector128<float>.One);
         return Exp(Vector128.Create(-k) * ah * ah) * q;
     }
 
@@ -153,8 +153,8 @@ internal static partial class SpecialMath
     private static Vector128<float> ErfSmall(Vector128<float> z)
     {
         Vector128<float> s = z * z, p = Vector128.Create(P5);
-        p = p * s + Vector128.Create(P4); p = p * s + Vector128.Create(P3); p = p * s + Vector128.Create(P2);
-        p = p * s + Vector128.Create(P1); p = p * s + Vector128.Create(P0);
+        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(P4)); p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(P3)); p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(P2));
+        p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(P1)); p = Vector128.FusedMultiplyAdd(p, s, Vector128.Create(P0));
         return z * p;
     }
 
@@ -162,8 +162,8 @@ internal static partial class SpecialMath
     private static Vector128<float> ErfcLarge(Vector128<float> z, Vector128<float> e)
     {
         Vector128<float> t = Vector128<float>.One / (Vector128<float>.One + Vector128.Create(T) * z), q = Vector128.Create(Q7);
-        q = q * t + Vector128.Create(Q6); q = q * t + Vector128.Create(Q5); q = q * t + Vector128.Create(Q4); q = q * t + Vector128.Create(Q3);
-        q = q * t + Vector128.Create(Q2); q = q * t + Vector128.Create(Q1); q = q * t + Vector128.Create(Q0);
+        q = Vector128.FusedMultiplyAdd(q, t, Vector128.Create(Q6)); q = Vector128.FusedMultiplyAdd(q, t, Vector128.Create(Q5)); q = Vector128.FusedMultiplyAdd(q, t, Vector128.Create(Q4)); q = Vector128.FusedMultiplyAdd(q, t, Vector128.Create(Q3));
+        q = Vector128.FusedMultiplyAdd(q, t, Vector128.Create(Q2)); q = Vector128.FusedMultiplyAdd(q, t, Vector128.Create(Q1)); q = Vector128.FusedMultiplyAdd(q, t, Vector128.Create(Q0));
         return t * e * q;
     }
 
@@ -194,8 +194,8 @@ internal static partial class SpecialMath
     internal static Vector256<float> ExpM1(Vector256<float> w)
     {
         Vector256<float> p = Vector256.Create(E7);
-        p = p * w + Vector256.Create(E6); p = p * w + Vector256.Create(E5); p = p * w + Vector256.Create(E4);
-        p = p * w + Vector256.Create(E3); p = p * w + Vector256.Create(E2); p = p * w + Vector256.Create(E1); p = p * w + Vector256<float>.One;
+        p = Vector256.FusedMultiplyAdd(p, w, Vector256.Create(E6)); p = Vector256.FusedMultiplyAdd(p, w, Vector256.Create(E5)); p = Vector256.FusedMultiplyAdd(p, w, Vector256.Create(E4));
+        p = Vector256.FusedMultiplyAdd(p, w, Vector256.Create(E3)); p = Vector256.FusedMultiplyAdd(p, w, Vector256.Create(E2)); p = Vector256.FusedMultiplyAdd(p, w, Vector256.Create(E1)); p = Vector256.FusedMultiplyAdd(p, w, Vector256<float>.One);
         return Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(w), Vector256.Create(ExpM1Split)), w * p, Exp(w) - Vector256<float>.One);
     }
 
@@ -214,8 +214,8 @@ internal static partial class SpecialMath
         Vector256<float> ah = (a.AsUInt32() & Vector256.Create(HighBits)).AsSingle();
         Vector256<float> d = Vector256.Create(k) * (a - ah) * (a + ah);
         Vector256<float> q = Vector256.Create(-1f / 120);
-        q = q * d + Vector256.Create(1f / 24); q = q * d - Vector256.Create(1f / 6); q = q * d + Vector256.Create(0.5f);
-        q = q * d - Vector256<float>.One; q = q * d + Vector256<float>.One;
+        q = Vector256.FusedMultiplyAdd(q, d, Vector256.Create(1f / 24)); q = Vector256.FusedMultiplyAdd(q, d, Vector256.Create(-(1f / 6))); q = Vector256.FusedMultiplyAdd(q, d, Vector256.Create(0.5f));
+        q = Vector256.FusedMultiplyAdd(q, d, -Vector256<float>.One); q = Vector256.FusedMultiplyAdd(q, d, Vector256<float>.One);
         return Exp(Vector256.Create(-k) * ah * ah) * q;
     }
 
@@ -223,8 +223,8 @@ internal static partial class SpecialMath
     private static Vector256<float> ErfSmall(Vector256<float> z)
     {
         Vector256<float> s = z * z, p = Vector256.Create(P5);
-        p = p * s + Vector256.Create(P4); p = p * s + Vector256.Create(P3); p = p * s + Vector256.Create(P2);
-        p = p * s + Vector256.Create(P1); p = p * s + Vector256.Create(P0);
+        p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(P4)); p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(P3)); p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(P2));
+        p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(P1)); p = Vector256.FusedMultiplyAdd(p, s, Vector256.Create(P0));
         return z * p;
     }
 
@@ -232,8 +232,8 @@ internal static partial class SpecialMath
     private static Vector256<float> ErfcLarge(Vector256<float> z, Vector256<float> e)
     {
         Vector256<float> t = Vector256<float>.One / (Vector256<float>.One + Vector256.Create(T) * z), q = Vector256.Create(Q7);
-        q = q * t + Vector256.Create(Q6); q = q * t + Vector256.Create(Q5); q = q * t + Vector256.Create(Q4); q = q * t + Vector256.Create(Q3);
-        q = q * t + Vector256.Create(Q2); q = q * t + Vector256.Create(Q1); q = q * t + Vector256.Create(Q0);
+        q = Vector256.FusedMultiplyAdd(q, t, Vector256.Create(Q6)); q = Vector256.FusedMultiplyAdd(q, t, Vector256.Create(Q5)); q = Vector256.FusedMultiplyAdd(q, t, Vector256.Create(Q4)); q = Vector256.FusedMultiplyAdd(q, t, Vector256.Create(Q3));
+        q = Vector256.FusedMultiplyAdd(q, t, Vector256.Create(Q2)); q = Vector256.FusedMultiplyAdd(q, t, Vector256.Create(Q1)); q = Vector256.FusedMultiplyAdd(q, t, Vector256.Create(Q0));
         return t * e * q;
     }
 
@@ -264,8 +264,8 @@ internal static partial class SpecialMath
     internal static Vector512<float> ExpM1(Vector512<float> w)
     {
         Vector512<float> p = Vector512.Create(E7);
-        p = p * w + Vector512.Create(E6); p = p * w + Vector512.Create(E5); p = p * w + Vector512.Create(E4);
-        p = p * w + Vector512.Create(E3); p = p * w + Vector512.Create(E2); p = p * w + Vector512.Create(E1); p = p * w + Vector512<float>.One;
+        p = Vector512.FusedMultiplyAdd(p, w, Vector512.Create(E6)); p = Vector512.FusedMultiplyAdd(p, w, Vector512.Create(E5)); p = Vector512.FusedMultiplyAdd(p, w, Vector512.Create(E4));
+        p = Vector512.FusedMultiplyAdd(p, w, Vector512.Create(E3)); p = Vector512.FusedMultiplyAdd(p, w, Vector512.Create(E2)); p = Vector512.FusedMultiplyAdd(p, w, Vector512.Create(E1)); p = Vector512.FusedMultiplyAdd(p, w, Vector512<float>.One);
         return Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(w), Vector512.Create(ExpM1Split)), w * p, Exp(w) - Vector512<float>.One);
     }
 
@@ -284,8 +284,8 @@ internal static partial class SpecialMath
         Vector512<float> ah = (a.AsUInt32() & Vector512.Create(HighBits)).AsSingle();
         Vector512<float> d = Vector512.Create(k) * (a - ah) * (a + ah);
         Vector512<float> q = Vector512.Create(-1f / 120);
-        q = q * d + Vector512.Create(1f / 24); q = q * d - Vector512.Create(1f / 6); q = q * d + Vector512.Create(0.5f);
-        q = q * d - Vector512<float>.One; q = q * d + Vector512<float>.One;
+        q = Vector512.FusedMultiplyAdd(q, d, Vector512.Create(1f / 24)); q = Vector512.FusedMultiplyAdd(q, d, Vector512.Create(-(1f / 6))); q = Vector512.FusedMultiplyAdd(q, d, Vector512.Create(0.5f));
+        q = Vector512.FusedMultiplyAdd(q, d, -Vector512<float>.One); q = Vector512.FusedMultiplyAdd(q, d, Vector512<float>.One);
         return Exp(Vector512.Create(-k) * ah * ah) * q;
     }
 
@@ -293,8 +293,8 @@ internal static partial class SpecialMath
     private static Vector512<float> ErfSmall(Vector512<float> z)
     {
         Vector512<float> s = z * z, p = Vector512.Create(P5);
-        p = p * s + Vector512.Create(P4); p = p * s + Vector512.Create(P3); p = p * s + Vector512.Create(P2);
-        p = p * s + Vector512.Create(P1); p = p * s + Vector512.Create(P0);
+        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(P4)); p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(P3)); p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(P2));
+        p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(P1)); p = Vector512.FusedMultiplyAdd(p, s, Vector512.Create(P0));
         return z * p;
     }
 
@@ -302,8 +302,8 @@ internal static partial class SpecialMath
     private static Vector512<float> ErfcLarge(Vector512<float> z, Vector512<float> e)
     {
         Vector512<float> t = Vector512<float>.One / (Vector512<float>.One + Vector512.Create(T) * z), q = Vector512.Create(Q7);
-        q = q * t + Vector512.Create(Q6); q = q * t + Vector512.Create(Q5); q = q * t + Vector512.Create(Q4); q = q * t + Vector512.Create(Q3);
-        q = q * t + Vector512.Create(Q2); q = q * t + Vector512.Create(Q1); q = q * t + Vector512.Create(Q0);
+        q = Vector512.FusedMultiplyAdd(q, t, Vector512.Create(Q6)); q = Vector512.FusedMultiplyAdd(q, t, Vector512.Create(Q5)); q = Vector512.FusedMultiplyAdd(q, t, Vector512.Create(Q4)); q = Vector512.FusedMultiplyAdd(q, t, Vector512.Create(Q3));
+        q = Vector512.FusedMultiplyAdd(q, t, Vector512.Create(Q2)); q = Vector512.FusedMultiplyAdd(q, t, Vector512.Create(Q1)); q = Vector512.FusedMultiplyAdd(q, t, Vector512.Create(Q0));
         return t * e * q;
     }
 
