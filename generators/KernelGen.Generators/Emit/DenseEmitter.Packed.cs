@@ -78,9 +78,10 @@ internal sealed partial class DenseEmitter
     /// outputs instead: panel by panel, each panel read by every row block while it sits in L2.</summary>
     private const int PackedPanelsOuterBytes = 512 * 1024;
 
-    /// <summary>The invocation of the packed kernel for the rows [r0, r0 + rows) of a chunk (Infer_ walk).</summary>
+    /// <summary>The invocation of the packed kernel for the rows [r0, r0 + rows) of a chunk (Infer_ walk); a node with a batch norm
+    /// folded in (its folded kernel) never has a PReLU fused, so α goes only to the node's own kernel.</summary>
     public static string PackedCall(Node node, string kernelName, VectorTarget t, string input, string output)
-        => $"{kernelName}_Packed_{t.Suffix}({input}, {RefAt("f", PackedConst(node))}, {(kernelName == node.KernelName ? AlphaArgument(node) : string.Empty)}{output}, rows)";
+        => $"{kernelName}_Packed_{t.Suffix}({input}, {RefAt("f", PackedConst(node))}, {AlphaArgument(node)}{output}, rows)";
 
     /// <summary>
     /// Predict's forward: y = f(x·Wᵀ + b) as outer products over the packed weights (WeightPacking: bias, then panels of

@@ -61,7 +61,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
     public override string ForwardCall(VectorTarget t, string input, string train, string drop, bool rowOffset = false)
     {
         Node n = Node;
-        string y = RefAt("ws", rowOffset ? $"{OutputConst(n)} + r0 * {Int(n.Outputs)}" : OutputConst(n));
+        string y = RefAt("ws", rowOffset ? $"{n.OutputConst} + r0 * {Int(n.Outputs)}" : n.OutputConst);
         // Training (not the inference walk's canonical fallback, which passes rowOffset): the outer-product kernel over the
         // packed weights, which the optimizer's update writes (or RepackTraining rebuilds); the scalar width reads the canonical layout.
         // A node keeping f′ (GELU, SiLU fused) or a fused PReLU's pre-activation writes it in training; inference passes a null
@@ -77,9 +77,6 @@ internal sealed partial class DenseEmitter : LayerEmitter
     /// PReLU's pre-activation goes, or empty when the node keeps none).</summary>
     private string CanonicalForward(VectorTarget t, string input, string y, string fd, string count)
         => $"{Node.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", Node.WConst)}, {(Node.Layer.Bias ? RefAt("p", Node.BConst) + ", " : string.Empty)}{AlphaArgument(Node)}{y}, {(fd.Length > 0 ? fd + ", " : string.Empty)}{count})";
-
-    /// <summary>The view the forward writes its result into: the fused PReLU's output, else the node's own.</summary>
-    internal static string OutputConst(Node n) => n.FusedPReLU?.YConst ?? n.YConst;
 
     /// <summary>The fused PReLU's α (its parameters) as the argument after the bias, or nothing.</summary>
     internal static string AlphaArgument(Node n) => n.FusedPReLU is Node pr ? RefAt("p", pr.WConst) + ", " : string.Empty;
@@ -127,7 +124,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
         Node? prev = n.Previous;
         string input(string r) => prev is null ? $"ref {VectorTarget.Unsafe}.Add(ref x, {r} * {Int(k)})" : RefAt("ws", $"{prev.YConst} + {r} * {Int(k)}");
         w.Open($"case {Int(forward)}:");
-        string yShare = RefAt("ws", $"{OutputConst(n)} + a * {Int(m)}");
+        string yShare = RefAt("ws", $"{n.OutputConst} + a * {Int(m)}");
         string fdShare = n.KeepsForBackward ? n.KeptArgument(false, $" + a * {Int(m)}") : string.Empty;
         string canonicalShare = CanonicalForward(t, input("a"), yShare, fdShare, "b - a") + ";";
         if (!t.IsScalar && IsTrainingPacked(n))
@@ -139,7 +136,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
             w.Open($"if (rows >= {TrainingPackedRowsConst})");
             w.Line($"(int q0, int q1) = WorkerPool.Range({Int(panels)}, part, parts);");
             string fd = n.KeepsForBackward ? n.KeptArgument(false) + ", " : string.Empty;
-            w.Line($"if (q0 < q1) {n.KernelName}_PackedPanels_{t.Suffix}({input("0")}, {RefAt("f", TrainingPackedConst(n))}, {AlphaArgument(n)}{RefAt("ws", OutputConst(n))}, {fd}rows, q0, q1);");
+            w.Line($"if (q0 < q1) {n.KernelName}_PackedPanels_{t.Suffix}({input("0")}, {RefAt("f", TrainingPackedConst(n))}, {AlphaArgument(n)}{RefAt("ws", n.OutputConst)}, {fd}rows, q0, q1);");
             w.Line("break;");
             w.Close();
         }

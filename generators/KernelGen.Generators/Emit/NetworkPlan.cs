@@ -111,6 +111,9 @@ internal sealed class Node
     /// <see cref="DerivativeSource"/> at the same element: the value itself where f′ was kept, else f′ from the output.</summary>
     public string FusedDerivative(Targets.VectorTarget t, string v) => KeepsDerivative ? v : NetworkPlan.DerivativeFromOutput(Activation, Alpha, t, v);
 
+    /// <summary>The workspace view the forward writes its result into: a fused PReLU's output, else the node's own.</summary>
+    public string OutputConst => FusedPReLU?.YConst ?? YConst;
+
     /// <summary>Whether the training forward writes a second array beside its output for the backward: f′ of a fused GELU or SiLU
     /// (<see cref="KeepsDerivative"/>), or a fused PReLU's pre-activation (<see cref="FusedPReLU"/>).</summary>
     public bool KeepsForBackward => KeepsDerivative || FusedPReLU is not null;

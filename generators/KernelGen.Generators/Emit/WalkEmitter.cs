@@ -118,7 +118,7 @@ internal static class WalkEmitter
                     continue;
                 }
                 // A dense layer with a PReLU fused writes the PReLU's output (its own holds nothing at inference).
-                string yn = RefAt("ws", $"{(n.IsDense ? DenseEmitter.OutputConst(n) : n.YConst)} + r0 * {Int(n.Outputs)}");
+                string yn = RefAt("ws", $"{n.OutputConst} + r0 * {Int(n.Outputs)}");
                 w.Line(DenseEmitter.IsPacked(n) && !t.IsScalar
                     ? $"{DenseEmitter.PackedCall(n, n.KernelName, t, Source(n), yn)}; // {n.Name}{(n.FusedPReLU is Node pr ? " + " + pr.Name + " PReLU" : string.Empty)} packed"
                     : ForwardCall(n, t, Source(n), "false", "false", rowOffset: true) + ";");
