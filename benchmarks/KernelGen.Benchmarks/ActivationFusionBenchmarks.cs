@@ -4,16 +4,6 @@ using BenchmarkDotNet.Configs;
 
 namespace KernelGen.Benchmarks;
 
-/// <summary>784→256 GELU→128 SiLU→10 (Adam): GELU and SiLU fused into the dense layers before them — the forward's epilogue writes
-/// f(z) and keeps f′(z) from the same evaluation, the next layer's dX multiplies by it.</summary>
-[Network(Inputs = 784, BatchSize = 256, Seed = 1)]
-[Dense(256, Init = Init.HeNormal)] [Activation(Act.GELU)]
-[Dense(128, Init = Init.HeNormal)] [Activation(Act.SiLU)]
-[Dense(10, Init = Init.XavierUniform)]
-[SoftmaxCrossEntropy]
-[Adam(LearningRate = 1e-3f)]
-public partial class GeluMlp;
-
 /// <summary><see cref="GeluMlp"/> as it ran before the fusion: an identity layer after each dense layer (fused into it, exact) leaves
 /// GELU and SiLU to stand-alone kernels — a forward pass and a backward pass of their own, on the calling thread, f′ evaluated again.</summary>
 [Network(Inputs = 784, BatchSize = 256, Seed = 1)]

@@ -1,24 +1,15 @@
 using System;
 using BenchmarkDotNet.Attributes;
 using KernelGen;
+using KernelGen.Benchmarks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace KernelGen.Peers;
 
-/// <summary>784→256 GELU→128 SiLU→10 (Adam): the network whose GELU and SiLU KernelGen fuses into the dense epilogue (f and f′
-/// from one evaluation, f′ kept for the backward) — the peers run them as separate operators.</summary>
-[Network(Inputs = 784, BatchSize = 256, Seed = 1)]
-[Dense(256, Init = Init.HeNormal)] [Activation(Act.GELU)]
-[Dense(128, Init = Init.HeNormal)] [Activation(Act.SiLU)]
-[Dense(10, Init = Init.XavierUniform)]
-[SoftmaxCrossEntropy]
-[Adam(LearningRate = 1e-3f)]
-public partial class GeluPeerMlp;
-
 /// <summary>
-/// <see cref="GeluPeerMlp"/> in TorchSharp (libtorch 2.10): Linear 784→256, GELU (exact, erf), Linear 256→128, SiLU, Linear
+/// <see cref="GeluMlp"/> in TorchSharp (libtorch 2.10): Linear 784→256, GELU (exact, erf), Linear 256→128, SiLU, Linear
 /// 128→10; Adam (η 1e-3, β 0.9/0.999, ε 1e-8, as KernelGen's defaults). Weights and biases copied from a KernelGen network.
 /// </summary>
 public sealed class TorchGeluMlp : TorchTwin
@@ -46,19 +37,19 @@ public sealed class TorchGeluMlp : TorchTwin
     }
 }
 
-/// <summary>Inference of <see cref="GeluPeerMlp"/> (softmax probabilities): KernelGen vs ONNX Runtime (KernelGen's export: GELU as
+/// <summary>Inference of <see cref="GeluMlp"/> (softmax probabilities): KernelGen vs ONNX Runtime (KernelGen's export: GELU as
 /// the exact erf form, SiLU as x·σ(x)) and TorchSharp.</summary>
 [Config(typeof(PeerConfig))]
 public class GeluPredictPeers : PredictPeersBase
 {
-    protected override IClassifier CreateNetwork(int rows) => new GeluPeerMlp(seed: 1, threads: 1);
+    protected override IClassifier CreateNetwork(int rows) => new GeluMlp(seed: 1, threads: 1);
     protected override TorchTwin CreateTwin(IClassifier net) => new TorchGeluMlp(net);
 }
 
-/// <summary>One training step of <see cref="GeluPeerMlp"/> (forward, loss, backward, Adam): KernelGen vs TorchSharp.</summary>
+/// <summary>One training step of <see cref="GeluMlp"/> (forward, loss, backward, Adam): KernelGen vs TorchSharp.</summary>
 [Config(typeof(PeerConfig))]
 public class GeluTrainStepPeers : TrainStepPeersBase
 {
-    protected override IClassifier CreateNetwork(int rows) => new GeluPeerMlp(seed: 1, threads: 1);
+    protected override IClassifier CreateNetwork(int rows) => new GeluMlp(seed: 1, threads: 1);
     protected override TorchTwin CreateTwin(IClassifier net) => new TorchGeluMlp(net);
 }

@@ -1,5 +1,6 @@
 using System;
 using BenchmarkDotNet.Running;
+using KernelGen.Benchmarks;
 using KernelGen.Cli.Networks;
 using static TorchSharp.torch;
 
@@ -34,9 +35,9 @@ public static class Program
         Console.WriteLine($"TorchSharp {TorchSharp.torch.__version__} vs KernelGen Predict, {Rows} rows: max |Δp| = {torch:E2}");
         Console.WriteLine($"ONNX Runtime {Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString()} (KernelGen's export) vs KernelGen Predict, {Rows} rows: max |Δp| = {ort:E2}");
         // The GELU/SiLU network: GeluPredictPeers, GeluTrainStepPeers and the gelu.* rows time the same function.
-        using var gelu = new GeluPeerMlp(seed: 6, threads: 1);
+        using var gelu = new GeluMlp(seed: 6, threads: 1);
         var (geluTorch, geluOrt) = Differences(gelu, new TorchGeluMlp(gelu), rng);
-        Console.WriteLine($"GeluPeerMlp: TorchSharp vs KernelGen Predict, {Rows} rows: max |Δp| = {geluTorch:E2}; ONNX Runtime: {geluOrt:E2}");
+        Console.WriteLine($"GeluMlp: TorchSharp vs KernelGen Predict, {Rows} rows: max |Δp| = {geluTorch:E2}; ONNX Runtime: {geluOrt:E2}");
         bool ok = Math.Max(Math.Max(torch, ort), Math.Max(geluTorch, geluOrt)) < 1e-5;
         Console.WriteLine(ok ? "peers check: OK" : "peers check: FAIL (the peer does not compute the same function)");
         return ok ? 0 : 1;

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
+using KernelGen.Benchmarks;
 using KernelGen.Cli.Networks;
 using static TorchSharp.torch;
 
@@ -20,7 +21,7 @@ namespace KernelGen.Peers;
 /// Prints compare.sh's raw lines: <c>IMPL OP BATCH MICROSECONDS</c> (tab-separated), <c>#</c> comments, and
 /// <c>IMPL managed_bytes.OP BATCH BYTES</c> (managed bytes allocated per call, native allocations not counted).
 /// KernelGen is timed in this process too (<c>kernelgen_peers</c>), for reference only: compare.sh's KernelGen column
-/// comes from <c>kernelgen compare</c>. Then the GELU/SiLU network (<see cref="GeluPeerMlp"/>) the same way, rows
+/// comes from <c>kernelgen compare</c>. Then the GELU/SiLU network (<see cref="GeluMlp"/>) the same way, rows
 /// <c>gelu.predict</c> and <c>gelu.train_step</c>, whose KernelGen figures (<c>kernelgen</c>) are timed here.
 /// </summary>
 internal static class TimeCommand
@@ -97,13 +98,13 @@ internal static class TimeCommand
             }
         }
 
-        // The GELU/SiLU network (GeluPeerMlp: KernelGen fuses both into the dense epilogue), KernelGen timed here too.
+        // The GELU/SiLU network (GeluMlp: KernelGen fuses both into the dense epilogue), KernelGen timed here too.
         for (int pass = 0; pass < 2; pass++)
         foreach (int rows in PredictRows)
         {
-            using var net = new GeluPeerMlp(seed: 1, threads: 1);
+            using var net = new GeluMlp(seed: 1, threads: 1);
             var rng = new Random(4);
-            float[] inputs = new float[rows * GeluPeerMlp.InputSize], outputs = new float[rows * GeluPeerMlp.OutputSize], kernelgen = new float[outputs.Length];
+            float[] inputs = new float[rows * GeluMlp.InputSize], outputs = new float[rows * GeluMlp.OutputSize], kernelgen = new float[outputs.Length];
             int[] labels = new int[rows];
             for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(rng.NextDouble() * 2 - 1);
             for (int i = 0; i < labels.Length; i++) labels[i] = rng.Next(10);
@@ -123,9 +124,9 @@ internal static class TimeCommand
                 {
                     double worst = TimeOrt(net, inputs, rows, "gelu.", kernelgen, timer, Best);
                     worstOrt = Math.Max(worstOrt, worst);
-                    if (worst >= Tolerance) ortWhy = $"its Predict differs from KernelGen's on GeluPeerMlp at {rows} rows (max |Δp| = {worst:E2} ≥ {Tolerance:E0})";
+                    if (worst >= Tolerance) ortWhy = $"its Predict differs from KernelGen's on GeluMlp at {rows} rows (max |Δp| = {worst:E2} ≥ {Tolerance:E0})";
                 }
-                catch (Exception e) { ortWhy = $"failed on GeluPeerMlp at {rows} rows ({Reason(e)})"; }
+                catch (Exception e) { ortWhy = $"failed on GeluMlp at {rows} rows ({Reason(e)})"; }
             }
             if (torchWhy == null)
             {
@@ -134,9 +135,9 @@ internal static class TimeCommand
                     using var twin = new TorchGeluMlp(net);
                     double worst = TimeTorch(twin, inputs, labels, rows, "gelu.", kernelgen, timer, Best, train);
                     worstTorch = Math.Max(worstTorch, worst);
-                    if (worst >= Tolerance) torchWhy = $"its Predict differs from KernelGen's on GeluPeerMlp at {rows} rows (max |Δp| = {worst:E2} ≥ {Tolerance:E0})";
+                    if (worst >= Tolerance) torchWhy = $"its Predict differs from KernelGen's on GeluMlp at {rows} rows (max |Δp| = {worst:E2} ≥ {Tolerance:E0})";
                 }
-                catch (Exception e) { torchWhy = $"failed on GeluPeerMlp at {rows} rows ({Reason(e)})"; }
+                catch (Exception e) { torchWhy = $"failed on GeluMlp at {rows} rows ({Reason(e)})"; }
             }
         }
         foreach (var ((impl, op, batch), value) in best)

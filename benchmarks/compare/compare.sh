@@ -9,7 +9,7 @@
 #   - kernelgen compare       : FashionMlp TrainStep / Predict and every dense layer's GEMMs (src/KernelGen.Cli/CompareCommand.cs)
 #   - KernelGen.Peers time    : ONNX Runtime 1.32 Predict (KernelGen's ONNX export) and TorchSharp 0.107 Predict and TrainStep,
 #                               each checked against KernelGen's Predict (1e-5) first (benchmarks/KernelGen.Peers/TimeCommand.cs)
-#                               — and the same for GeluPeerMlp (GELU/SiLU; rows gelu.*, KernelGen timed in that process)
+#                               — and the same for GeluMlp (GELU/SiLU; rows gelu.*, KernelGen timed in that process)
 #   - torch_fashion.py        : the identical network in PyTorch (Debian python3-torch, torch.set_num_threads(1))
 #   - gemm.c                  : the same GEMM shapes through OpenBLAS cblas_sgemm and oneDNN dnnl_sgemm, and a triad (GB/s)
 # then prints one table of microseconds and ratios (peer µs / KernelGen µs: above 1 means KernelGen is faster), with
@@ -190,7 +190,7 @@ for impl in ("kernelgen_peers", "onnxruntime", "torchsharp"):
     parts = [f"{op} " + "/".join(f"{v:.0f}" for _, v in sorted(d.items())) for (i, op), d in sorted(nbytes.items()) if i == impl]
     if parts: print(f"# managed bytes allocated per call, {'kernelgen (peers process)' if impl == 'kernelgen_peers' else impl}: " + "; ".join(parts))
 if any(op.startswith("gelu.") for op, _ in us):
-    print("# gelu.*: GeluPeerMlp 784-256 GELU-128 SiLU-10, Adam (KernelGen fuses GELU and SiLU into the dense epilogue), timed in the")
+    print("# gelu.*: GeluMlp 784-256 GELU-128 SiLU-10, Adam (KernelGen fuses GELU and SiLU into the dense epilogue), timed in the")
     print("#   .NET peers' process, KernelGen included; PyTorch (torch_fashion.py) has no GELU twin: n/a")
 print("# ratio ×peer = peer µs / KernelGen µs (> 1: KernelGen faster); n/a: no such row (batch norm cannot train on one row;")
 print("#   ONNX Runtime is inference only; the BLAS libraries run only the GEMMs; PyTorch/TorchSharp rows are whole-network);")
