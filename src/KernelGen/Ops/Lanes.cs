@@ -30,6 +30,20 @@ public static class Lanes
         return v.ToScalar();
     }
 
+    /// <summary>
+    /// Floats from <paramref name="x"/> to the first address that is a multiple of <paramref name="lanes"/> floats (0 when
+    /// <paramref name="x"/> is already there): where the dW kernels start their blocks of k so that their vector loads of a
+    /// caller's array (aligned to 8 or 16 bytes only) do not straddle two cache lines — measured on Intel Xeon (Emerald Rapids),
+    /// such loads made the first layer's dW kernel 14–16 % slower. A hint only: any value in [0, lanes) gives the same result,
+    /// so an array the GC moves meanwhile costs speed, never correctness.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe nint Lead(ref float x, int lanes)
+    {
+        nuint floats = (nuint)Unsafe.AsPointer(ref x) / sizeof(float);
+        return (nint)(((nuint)lanes - floats % (nuint)lanes) % (nuint)lanes);
+    }
+
     /// <summary>sign(v): 1, −1, or 0 for ±0 (and NaN), the subgradient L1 decay uses.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sign(float v) => v > 0f ? 1f : v < 0f ? -1f : 0f;

@@ -43,6 +43,8 @@ public static class Networks
         new("FusedNormGeluNet", isa => new FusedNormGeluNet(isa: isa), FusedNormGeluNet.Info),
         // PReLU fused into the dense epilogue (α per unit; the pre-activation kept for its backward).
         new("FusedPReLUNet", isa => new FusedPReLUNet(isa: isa), FusedPReLUNet.Info),
+        // The first layer's dW blocks start at the inputs' first aligned column, edges after them (InputAlignmentTests).
+        new("ShiftedDwNet", isa => new ShiftedDwNet(isa: isa), ShiftedDwNet.Info),
     };
 
     public static readonly Isa[] Widths = { Isa.Scalar, Isa.Vector128, Isa.Vector256, Isa.Vector512 };
