@@ -72,7 +72,8 @@ internal sealed partial class DenseEmitter
             }
             w.Line("// Blocks of k outer, the share's output tiles inner: the block of x stays in L1 while dz streams past it.");
             bool rowBlocked = RowBlocked(node, t);
-            if (AlignsBlocks(node, t)) w.Line($"nint lead = Lanes.Lead(ref x, {Int(lanes)}); // columns before x's first {Int(lanes * sizeof(float))}-byte-aligned one");
+            if (AlignsBlocks(node, t))
+                w.Line($"nint lead = rows >= {Int(AlignedBlockRows)} ? Lanes.Lead(ref x, {Int(lanes)}) : 0; // columns before x's first {Int(lanes * sizeof(float))}-byte-aligned one (from {Int(AlignedBlockRows)} rows)");
             if (rowBlocked)
             {
                 w.Line($"// Blocks of {Int(DwRowBlock)} rows outermost (BatchSize {Int(node.Plan.Spec.BatchSize)}): a block of x (≤ {Int(DwRowBlock)} rows × {Int(vectorBlock * lanes * sizeof(float))} B) still fits L1. Each block");
@@ -85,10 +86,10 @@ internal sealed partial class DenseEmitter
             {
                 // Every row of x starts at the same place within a vector (k is whole vectors): the blocks start at x's first
                 // aligned column, so that no load straddles two cache lines (a caller's array is aligned to 8 or 16 bytes only;
-                // on Intel such loads made the first layer's dW 14–16 % slower). The columns before it and after the last whole
-                // vector are covered by the first and the last vector of k, after the blocks (overlapping: the same FMA chain
-                // over every row, so the lanes both compute get the same value).
-                w.Line($"nint k = lead; // 0 where x is aligned (the workspace): the blocks as they would be without the shift");
+                // on Intel, at 128 rows, such loads made the first layer's dW 5–7 % slower; see AlignedBlockRows). The columns
+                // before it and after the last whole vector are covered by the first and the last vector of k, after the blocks
+                // (overlapping: the same FMA chain over every row, so the lanes both compute get the same value).
+                w.Line($"nint k = lead; // 0 where x is aligned (the workspace) or rows are few: the blocks as they would be without the shift");
                 w.Open($"for (; k <= {Int(k - vectorBlock * lanes)}; k += {Int(vectorBlock * lanes)})");
                 Outputs(vectorBlock, "k");
                 w.Close();
@@ -156,6 +157,15 @@ internal sealed partial class DenseEmitter
     /// so every row of x is aligned alike, and at least two blocks, so the two extra single vectors at the edges stay a small share.</summary>
     private static bool AlignsBlocks(Node node, VectorTarget t)
         => !t.IsScalar && node.Inputs % t.Lanes == 0 && node.Inputs / t.Lanes >= 2 * t.Tiles.KVectors;
+
+    /// <summary>
+    /// Rows from which the blocks start at x's aligned column. What a misaligned x costs is one more cache line per row of a
+    /// block (5 for 4 AVX-512 vectors): 128 rows of it no longer fit L1 beside dz's lines. What the shift costs is dW stores
+    /// (and, row-blocked, reloads) across two lines, once per tile. Measured on Intel Xeon (Emerald Rapids), the 784 → 256 dW
+    /// kernel with x 16 bytes past a line, µs shifted vs not: 16 rows 47.5 vs 41.8, 32 rows 86.8 vs 81.0, 64 rows 166 vs 166,
+    /// 128 rows 341 vs 360.
+    /// </summary>
+    private const int AlignedBlockRows = 64;
 
     /// <summary>One register tile of dW: <paramref name="outputs"/> outputs × the vectors of k starting at the columns
     /// <paramref name="columns"/> (consecutive in a block; the first and the last vector of k for the edges of a shifted kernel).</summary>
