@@ -71,8 +71,8 @@ internal sealed partial class DenseEmitter
                 }
             }
             w.Line("// Blocks of k outer, the share's output tiles inner: the block of x stays in L1 while dz streams past it.");
-            bool rowBlocked = RowBlocked(node, t);
-            if (AlignsBlocks(node, t))
+            bool rowBlocked = RowBlocked(node, t), shifted = AlignsBlocks(node, t);
+            if (shifted)
                 w.Line($"nint lead = rows >= {Int(AlignedBlockRows)} ? Lanes.Lead(ref x, {Int(lanes)}) : 0; // columns before x's first {Int(lanes * sizeof(float))}-byte-aligned one (from {Int(AlignedBlockRows)} rows)");
             if (rowBlocked)
             {
@@ -82,7 +82,7 @@ internal sealed partial class DenseEmitter
                 w.Line($"nint r1 = rows - r0 < {Int(DwRowBlock)} ? rows : r0 + {Int(DwRowBlock)};");
                 w.Line("bool first = r0 == 0, last = r1 == rows;");
             }
-            if (AlignsBlocks(node, t))
+            if (shifted)
             {
                 // Every row of x starts at the same place within a vector (k is whole vectors): the blocks start at x's first
                 // aligned column, so that no load straddles two cache lines (a caller's array is aligned to 8 or 16 bytes only;

@@ -35,8 +35,8 @@ public static class Lanes
     /// <paramref name="x"/> is already there): where the dW kernels start their blocks of k so that their vector loads of a
     /// caller's array (aligned to 8 or 16 bytes only) do not straddle two cache lines — measured on Intel Xeon (Emerald Rapids),
     /// at 128 rows they made the first layer's dW kernel 5–7 % slower (a block of x spans one more line per row and no longer
-    /// fits L1). A hint only: any value in [0, lanes) gives the same result,
-    /// so an array the GC moves meanwhile costs speed, never correctness.
+    /// fits L1). A hint only: any value in [0, lanes) gives the same result, so an array the GC moves meanwhile costs speed,
+    /// never correctness.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe nint Lead(ref float x, int lanes)
