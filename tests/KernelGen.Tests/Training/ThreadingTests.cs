@@ -85,7 +85,7 @@ public class ThreadingTests
             int[] y = Enumerable.Range(0, batch).Select(_ => r.Next(net.Info.Outputs)).ToArray();
             for (int s = 0; s < steps; s++)
             {
-                // Some partial batches (other row splits), and 15 rows: the canonical kernels (under PackedTrainingRows), whose larger phases still
+                // Some partial batches (other row splits), and 15 rows: the canonical kernels (under 16 rows), whose larger phases still
                 // split (ThreadNet's GELU layer: 15 × 257 × 131 × 2 ≥ 1 MFLOP), so each thread writes its rows' kept f′.
                 int rows = s % 5 == 4 ? batch - 3 - s % 7 : s % 5 == 2 ? 15 : batch;
                 net.TrainStep(x.AsSpan(0, rows * net.Info.Inputs), y.AsSpan(0, rows));
