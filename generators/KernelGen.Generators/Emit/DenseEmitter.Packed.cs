@@ -47,6 +47,12 @@ internal sealed partial class DenseEmitter
     /// The training forward runs the packed kernel from this many rows (the whole batch's, so the choice does not depend on
     /// the threads): below it, packing W after every update (≈ 25 µs for 784 × 256 on Zen 5) costs more than the outer
     /// products save over the canonical kernel (measured: TrainStep of one row 47 → 75 µs when always packed; 32 rows even).
+    /// On Intel Emerald Rapids, where FashionMlp's update (3.8 MB) comes from L3 and the packing costs twice what it does in
+    /// L2, one thread would be better served by the canonical kernels up to 47 rows (TrainStep 304 / 415 / 477 µs against
+    /// 338 / 430 / 494 packed at 16 / 32 / 40 rows), but two threads lose more than one gains (32 rows: 327 µs canonical
+    /// against 254 packed — the packed forward and the packing split by output panels, each thread reading half of W; the
+    /// canonical forward splits by rows, each thread reading all of it), and the choice may not depend on the thread count
+    /// (results are the same bits for any count): 16 stays.
     /// </summary>
     public const int TrainingPackedRows = 16;
 
