@@ -16,7 +16,7 @@ cat > "$work/jit/jit.csproj" <<XML
 </Project>
 XML
 dotnet restore "$work/jit/jit.csproj" --packages "$work/packages" -v q >/dev/null
-altjit=$(find "$work/packages" -name libclrjit_universal_arm64_x64.so | head -n 1)
+altjit=$(find "$work/packages" -name libclrjit_universal_arm64_x64.so -print -quit)
 [ -n "$altjit" ] || { echo "arm64-disasm: libclrjit_universal_arm64_x64.so not found for runtime $runtime"; exit 1; }
 dotnet publish "$root/src/KernelGen.Cli/KernelGen.Cli.csproj" -c Release -p:SelfContainedLinux=true -o "$work/app" --nologo -v q
 cp "$altjit" "$work/app/"

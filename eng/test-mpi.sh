@@ -14,7 +14,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-if ! command -v mpirun >/dev/null || ! { ldconfig -p 2>/dev/null | grep -q 'libmpi\.so\.40' || compgen -G '/usr/lib/*/libmpi.so.40' >/dev/null; }; then
+if ! command -v mpirun >/dev/null || ! { grep -q 'libmpi\.so\.40' <<<"$(ldconfig -p 2>/dev/null)" || compgen -G '/usr/lib/*/libmpi.so.40' >/dev/null; }; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing Open MPI"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openmpi-bin libopenmpi-dev) >/dev/null || { echo "FAIL: could not install Open MPI"; exit 1; }

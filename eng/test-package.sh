@@ -24,9 +24,13 @@ for tag in '<license type="expression">MIT</license>' '<icon>icon.png</icon>' '<
            '<projectUrl>https://' '<releaseNotes>' '<repository type="git" url="https://' 'commit="' "<version>$version</version>"; do
   grep -qF "$tag" <<<"$nuspec" || fail "the .nuspec lacks $tag"
 done
-unzip -p "$nupkg" README.md | grep -qE '\]\((docs|LICENSE|CHANGELOG)' && fail "the package README has relative links"
+# Listings are read into variables before grep -q: under pipefail, grep -q leaving early would SIGPIPE the writer and
+# fail (or, after &&, silently pass) the check depending on timing.
+readme=$(unzip -p "$nupkg" README.md)
+grep -qE '\]\((docs|LICENSE|CHANGELOG)' <<<"$readme" && fail "the package README has relative links"
 [ -f "$work/feed/KernelGen.$version.snupkg" ] || fail "no symbol package (.snupkg)"
-unzip -Z1 "$work/feed/KernelGen.$version.snupkg" | grep -qx lib/net10.0/KernelGen.pdb || fail "the .snupkg lacks KernelGen.pdb"
+symbols=$(unzip -Z1 "$work/feed/KernelGen.$version.snupkg")
+grep -qx lib/net10.0/KernelGen.pdb <<<"$symbols" || fail "the .snupkg lacks KernelGen.pdb"
 echo "package check: files, .nuspec metadata (licence, icon, readme, project/repository URL and commit, release notes) and symbols OK"
 cp -r "$root/tests/PackageConsumer" "$work/consumer"
 cat > "$work/consumer/nuget.config" <<XML
@@ -56,4 +60,5 @@ fi
 echo "--- the CLI as a .NET tool from the same feed"
 dotnet pack "$root/src/KernelGen.Cli/KernelGen.Cli.csproj" -c Release -p:VersionSuffix="$suffix" -o "$work/feed" --nologo -v q
 dotnet tool install KernelGen.Cli --version "$version" --tool-path "$work/tool" --add-source "$work/feed" > /dev/null
-"$work/tool/kernelgen" info | head -n 2
+info=$("$work/tool/kernelgen" info)
+head -n 2 <<<"$info"

@@ -41,7 +41,7 @@ py=/usr/bin/python3   # Debian's python, the one python3-torch installs into
 # 1. Debian packages.
 need=()
 for p in python3-torch libopenblas-dev libdnnl-dev gcc util-linux; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+  grep -q "install ok installed" <<<"$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "compare.sh: installing ${need[*]}" >&2
