@@ -23,8 +23,8 @@ if ! command -v bochs-bin >/dev/null || ! command -v genisoimage >/dev/null || [
 fi
 gcc -O2 -o ptyrun "$here/ptyrun.c" -lutil
 if [ ! -f vmlinuz ] || [ ! -x bbx/bin/busybox ]; then
-  KPKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-  if [ -z "$KPKG" ]; then apt-get update -qq; KPKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}'); fi
+  KPKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ && !n++ {print $2}')
+  if [ -z "$KPKG" ]; then apt-get update -qq; KPKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ && !n++ {print $2}'); fi
   apt-get download "$KPKG" busybox-static 2>/dev/null
   rm -rf boot && dpkg-deb --fsys-tarfile "${KPKG}"_*.deb | tar -x --wildcards './boot/vmlinuz-*'
   mv boot/vmlinuz-* vmlinuz
