@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using KernelGen.Data;
@@ -34,6 +35,7 @@ public sealed unsafe class DistributedTrainer<TNet> : ITrainingGroup, IDisposabl
     private readonly int parameterCount;
     private float* buffer; // [gradients × rows | loss × rows | rows], 64-byte aligned
     private readonly int bufferLength;
+    private readonly (int Layer, int Offset, int Length)[] parameterTensors; // what the update's finite check reads, less the frozen layers'
 
     /// <summary>The network of this rank.</summary>
     public TNet Network { get; }
@@ -65,6 +67,10 @@ public sealed unsafe class DistributedTrainer<TNet> : ITrainingGroup, IDisposabl
         CheckSameMode(synchronisedBatchNorm);
         SynchronisedBatchNorm = synchronisedBatchNorm && network is ISynchronisedBatchNorm;
         parameterCount = network.Parameters.Length;
+        var tensors = new List<(int, int, int)>();
+        foreach (TensorInfo t in network.Info.Tensors)
+            if (t.Block == TensorBlock.Parameters) tensors.Add((t.Layer, t.Offset, t.Length));
+        parameterTensors = tensors.ToArray();
         bufferLength = parameterCount + 2;
         buffer = (float*)NativeMemory.AlignedAlloc((nuint)bufferLength * sizeof(float), 64);
         BroadcastState();
@@ -159,9 +165,18 @@ public sealed unsafe class DistributedTrainer<TNet> : ITrainingGroup, IDisposabl
         float globalLoss = staged[parameterCount] / total;
         Scale(staged[..parameterCount], g, 1f / total);
         if (!float.IsFinite(globalLoss)) return globalLoss;
-        if (!Guard.AllFinite(g)) return float.NaN; // the update would write ±∞ or NaN (ApplyUpdate would throw)
+        if (!UpdatedGradientsFinite(g)) return float.NaN; // the update would write ±∞ or NaN (ApplyUpdate would throw)
         Network.ApplyUpdate();
         return globalLoss;
+    }
+
+    /// <summary>Whether the gradients the update uses are finite: a frozen layer's are dropped by the update and do not count
+    /// (as in TrainStep and ApplyUpdate). Every rank holds the same reduced gradients: with the same layers frozen, all decide alike.</summary>
+    private bool UpdatedGradientsFinite(ReadOnlySpan<float> g)
+    {
+        foreach ((int layer, int offset, int length) in parameterTensors) // precomputed: TensorInfo.Length enumerates the shape
+            if (!Network.IsFrozen(layer) && !Guard.AllFinite(g.Slice(offset, length))) return false;
+        return true;
     }
 
     /// <summary>

@@ -144,7 +144,7 @@ public static class Program
         float[] saved = net.Parameters.ToArray();
         long stepBefore = net.Step;
         TensorInfo w1 = net.Info.Tensors.Single(t => t.Name == "fc1.weight"), b1 = net.Info.Tensors.Single(t => t.Name == "fc1.bias");
-        TensorInfo w2 = net.Info.Tensors.Single(t => t.Name == "fc2.weight");
+        TensorInfo w2 = net.Info.Tensors.Single(t => t.Name == "fc2.weight"), b2 = net.Info.Tensors.Single(t => t.Name == "fc2.bias");
         foreach (ref float v in net.Parameters.Slice(w1.Offset, w1.Length)) v *= 1e-41f;
         net.Parameters.Slice(b1.Offset, b1.Length).Clear();
         foreach (ref float v in net.Parameters.Slice(w2.Offset, w2.Length)) v *= 1e11f;
@@ -155,6 +155,16 @@ public static class Program
             Fail($"a step whose gradients overflow returned {overflow}, not NaN");
         if (!scaled.AsSpan().SequenceEqual(net.Parameters) || net.Step != stepBefore)
             Fail("a step whose gradients overflow changed the parameters or the step");
+        // The same with fc1 frozen: its overflowed gradient is dropped by the update, which goes on (as TrainStep and ApplyUpdate).
+        net.SetFrozen(w1.Layer);
+        float frozen = trainer.Step(huge.AsSpan(mpi.Rank * b * inputs, b * inputs), y.AsSpan(mpi.Rank * b, b));
+        if (!float.IsFinite(frozen) || net.Step != stepBefore + 1
+            || !scaled.AsSpan(w1.Offset, w1.Length).SequenceEqual(net.Parameters.Slice(w1.Offset, w1.Length))
+            || !scaled.AsSpan(b1.Offset, b1.Length).SequenceEqual(net.Parameters.Slice(b1.Offset, b1.Length))
+            || scaled.AsSpan(b2.Offset, b2.Length).SequenceEqual(net.Parameters.Slice(b2.Offset, b2.Length))) // fc2.weight × 1e11: too large to move
+            Fail($"a step whose only non-finite gradients are a frozen layer's returned {frozen}, step {net.Step - stepBefore}, or did not update the rest");
+        net.SetFrozen(w1.Layer, false);
+        net.Step = stepBefore;
         saved.CopyTo(net.Parameters);
 
         // Evaluate over shards = one rank's Evaluate over all rows; shards are disjoint, cover the rows, reshuffle per epoch.

@@ -75,8 +75,8 @@ internal sealed partial class DenseEmitter : LayerEmitter
 
     /// <summary>The canonical forward kernel's call on <paramref name="count"/> rows (<paramref name="fd"/>: where f′ or the fused
     /// PReLU's pre-activation goes, or empty when the node keeps none).</summary>
-    private string CanonicalForward(VectorTarget t, string input, string y, string fd, string count)
-        => $"{Node.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", Node.WConst)}, {(Node.Layer.Bias ? RefAt("p", Node.BConst) + ", " : string.Empty)}{AlphaArgument(Node)}{y}, {(fd.Length > 0 ? fd + ", " : string.Empty)}{count})";
+    private string CanonicalForward(VectorTarget t, string input, string y, string fd, string count, string share = "")
+        => $"{Node.KernelName}_Forward_{t.Suffix}({input}, {RefAt("p", Node.WConst)}, {(Node.Layer.Bias ? RefAt("p", Node.BConst) + ", " : string.Empty)}{AlphaArgument(Node)}{y}, {(fd.Length > 0 ? fd + ", " : string.Empty)}{count}{(share.Length > 0 ? ", " + share : string.Empty)})";
 
     /// <summary>The fused PReLU's α (its parameters) as the argument after the bias, or nothing.</summary>
     internal static string AlphaArgument(Node n) => n.FusedPReLU is Node pr ? RefAt("p", pr.WConst) + ", " : string.Empty;
@@ -140,6 +140,12 @@ internal sealed partial class DenseEmitter : LayerEmitter
             w.Line("break;");
             w.Close();
         }
+        // Canonical: a layer wider than the batch splits its outputs (each thread reads its share of W and all of x, rather
+        // than all of W and its share of x: less to read when outputs > rows), else its rows.
+        w.Open($"if (rows < {Int(m)})");
+        w.Line(CanonicalForward(t, input("0"), RefAt("ws", n.OutputConst), n.KeepsForBackward ? n.KeptArgument(false) : string.Empty, "rows", "part, parts") + ";");
+        w.Line("break;");
+        w.Close();
         w.Line("(int a, int b) = WorkerPool.Rows(rows, part, parts);");
         w.Line($"if (a < b) {canonicalShare}");
         w.Line("break;");
@@ -246,13 +252,15 @@ internal sealed partial class DenseEmitter : LayerEmitter
         string kept = prelu ? "the pre-activation (the PReLU backward's input)" : $"{node.Activation}′ at the pre-activation";
         w.Line($"// x: [rows × {Int(k)}], w: [{Int(n)} × {Int(k)}], {(bias ? $"b: [{Int(n)}], " : string.Empty)}{(prelu ? $"alpha: [{Int(n)}], " : string.Empty)}y: [rows × {Int(n)}]"
             + (keep ? $", fd: [rows × {Int(n)}] {kept} for the backward (training; a null reference keeps nothing)." : "."));
+        w.Line($"// part / parts: this call's share of the outputs, for every row (threads splitting a layer wider than the batch); each");
+        w.Line("// output is the same dot product whatever the share, so the bits do not depend on it.");
         w.Line(Aggressive);
         string alphaP = prelu ? "ref float alpha, " : string.Empty, alphaA = prelu ? "ref alpha, " : string.Empty;
-        w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float w, {(bias ? "ref float b, " : string.Empty)}{alphaP}ref float y, {(keep ? "ref float fd, " : string.Empty)}int rows)");
+        w.Open($"private static void {node.KernelName}_Forward_{t.Suffix}(ref float x, ref float w, {(bias ? "ref float b, " : string.Empty)}{alphaP}ref float y, {(keep ? "ref float fd, " : string.Empty)}int rows, int part = 0, int parts = 1)");
         if (!t.IsScalar && k < lanes)
         {
             w.Line($"// {Int(k)} inputs < {Int(lanes)} lanes: the scalar body does this layer.");
-            w.Line($"{node.KernelName}_Forward_Scalar(ref x, ref w, {(bias ? "ref b, " : string.Empty)}{alphaA}ref y, {(keep ? "ref fd, " : string.Empty)}rows);");
+            w.Line($"{node.KernelName}_Forward_Scalar(ref x, ref w, {(bias ? "ref b, " : string.Empty)}{alphaA}ref y, {(keep ? "ref fd, " : string.Empty)}rows, part, parts);");
             w.Close();
             w.Line();
             return;
@@ -260,8 +268,9 @@ internal sealed partial class DenseEmitter : LayerEmitter
         if (t.IsScalar)
         {
             if (keep) w.Line($"bool keep = !{VectorTarget.Unsafe}.IsNullRef(ref fd);");
+            w.Line($"(int o0, int o1) = parts == 1 ? (0, {Int(n)}) : global::KernelGen.Runtime.WorkerPool.Range({Int(n)}, part, parts);");
             w.Open("for (nint r = 0; r < rows; r++)");
-            w.Open($"for (nint o = 0; o < {Int(n)}; o++)");
+            w.Open("for (nint o = o0; o < o1; o++)");
             w.Line($"float s = {(bias ? VectorTarget.At("b", "o") : "0f")};");
             w.Line($"for (nint i = 0; i < {Int(k)}; i++) s += {VectorTarget.At("x", $"r * {Int(k)} + i")} * {VectorTarget.At("w", $"o * {Int(k)} + i")};");
             if (prelu)
@@ -295,16 +304,29 @@ internal sealed partial class DenseEmitter : LayerEmitter
         bool map = HeavyActivation(node.Activation);
         if (map)
             w.Line($"// The tiles store the pre-activations; {node.Activation} then runs over each block's rows in vectors ({node.KernelName}_Activate_{t.Suffix}).");
-        string Activate(int rowsInBlock)
-            => $"{node.KernelName}_Activate_{t.Suffix}(ref y, {(node.KeepsDerivative ? "ref fd, " : string.Empty)}r * {Int(n)}, {Int(rowsInBlock * n)});";
+        string Activate(string at, string count)
+            => $"{node.KernelName}_Activate_{t.Suffix}(ref y, {(node.KeepsDerivative ? "ref fd, " : string.Empty)}{at}, {count});";
+        // The share of the outputs: whole tiles for the row blocks, whole blocks of SingleRowOutputBlock for lone rows.
+        int tileUnits = (n + tileOutputs - 1) / tileOutputs, singleUnits = (n + SingleRowOutputBlock - 1) / SingleRowOutputBlock;
+        w.Line($"nint o0 = 0, o1 = {Int(n)}, s0 = 0, s1 = {Int(n)}; // this share's outputs: [o0, o1) in the row blocks, [s0, s1) in lone rows");
+        w.Open("if (parts != 1)");
+        w.Line($"(int u0, int u1) = global::KernelGen.Runtime.WorkerPool.Range({Int(tileUnits)}, part, parts);");
+        w.Line($"o0 = Math.Min(u0 * {Int(tileOutputs)}, {Int(n)}); o1 = Math.Min(u1 * {Int(tileOutputs)}, {Int(n)});");
+        w.Line($"(u0, u1) = global::KernelGen.Runtime.WorkerPool.Range({Int(singleUnits)}, part, parts);");
+        w.Line($"s0 = Math.Min(u0 * {Int(SingleRowOutputBlock)}, {Int(n)}); s1 = Math.Min(u1 * {Int(SingleRowOutputBlock)}, {Int(n)});");
+        w.Close();
         w.Line("nint r = 0;");
         w.Open($"for (; r <= rows - {Int(rowBlock)}; r += {Int(rowBlock)})");
-        EmitForwardRows(w, node, t, rowBlock, tileOutputs, full, tail);
-        if (map) w.Line(Activate(rowBlock));
+        EmitForwardRows(w, node, t, rowBlock, tileOutputs, full, tail, "o0", "o1");
+        if (map)
+        {
+            w.Line($"if (parts == 1) {Activate($"r * {Int(n)}", Int(rowBlock * n))}");
+            w.Line($"else for (nint q = r; q < r + {Int(rowBlock)}; q++) {Activate($"q * {Int(n)} + o0", "o1 - o0")}");
+        }
         w.Close();
         w.Open("for (; r < rows; r++)");
-        EmitForwardRows(w, node, t, 1, tileOutputs, full, tail);
-        if (map) w.Line(Activate(1));
+        EmitForwardRows(w, node, t, 1, tileOutputs, full, tail, "s0", "s1");
+        if (map) w.Line(Activate($"r * {Int(n)} + s0", "s1 - s0"));
         w.Close();
         w.Close();
         w.Line();
@@ -329,10 +351,21 @@ internal sealed partial class DenseEmitter : LayerEmitter
         w.Open($"private static void {node.KernelName}_Activate_{t.Suffix}(ref float y, {(keep ? "ref float fd, " : string.Empty)}nint at, nint count)");
         if (keep) w.Line($"bool keep = !{VectorTarget.Unsafe}.IsNullRef(ref fd);");
         w.Open($"if (count < {Int(lanes)})");
-        w.Open("for (nint i = at; i < at + count; i++)");
-        w.Line($"{VectorTarget.At("y", "i")} = {F(VectorTarget.Scalar, VectorTarget.At("y", "i"), "f")};");
-        if (keep) w.Line($"if (keep) {VectorTarget.At("fd", "i")} = f;");
-        w.Close();
+        // A run shorter than a vector (a narrow layer, or a thread's share of a row's outputs) goes through one vector on the
+        // stack: every element takes the vector form, whichever run it falls in (the scalar form rounds differently), so the
+        // bits do not depend on how the threads split the outputs.
+        string u = VectorTarget.Unsafe;
+        w.Line($"{t.Type} z = {t.Zero};");
+        w.Line($"ref float zs = ref {u}.As<{t.Type}, float>(ref z);");
+        w.Line($"for (nint i = 0; i < count; i++) {u}.Add(ref zs, i) = {VectorTarget.At("y", "at + i")};");
+        w.Line($"{t.Type} v = {F(t, "z", "f")};");
+        w.Line($"ref float vs = ref {u}.As<{t.Type}, float>(ref v);");
+        w.Line($"for (nint i = 0; i < count; i++) {VectorTarget.At("y", "at + i")} = {u}.Add(ref vs, i);");
+        if (keep)
+        {
+            w.Line($"ref float fs = ref {u}.As<{t.Type}, float>(ref f);");
+            w.Line($"if (keep) for (nint i = 0; i < count; i++) {VectorTarget.At("fd", "at + i")} = {u}.Add(ref fs, i);");
+        }
         w.Line("return;");
         w.Close();
         w.Line($"nint last = at + count - {Int(lanes)};");
@@ -348,20 +381,22 @@ internal sealed partial class DenseEmitter : LayerEmitter
         w.Line();
     }
 
-    private static void EmitForwardRows(CodeWriter w, Node node, VectorTarget t, int rowsInBlock, int tileOutputs, int full, int tail)
+    /// <summary>The tiles of <paramref name="rowsInBlock"/> rows over the outputs [<paramref name="lo"/>, <paramref name="hi"/>): lo a
+    /// multiple of the output block, hi one too or the layer's width (then the short last block is this share's).</summary>
+    private static void EmitForwardRows(CodeWriter w, Node node, VectorTarget t, int rowsInBlock, int tileOutputs, int full, int tail, string lo, string hi)
     {
         int n = node.Outputs;
         int outputBlock = rowsInBlock == 1 ? SingleRowOutputBlock : tileOutputs;
         int blocked = n / outputBlock * outputBlock;
         if (blocked > 0)
         {
-            w.Open($"for (nint o = 0; o < {Int(blocked)}; o += {Int(outputBlock)})");
+            w.Open($"for (nint o = {lo}, end = Math.Min({hi}, {Int(blocked)}); o < end; o += {Int(outputBlock)})");
             EmitForwardTile(w, node, t, rowsInBlock, outputBlock, "o", full, tail);
             w.Close();
         }
         if (n % outputBlock != 0)
         {
-            w.Open();
+            w.Open($"if ({hi} == {Int(n)} && {lo} <= {Int(blocked)})");
             EmitForwardTile(w, node, t, rowsInBlock, n % outputBlock, Int(blocked), full, tail);
             w.Close();
         }

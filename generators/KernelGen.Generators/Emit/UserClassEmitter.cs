@@ -226,11 +226,13 @@ internal static class UserClassEmitter
         w.Line();
 
         w.Line("/// <summary>One optimizer update from the current <see cref=\"Gradients\"/> (after <see cref=\"ComputeGradients\"/>, possibly");
-        w.Line("/// edited: accumulated, scaled), then Step + 1. Throws, changing nothing, if a gradient is NaN or infinite.</summary>");
+        w.Line("/// edited: accumulated, scaled), then Step + 1. Throws, changing nothing, if a gradient the update uses is NaN or infinite");
+        w.Line("/// (a frozen layer's are not used: as in TrainStep, they do not count).</summary>");
         w.Open("public void ApplyUpdate()");
         w.Line("using var entered = _gate.Enter(nameof(ApplyUpdate));");
         w.Line($"{G}.StepCanAdvance(_step);");
-        w.Line($"{G}.FiniteGradients(_gradients.Slice(0, ParameterCount));");
+        foreach (ParameterSegment seg in plan.Segments)
+            w.Line($"if (!_frozen[{Int(seg.Layer)}]) {G}.FiniteGradients(_gradients.Slice({seg.Start}, {Int(seg.Length)}), {seg.Start}); // {seg.What}");
         w.Line("Commit();");
         w.Close();
         w.Line();

@@ -195,6 +195,27 @@ public class OptimizerTests
         Assert.Equal(0, net.Step);
     }
 
+    [Fact]
+    public void ApplyUpdate_ignores_a_frozen_layers_non_finite_gradients_as_TrainStep_does()
+    {
+        using var net = new OptAdam();
+        int second = OptAdam.Info.Layers[2].WeightOffset; // layer 0's W and b come before it
+        net.SetFrozen(0);
+        net.Gradients.Fill(0.25f);
+        net.Gradients[7] = float.NaN; // layer 0, frozen: the update drops it
+        float[] before = net.Parameters.ToArray();
+        net.ApplyUpdate();
+        Assert.Equal(1, net.Step);
+        Assert.True(before.AsSpan(0, second).SequenceEqual(net.Parameters[..second]));
+        for (int i = second; i < before.Length; i++) Assert.NotEqual(before[i], net.Parameters[i]);
+        net.Gradients[second + 3] = float.PositiveInfinity; // layer 2, not frozen
+        before = net.Parameters.ToArray();
+        var e = Assert.Throws<InvalidOperationException>(() => net.ApplyUpdate());
+        Assert.Contains($"Gradients[{second + 3}]", e.Message);
+        Assert.True(before.AsSpan().SequenceEqual(net.Parameters));
+        Assert.Equal(1, net.Step);
+    }
+
     public static TheoryData<string, Isa> DecayCases()
     {
         var data = new TheoryData<string, Isa>();

@@ -28,7 +28,7 @@ public partial class ThreadNet;
 public partial class NormThreadNet;
 
 /// <summary>PReLU fused into both dense layers (α per unit in the epilogue, the pre-activation kept): the packed forward split by
-/// output panels (257 = 8 Vector512 panels + 1 output), the canonical one (15 rows) by rows, each thread writing its share of both arrays.</summary>
+/// output panels (257 = 8 Vector512 panels + 1 output), the canonical one (15 or 13 rows) by outputs, each thread writing its share of both arrays.</summary>
 [Network(Inputs = 301, BatchSize = 61, Seed = 11)]
 [Dense(257, Init = Init.HeNormal)] [Activation(Act.PReLU)]
 [Dense(131)] [Activation(Act.PReLU, Alpha = 0.1f)]
@@ -85,9 +85,10 @@ public class ThreadingTests
             int[] y = Enumerable.Range(0, batch).Select(_ => r.Next(net.Info.Outputs)).ToArray();
             for (int s = 0; s < steps; s++)
             {
-                // Some partial batches (other row splits), and 15 rows: the canonical kernels (under 16 rows), whose larger phases still
-                // split (ThreadNet's GELU layer: 15 × 257 × 131 × 2 ≥ 1 MFLOP), so each thread writes its rows' kept f′.
-                int rows = s % 5 == 4 ? batch - 3 - s % 7 : s % 5 == 2 ? 15 : batch;
+                // Some partial batches (other row splits), and 15 or 13 rows: the canonical kernels (under 16 rows), whose larger phases
+                // still split (ThreadNet's GELU layer: 15 × 257 × 131 × 2 ≥ 1 MFLOP), the layers wider than the batch by outputs, each
+                // thread writing its share of every row and of the kept f′; 13 rows leave lone rows after the row tiles (their own split).
+                int rows = s % 5 == 4 ? batch - 3 - s % 7 : s % 10 == 2 ? 15 : s % 10 == 7 ? 13 : batch;
                 net.TrainStep(x.AsSpan(0, rows * net.Info.Inputs), y.AsSpan(0, rows));
             }
             results[threads - 1] = net.Parameters.ToArray().Concat(net.RunningStatistics.ToArray()).Select(BitConverter.SingleToInt32Bits).ToArray();
