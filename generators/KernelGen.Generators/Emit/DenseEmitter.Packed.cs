@@ -22,13 +22,13 @@ internal sealed partial class DenseEmitter
     /// <summary>Offset of the packed, unfolded W and b the training forward reads (Predict's copy where nothing folds in), -1 if none.</summary>
     public static long TrainingPackedOffset(Node node) => node.Plan.Layout.Nodes[node.Number].TrainingPackedOffset;
 
-    /// <summary>Whether the training forward runs this node as an outer product over packed weights (from 16 rows; the copy is
+    /// <summary>Whether the training forward runs this node as an outer product over packed weights (from 16 or 48 rows, <see cref="TrainingPackedRows(NetworkPlan)"/>; the copy is
     /// written by the optimizer's update or rebuilt by RepackTraining).</summary>
     public static bool IsTrainingPacked(Node node) => node.IsDense && TrainingPackedOffset(node) >= 0;
 
     /// <summary>Whether the optimizer's update packs this layer's panels as it updates them: a training-packed layer in a network
-    /// whose batch can reach <see cref="TrainingPackedRows"/> (below that the packed copy is never read in training).</summary>
-    public static bool PacksInUpdate(Node node) => IsTrainingPacked(node) && node.Plan.Spec.BatchSize >= TrainingPackedRows;
+    /// whose batch can reach <see cref="TrainingPackedRows(NetworkPlan)"/> (below that the packed copy is never read in training).</summary>
+    public static bool PacksInUpdate(Node node) => IsTrainingPacked(node) && node.Plan.Spec.BatchSize >= TrainingPackedRows(node.Plan);
 
     /// <summary>Whether the optimizer's update packs any layer of the network (its kernels take the folded block and pack).</summary>
     public static bool PacksInUpdate(NetworkPlan plan) => plan.Nodes.Any(PacksInUpdate);
@@ -44,17 +44,28 @@ internal sealed partial class DenseEmitter
     public static int Panels(Node node, VectorTarget t) => (node.Outputs + PackedPanel(t) - 1) / PackedPanel(t);
 
     /// <summary>
-    /// The training forward runs the packed kernel from this many rows (the whole batch's, so the choice does not depend on
-    /// the threads): below it, packing W after every update (≈ 25 µs for 784 × 256 on Zen 5) costs more than the outer
-    /// products save over the canonical kernel (measured: TrainStep of one row 47 → 75 µs when always packed; 32 rows even).
-    /// On Intel Emerald Rapids, where FashionMlp's update (3.8 MB) comes from L3 and the packing costs twice what it does in
-    /// L2, one thread would be better served by the canonical kernels up to 47 rows (TrainStep 304 / 415 / 477 µs against
-    /// 338 / 430 / 494 packed at 16 / 32 / 40 rows), but two threads lose more than one gains (32 rows: 327 µs canonical
-    /// against 254 packed — the packed forward and the packing split by output panels, each thread reading half of W; the
-    /// canonical forward splits by rows, each thread reading all of it), and the choice may not depend on the thread count
-    /// (results are the same bits for any count): 16 stays.
+    /// The training forward runs the packed kernel from this many rows of the whole batch (so the choice does not depend on the
+    /// threads): below it, packing W after every update costs more than the outer products save over the canonical kernel.
+    /// The packing's cost is where the optimizer's update finds its arrays: in L2 it is a transposition at ≈ 0.13 ns per
+    /// weight (784 × 256 in 26 µs, Intel Emerald Rapids; ≈ 25 µs on Zen 5), 16 rows (measured on Zen 5: TrainStep of one row
+    /// 47 → 75 µs when always packed). Where the update streams more than <see cref="UpdateInL2Bytes"/> (parameters, gradients,
+    /// the optimizer's slots and the packed copies: they come from L3 every step) the packed copy's stores miss too and the
+    /// packing costs ≈ 0.27 ns per weight, 48 rows (FashionMlp, 3.8 MB, AdamW, Intel Emerald Rapids, one thread: TrainStep
+    /// 304 / 415 / 477 µs canonical against 338 / 430 / 494 packed at 16 / 32 / 40 rows, 553 against 550–562 at 48,
+    /// 693 against 667 at 64; on Zen 5 the two were even at 32 rows). Two threads gain too since the canonical forward splits a
+    /// layer wider than the batch by outputs (each thread reads its share of W): 168 / 245 / 285 µs against 180 / 258 / 298
+    /// packed at 16 / 32 / 40 rows (eleventh session; split by rows, the canonical step took 328 µs at 32 rows).
     /// </summary>
-    public const int TrainingPackedRows = 16;
+    public static int TrainingPackedRows(NetworkPlan plan) => UpdateBytes(plan) > UpdateInL2Bytes ? 48 : 16;
+
+    /// <summary>What the update may stream and still find in the smallest L2 measured (Zen 5's 1 MiB per core).</summary>
+    public const long UpdateInL2Bytes = 1L << 20;
+
+    /// <summary>The bytes the optimizer's update reads or writes per step: parameters and gradients, the optimizer's slots, and
+    /// the training forward's packed copies it writes.</summary>
+    public static long UpdateBytes(NetworkPlan plan)
+        => 4L * ((long)plan.ParameterCapacity * (2 + plan.Spec.Optimizer.StateSlots)
+            + plan.Nodes.Where(IsTrainingPacked).Sum(n => NetworkLayout.PackedLength(n.Inputs, n.Outputs)));
 
     /// <summary>Its name in the kernel class.</summary>
     public const string TrainingPackedRowsConst = "PackedTrainingRows";

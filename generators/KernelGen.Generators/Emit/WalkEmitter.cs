@@ -56,7 +56,7 @@ internal static class WalkEmitter
             foreach (Node n in plan.Nodes.Where(DenseEmitter.IsPacked))
                 w.Line($"internal const int {DenseEmitter.PackedConst(n)} = {Long(DenseEmitter.PackedOffset(n))}; // {Long(NetworkLayout.PackedLength(n.Inputs, n.Outputs))} floats: {n.Name}{(n.FoldedInto is null ? string.Empty : " folded")} packed");
             if (plan.Nodes.Any(DenseEmitter.IsTrainingPacked))
-                w.Line($"internal const int {DenseEmitter.TrainingPackedRowsConst} = {Int(DenseEmitter.TrainingPackedRows)}; // the training forward runs the packed kernels from this many rows (fewer: the canonical ones, no repacking)");
+                w.Line($"internal const int {DenseEmitter.TrainingPackedRowsConst} = {Int(DenseEmitter.TrainingPackedRows(plan))}; // the training forward runs the packed kernels from this many rows (fewer: the canonical ones, no repacking; 48 where the update streams more than 1 MiB)");
             foreach (Node n in plan.Nodes.Where(n => n.FoldedInto is not null && DenseEmitter.IsTrainingPacked(n)))
                 w.Line($"internal const int {DenseEmitter.TrainingPackedConst(n)} = {Long(DenseEmitter.TrainingPackedOffset(n))}; // {n.Name} packed unfolded, for the training forward");
         }

@@ -221,6 +221,34 @@ public class EmitTests
         Assert.DoesNotContain("// L13 PReLU: fused", layout);
     }
 
+    /// <summary>The training forward switches to the packed kernels at 16 rows where the optimizer's update stays within 1 MiB,
+    /// at 48 where it streams more (the packing's stores then miss L2 too); a batch below the threshold never packs in the
+    /// update.</summary>
+    [Theory]
+    [InlineData(32, 32, "Adam", 128, 16, true)] // 1,386 parameters × (p, g, m, v) + packed ≈ 28 KB: 16 rows
+    [InlineData(784, 256, "Sgd", 128, 48, true)] // 203,530 × (p, g) + packed ≈ 2.4 MB: 48 rows
+    [InlineData(784, 256, "Adam", 128, 48, true)]
+    [InlineData(784, 256, "Adam", 40, 48, false)] // a batch of 40 under 48: the update never packs
+    [InlineData(200, 128, "Sgd", 40, 16, true)] // 27,028 × (p, g) + packed ≈ 0.3 MB
+    public void The_packed_training_threshold_follows_what_the_update_streams(int inputs, int hidden, string optimizer, int batch, int expected, bool packs)
+    {
+        string source = $$"""
+            using KernelGen;
+            namespace Apps.Models;
+            [Network(Inputs = {{inputs}}, BatchSize = {{batch}})]
+            [Dense({{hidden}})] [Activation(Act.ReLU)]
+            [Dense(10)]
+            [SoftmaxCrossEntropy]
+            [{{optimizer}}]
+            public partial class Sized;
+            """;
+        GeneratorHarness.Run run = GeneratorHarness.RunGenerator(source);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Contains($"internal const int PackedTrainingRows = {expected};", Source(run, ".Layout.g.cs"));
+        Assert.Equal(packs, Source(run, ".Optimizer.Kernels.g.cs").Contains("WeightPacking.PackPanels", StringComparison.Ordinal));
+    }
+
     private static string Source(GeneratorHarness.Run run, string suffix)
         => run.Single.GeneratedSources.Single(s => s.HintName.EndsWith(suffix, StringComparison.Ordinal)).SourceText.ToString();
 

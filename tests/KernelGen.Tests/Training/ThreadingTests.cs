@@ -85,7 +85,7 @@ public class ThreadingTests
             int[] y = Enumerable.Range(0, batch).Select(_ => r.Next(net.Info.Outputs)).ToArray();
             for (int s = 0; s < steps; s++)
             {
-                // Some partial batches (other row splits), and 15 or 13 rows: the canonical kernels (under 16 rows), whose larger phases
+                // Some partial batches (other row splits), and 15 or 13 rows: the canonical kernels (under PackedTrainingRows), whose larger phases
                 // still split (ThreadNet's GELU layer: 15 × 257 × 131 × 2 ≥ 1 MFLOP), the layers wider than the batch by outputs, each
                 // thread writing its share of every row and of the kept f′; 13 rows leave lone rows after the row tiles (their own split).
                 int rows = s % 5 == 4 ? batch - 3 - s % 7 : s % 10 == 2 ? 15 : s % 10 == 7 ? 13 : batch;
