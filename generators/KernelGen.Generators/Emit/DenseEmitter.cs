@@ -345,7 +345,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
         bool keep = node.KeepsDerivative;
         int lanes = t.Lanes;
         string op = NetworkPlan.Operator(node.Activation);
-        string F(VectorTarget v, string z, string outName) => keep ? $"{op}.Invoke({z}, out {v.Type} {outName})" : NetworkPlan.Invoke(node.Activation, node.Alpha, v, z);
+        string F(string z, string outName) => keep ? $"{op}.Invoke({z}, out {t.Type} {outName})" : NetworkPlan.Invoke(node.Activation, node.Alpha, t, z);
         w.Line($"/// <summary>{Describe(node)}: {node.Activation} in place over y[at, at + count){(keep ? $", {node.Activation}′ into fd (unless a null reference)" : string.Empty)}, {t.IsaName}.</summary>");
         w.Line(Aggressive);
         w.Open($"private static void {node.KernelName}_Activate_{t.Suffix}(ref float y, {(keep ? "ref float fd, " : string.Empty)}nint at, nint count)");
@@ -358,7 +358,7 @@ internal sealed partial class DenseEmitter : LayerEmitter
         w.Line($"{t.Type} z = {t.Zero};");
         w.Line($"ref float zs = ref {u}.As<{t.Type}, float>(ref z);");
         w.Line($"for (nint i = 0; i < count; i++) {u}.Add(ref zs, i) = {VectorTarget.At("y", "at + i")};");
-        w.Line($"{t.Type} v = {F(t, "z", "f")};");
+        w.Line($"{t.Type} v = {F("z", "f")};");
         w.Line($"ref float vs = ref {u}.As<{t.Type}, float>(ref v);");
         w.Line($"for (nint i = 0; i < count; i++) {VectorTarget.At("y", "at + i")} = {u}.Add(ref vs, i);");
         if (keep)
@@ -369,9 +369,9 @@ internal sealed partial class DenseEmitter : LayerEmitter
         w.Line("return;");
         w.Close();
         w.Line($"nint last = at + count - {Int(lanes)};");
-        w.Line($"{t.Type} yl = {F(t, t.Load("y", "last"), "fl")};");
+        w.Line($"{t.Type} yl = {F(t.Load("y", "last"), "fl")};");
         w.Open($"for (nint i = at; i < last; i += {Int(lanes)})");
-        w.Line($"{t.Type} v = {F(t, t.Load("y", "i"), "f")};");
+        w.Line($"{t.Type} v = {F(t.Load("y", "i"), "f")};");
         w.Line(t.Store("v", "y", "i"));
         if (keep) w.Line($"if (keep) {t.Store("f", "fd", "i")}");
         w.Close();

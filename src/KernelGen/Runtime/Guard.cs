@@ -58,11 +58,11 @@ public static class Guard
 
     /// <summary>Before ApplyUpdate: every gradient of one segment the update uses (<paramref name="gradients"/>, starting at
     /// <paramref name="offset"/> in the gradient block) finite, else InvalidOperationException (nothing is changed).</summary>
-    public static void FiniteGradients(ReadOnlySpan<float> gradients, int offset = 0)
+    public static void FiniteGradients(ReadOnlySpan<float> gradients, int offset)
     {
         if (AllFinite(gradients)) return;
         int i = IndexOfNonFinite(gradients);
-        throw new InvalidOperationException($"Gradients[{offset + i}] is {gradients[i]}: ApplyUpdate needs finite gradients (frozen layers' excepted); nothing was changed.");
+        throw new InvalidOperationException($"Gradients[{offset + i}] is {gradients[i]}: ApplyUpdate needs finite gradients (a frozen layer's are not used); nothing was changed.");
     }
 
     /// <summary>Before an update: the step counter must be able to advance (it never wraps to a negative step that
