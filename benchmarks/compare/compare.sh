@@ -184,6 +184,12 @@ for p in peers:
     if p in missing: print(f"# {p}: not run here: {missing[p]}")
 peak = us.get(("fma_peak_gflops", 0), {}).get("kernelgen"); bw = us.get(("triad_gbps", 0), {}).get("c")
 if peak: print(f"# measured FMA peak {peak:.1f} GFLOP/s/core (kernelgen compare), triad bandwidth {bw or 0:.1f} GB/s (one core)")
+rd = us.get(("weights_read", 1), {}).get("kernelgen"); rg = us.get(("weights_read_gbps", 1), {}).get("kernelgen")
+p1 = us.get(("predict", 1), {})
+if rd and rg:  # the floor under a one-row Predict: it reads every weight once (kernelgen compare, WeightsRead.cs)
+    ort = f", ONNX Runtime's ÷ 2.5 = {p1['onnxruntime'] / 2.5:.2f} µs" if "onnxruntime" in p1 else ""
+    kg1 = f"; KernelGen's one-row Predict {p1['kernelgen']:.2f} µs = {p1['kernelgen'] / rd:.2f}× that{ort}" if "kernelgen" in p1 else ""
+    print(f"# reading FashionMlp's parameters once (one aligned Vector512 stream, {rg * rd * 1e3 / 1024:.0f} KiB, L2-resident): {rd:.2f} µs, {rg:.0f} GB/s{kg1}")
 kp = {op: "/".join(f"{us[(op, b)]['kernelgen_peers']:.1f}" for b in batches if "kernelgen_peers" in us.get((op, b), {})) for op in ("predict", "train_step")}
 if kp["predict"]: print(f"# KernelGen timed again inside the .NET peers' process (same-process reference): predict 1/32/128/256 = {kp['predict']} µs, train_step 32/128/256 = {kp['train_step']} µs")
 for impl in ("kernelgen_peers", "onnxruntime", "torchsharp"):

@@ -12,7 +12,8 @@ namespace KernelGen.Cli;
 /// whole training step and Predict at batch 1, 32, 128 and 256 (batch 256 on <see cref="FashionMlp256"/>, the same
 /// layers with BatchSize 256), and each dense layer's three GEMM kernels (<c>RunKernel</c>) at the same batches, with
 /// the method the peers use: warm-up, a loop calibrated to a minimum duration, the median of repeated loops
-/// (Stopwatch). Nothing is allocated inside a timed loop. Prints one tab-separated line per figure:
+/// (Stopwatch). Also the FMA peak (<see cref="FmaPeak"/>) and the time to read the network's parameters once
+/// (<see cref="WeightsRead"/>: the floor under a one-row Predict). Nothing is allocated inside a timed loop. Prints one tab-separated line per figure:
 /// <c>kernelgen OP BATCH MICROSECONDS</c>, or with --json one JSON line.
 /// </summary>
 internal static class CompareCommand
@@ -46,6 +47,10 @@ internal static class CompareCommand
         foreach (int lanes in new[] { 8, 16 })
             peak = Math.Max(peak, FmaPeak.Flops(lanes) / timer.Nanoseconds(() => FmaPeak.Run(lanes)));
         results.Add(("fma_peak_gflops", 0, peak));
+        var read = new WeightsRead(FashionMlp.ParameterCount);
+        double readNs = timer.Nanoseconds(() => read.Run());
+        results.Add(("weights_read", 1, readNs / 1000));
+        results.Add(("weights_read_gbps", 1, read.Bytes / readNs));
 
         using var net128 = new FashionMlp(threads: threads);
         using var net256 = new FashionMlp256(threads: threads);
