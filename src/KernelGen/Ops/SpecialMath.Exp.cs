@@ -16,7 +16,8 @@ namespace KernelGen.Ops;
 /// KernelGen.Peers' quick mode's warm-up, and so was this method until it said so — GeluMlp Predict of 128 rows 518 µs against
 /// 343 µs in BenchmarkDotNet). Inlined into the dense kernels' activation loops it made GeluMlp's Predict ≈ 10 % slower (the
 /// kernel's register allocation, not the function). Per element it is as fast as .NET's or a few per cent faster; the gain in
-/// the kernels is mostly that it never runs tier-0 code (docs/benchmarks.md, eighth session).
+/// the kernels is mostly that it never runs tier-0 code (docs/benchmarks.md, eighth session). <c>ExpInline</c> is the same
+/// body for callers that are themselves calls (GELU's vector forms, which the kernels call: GeluOperator).
 /// </summary>
 internal static partial class SpecialMath
 {
@@ -26,7 +27,11 @@ internal static partial class SpecialMath
 
     /// <summary><c>eˣ</c> per lane (see the class).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    internal static Vector128<float> Exp(Vector128<float> x)
+    internal static Vector128<float> Exp(Vector128<float> x) => ExpInline(x);
+
+    /// <summary><see cref="Exp(Vector128{float})"/>'s body, inlined where its caller has the registers (GELU's Φ).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> ExpInline(Vector128<float> x)
     {
         Vector128<float> c = Vector128.MinNative(Vector128.MaxNative(x, Vector128.Create(ExpLo)), Vector128.Create(ExpHi)); // NaN lanes: replaced at the end
         Vector128<float> fn = Vector128.Floor(c * Vector128.Create(Log2E) + Vector128.Create(0.5f));
@@ -43,7 +48,11 @@ internal static partial class SpecialMath
 
     /// <summary><c>eˣ</c> per lane (see the class).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    internal static Vector256<float> Exp(Vector256<float> x)
+    internal static Vector256<float> Exp(Vector256<float> x) => ExpInline(x);
+
+    /// <summary><see cref="Exp(Vector256{float})"/>'s body, inlined where its caller has the registers (GELU's Φ).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> ExpInline(Vector256<float> x)
     {
         Vector256<float> c = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(ExpLo)), Vector256.Create(ExpHi)); // NaN lanes: replaced at the end
         Vector256<float> fn = Vector256.Floor(c * Vector256.Create(Log2E) + Vector256.Create(0.5f));
@@ -60,7 +69,11 @@ internal static partial class SpecialMath
 
     /// <summary><c>eˣ</c> per lane (see the class).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    internal static Vector512<float> Exp(Vector512<float> x)
+    internal static Vector512<float> Exp(Vector512<float> x) => ExpInline(x);
+
+    /// <summary><see cref="Exp(Vector512{float})"/>'s body, inlined where its caller has the registers (GELU's Φ).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> ExpInline(Vector512<float> x)
     {
         Vector512<float> c = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(ExpLo)), Vector512.Create(ExpHi)); // NaN lanes: replaced at the end
         Vector512<float> fn = Vector512.Floor(c * Vector512.Create(Log2E) + Vector512.Create(0.5f));
