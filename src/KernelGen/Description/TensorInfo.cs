@@ -48,13 +48,15 @@ public enum TensorBlock
 /// <param name="WeightDecay">Whether the declared weight decay applies to it (dense weights only).</param>
 public sealed record TensorInfo(string Name, TensorRole Role, int Layer, TensorBlock Block, int Offset, IReadOnlyList<int> Shape, bool WeightDecay)
 {
-    /// <summary>Number of elements: the product of <see cref="Shape"/>.</summary>
+    /// <summary>Number of elements: the product of <see cref="Shape"/>. Allocates nothing (an indexed loop: a <c>foreach</c>
+    /// over the interface boxed an enumerator on every call, a trap in a training loop), computed on every call (a
+    /// cached value would go stale in a <c>with</c> copy that replaces <see cref="Shape"/>).</summary>
     public int Length
     {
         get
         {
             int n = 1;
-            foreach (int d in Shape) n *= d;
+            for (int i = 0; i < Shape.Count; i++) n *= Shape[i];
             return n;
         }
     }

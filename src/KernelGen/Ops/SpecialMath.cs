@@ -15,7 +15,8 @@ namespace KernelGen.Ops;
 /// <item>erf, <c>|z| &lt; 0.75</c>: <c>erf z = z·P(z²)</c>, P of degree 5, relative minimax (Lawson-weighted least
 /// squares on 6,000 Chebyshev nodes, fit error 1.4e-9) — the relative accuracy of erf near 0.</item>
 /// <item><c>erfc z = t·e^(−z²)·Q(t)</c>, <c>t = 1/(1 + 0.375·z)</c>, Q of degree 8, relative minimax on z ∈ [0, 10.5]
-/// (Lawson-weighted least squares on 6,000 Chebyshev nodes in t, fit error 1.5e-8; T = 0.375 the best of a scan; the form
+/// (Lawson-weighted least squares on 6,000 Chebyshev nodes in t, fit error 1.5e-8; T = 0.375 the best of a scan:
+/// eng/fit-erfc.py prints these constants; the form
 /// of Abramowitz–Stegun 7.1.26, refitted). erf = ±(1 − erfc) for |z| ≥ 0.75. <c>Φ(x) = ½·erfc(z)</c> for x ≤ 0 and
 /// <c>1 − ½·erfc(z)</c> above, everywhere: above 0, Φ ≥ ½ and the subtraction cannot magnify erfc's relative error, so
 /// no small-argument branch is needed; below 0, Φ (and GELU) keep erfc's relative accuracy far into the negative tail. (Until the twelfth session Φ also took erf's

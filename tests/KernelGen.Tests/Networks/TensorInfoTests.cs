@@ -55,6 +55,26 @@ public class TensorInfoTests
         }
     }
 
+    /// <summary>Length is the product of the shape, live (a <c>with</c> copy with another shape has that shape's length), and
+    /// reading it allocates nothing — training loops read it (the distributed trainer did, 32 B a tensor a step, before it
+    /// precomputed them).</summary>
+    [Fact]
+    public void Length_is_the_shape_s_product_and_allocates_nothing()
+    {
+        TensorInfo w = FashionMlp.Info.Tensors.First(t => t.Name == "fc1.weight");
+        Assert.Equal(256 * 784, w.Length);
+        Assert.Equal(6 * 7 * 2, (w with { Shape = new[] { 6, 7, 2 } }).Length);
+        IReadOnlyList<TensorInfo> tensors = FashionMlp.Info.Tensors;
+        int sum = 0;
+        for (int i = 0; i < tensors.Count; i++) sum += tensors[i].Length; // warm-up (JIT)
+        long before = System.GC.GetAllocatedBytesForCurrentThread();
+        for (int k = 0; k < 1000; k++)
+            for (int i = 0; i < tensors.Count; i++) sum += tensors[i].Length;
+        long allocated = System.GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.True(sum > 0);
+    }
+
     [Fact]
     public void A_tensor_outside_the_network_s_blocks_is_refused()
     {
