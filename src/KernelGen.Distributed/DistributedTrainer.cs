@@ -174,7 +174,7 @@ public sealed unsafe class DistributedTrainer<TNet> : ITrainingGroup, IDisposabl
     /// (as in TrainStep and ApplyUpdate). Every rank holds the same reduced gradients: with the same layers frozen, all decide alike.</summary>
     private bool UpdatedGradientsFinite(ReadOnlySpan<float> g)
     {
-        foreach ((int layer, int offset, int length) in parameterTensors) // precomputed: TensorInfo.Length enumerates the shape
+        foreach ((int layer, int offset, int length) in parameterTensors) // precomputed: the step reads no description
             if (!Network.IsFrozen(layer) && !Guard.AllFinite(g.Slice(offset, length))) return false;
         return true;
     }
